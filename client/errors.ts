@@ -1,0 +1,10 @@
+/** An error whose message is the one-line reason the command prints before exiting non-zero. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** The one line a failed command prints: the first line of the message, no stack trace. */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim() || (error instanceof Error ? error.name : 'unknown error');
+}

@@ -1,0 +1,55 @@
+/** What the admin commands need from Temporal: the connector workflow and a live worker. */
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { Config } from '../config/config';
+import { workflowIds } from '../temporal/ids';
+import { connectorWorkflow } from '../workflows';
+import { CliError } from './errors';
+
+/** How long a command waits for the workers before saying so. */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+/** Fails with a clear reason when no worker polls the task queue (every command would hang). */
+export async function requireWorkers(client: Client, config: Config): Promise<number> {
+  const { namespace, taskQueue } = config.temporal;
+  const response = await client.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const pollers = response.pollers?.length ?? 0;
+  if (pollers === 0) {
+    throw new CliError(
+      `no worker is polling task queue "${taskQueue}" in namespace "${namespace}" at ${config.temporal.address}: start one with \`jc-notion worker\``,
+    );
+  }
+  return pollers;
+}
+
+/** The start-if-absent operation for the connector workflow, for Update-With-Start. */
+export function connectorStart(config: Config): WithStartWorkflowOperation<typeof connectorWorkflow> {
+  return new WithStartWorkflowOperation(connectorWorkflow, {
+    workflowId: workflowIds.connector(config.connectorId),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ connectorId: config.connectorId }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+}
+
+/** Runs `fn` with a deadline, turning a timeout into a reason an admin can act on. */
+export async function withWorkerDeadline<T>(
+  client: Client,
+  config: Config,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await client.withDeadline(Date.now() + COMMAND_TIMEOUT_MS, fn);
+  } catch (error) {
+    if (error instanceof Error && /deadline|DEADLINE_EXCEEDED/i.test(error.message)) {
+      throw new CliError(
+        `the workers on task queue "${config.temporal.taskQueue}" did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Structured logs (pino). Secret values are scrubbed from every line, whatever field or message
+ * they hide in: defence in depth behind "never log a secret" (SPEC §2).
+ */
+import pino from 'pino';
+import { DefaultLogger, type LogEntry, type LogLevel } from '@temporalio/worker';
+
+export type Logger = pino.Logger;
+
+export interface LoggerOptions {
+  level?: string;
+  /** Secret values to replace with `[secret]` wherever they appear. */
+  secrets?: string[];
+  /** Where lines go (default stdout). */
+  destination?: pino.DestinationStream;
+  base?: Record<string, unknown>;
+}
+
+/** Replaces every secret in strings nested anywhere in `value`. */
+export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
+  const active = secrets.filter((secret) => secret.length >= 4);
+  if (active.length === 0) return value;
+  const scrub = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return active.reduce((text, secret) => text.split(secret).join('[secret]'), v);
+    if (depth > 8 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((item) => scrub(item, depth + 1));
+    if (v instanceof Error) return scrub({ type: v.name, message: v.message, stack: v.stack }, depth + 1);
+    return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, scrub(item, depth + 1)]));
+  };
+  return scrub(value, 0) as T;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const secrets = options.secrets ?? [];
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: options.base ?? { pid: process.pid },
+      redact: {
+        paths: ['*.authorization', '*.Authorization', '*["x-api-key"]', '*.token', '*.apiKey', '*.password'],
+        censor: '[secret]',
+      },
+      formatters: { log: (object) => scrubSecrets(object, secrets) },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, scrubSecrets<Parameters<typeof method>>(args, secrets));
+        },
+      },
+    },
+    options.destination,
+  );
+}
+
+/** The Temporal SDK's logger, writing through ours. */
+export function temporalLogger(logger: Logger, level: LogLevel = 'INFO'): DefaultLogger {
+  const method = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  return new DefaultLogger(level, (entry: LogEntry) => {
+    logger[method[entry.level]]({ ...entry.meta, source: 'temporal' }, entry.message);
+  });
+}

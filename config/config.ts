@@ -1,0 +1,345 @@
+/**
+ * The product's configuration (SPEC §2), read from the environment and `.env`, validated with zod.
+ *
+ * A bad value gives one message naming every variable in error. Secret values never appear in
+ * that message, in `describeConfig()` or anywhere else this module produces.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import ms from 'ms';
+import { z } from 'zod';
+
+/** Variables whose values are secret: shown as "set"/"unset", never printed. */
+export const SECRET_VARIABLES = [
+  'JUMPCLOUD_API_KEY',
+  'NOTION_SCIM_TOKEN',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_KEY',
+] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+/** What the caller is about to do decides which variables are required. */
+export type ConfigPurpose =
+  /** Talk to Temporal only (the `jc-notion` admin commands). */
+  | 'client'
+  /** Run a worker: also needs the JumpCloud and Notion credentials. */
+  | 'worker';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const HOST =
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+
+const hostPort = z.string().refine(
+  (value) => {
+    const at = value.lastIndexOf(':');
+    if (at <= 0) return false;
+    const host = value.slice(0, at);
+    const port = Number(value.slice(at + 1));
+    return HOST.test(host) && Number.isInteger(port) && port > 0 && port < 65536;
+  },
+  { message: 'must be host:port (e.g. 127.0.0.1:7233, temporal.example.com:7233, [::1]:7233)' },
+);
+
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http(s) URL without credentials in it' },
+);
+
+const positiveNumber = z.coerce
+  .number({ message: 'must be a number' })
+  .refine((n) => Number.isFinite(n) && n > 0, { message: 'must be a number greater than 0' });
+
+const duration = z.string().transform((value, ctx) => {
+  const millis = /^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)$/i.test(value.trim())
+    ? ms(value.trim() as ms.StringValue)
+    : NaN;
+  if (!Number.isFinite(millis) || millis <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 10s, 5m, 1h or 1d' });
+    return z.NEVER;
+  }
+  return millis;
+});
+
+const email = z.email({ message: 'must be an email address' });
+
+const emailList = z.string().transform((value, ctx) => {
+  const items = value
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = items.filter((item) => !email.safeParse(item).success);
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${bad.length} entr${bad.length === 1 ? 'y is' : 'ies are'} not an email address`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(items)];
+});
+
+const smtpUrl = z.string().refine(
+  (value) => {
+    try {
+      return ['smtp:', 'smtps:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an smtp:// or smtps:// URL' },
+);
+
+const secret = z.string().min(1);
+
+/** JumpCloud object ids are 24 hexadecimal characters (MongoDB ObjectIds). */
+const jumpcloudId = z
+  .string()
+  .regex(/^[0-9a-f]{24}$/i, { message: 'must be a JumpCloud id (24 hexadecimal characters)' });
+
+const schema = z
+  .object({
+    TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, { message: 'must be a Temporal namespace name' })
+      .default('default'),
+    TEMPORAL_TASK_QUEUE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/, { message: 'must be a task queue name' })
+      .default('jumpcloud-notion-sync'),
+    TEMPORAL_API_KEY: secret.optional(),
+    TEMPORAL_TLS_CERT: z.string().optional(),
+    TEMPORAL_TLS_KEY: secret.optional(),
+    JUMPCLOUD_BASE_URL: httpUrl.default('https://console.jumpcloud.com'),
+    JUMPCLOUD_INSIGHTS_URL: httpUrl.default('https://api.jumpcloud.com/insights/directory/v1'),
+    JUMPCLOUD_API_KEY: secret.optional(),
+    JUMPCLOUD_ORG_ID: jumpcloudId.optional(),
+    JUMPCLOUD_APP_ID: jumpcloudId.optional(),
+    NOTION_SCIM_BASE_URL: httpUrl.default('https://api.notion.com/scim/v2'),
+    NOTION_SCIM_TOKEN: secret.optional(),
+    NOTION_MAX_RPS: positiveNumber.default(3),
+    JUMPCLOUD_MAX_RPS: positiveNumber.default(10),
+    USERNAME_SOURCE: z
+      .enum(['email', 'username'], { message: 'must be "email" or "username"' })
+      .default('email'),
+    NOTION_PROTECTED_USERS: emailList.default([]),
+    POLL_INTERVAL: duration.default(10_000),
+    RECONCILE_INTERVAL: duration.default(3_600_000),
+    DEACTIVATION_THRESHOLD: z.coerce
+      .number({ message: 'must be a whole number' })
+      .int({ message: 'must be a whole number' })
+      .min(0, { message: 'must be 0 or more' })
+      .default(25),
+    NOTIFY_SMTP_URL: smtpUrl.optional(),
+    NOTIFY_EMAIL: emailList.optional(),
+    CONNECTOR_ID: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be 1-40 lower-case letters, digits or dashes' })
+      .default('default'),
+    LOG_LEVEL: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+        message: 'must be one of trace, debug, info, warn, error, fatal, silent',
+      })
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {
+      const missing = env.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'required when the other mTLS variable is set',
+      });
+    }
+  });
+
+type Env = z.output<typeof schema>;
+
+export interface Config {
+  connectorId: string;
+  logLevel: Env['LOG_LEVEL'];
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string;
+    tls?: { cert: string; key: string };
+  };
+  jumpcloud: {
+    baseUrl: string;
+    insightsUrl: string;
+    apiKey?: string;
+    orgId?: string;
+    appId?: string;
+    maxRps: number;
+  };
+  notion: {
+    scimBaseUrl: string;
+    token?: string;
+    maxRps: number;
+    protectedUsers: string[];
+  };
+  usernameSource: 'email' | 'username';
+  pollIntervalMs: number;
+  reconcileIntervalMs: number;
+  deactivationThreshold: number;
+  notify: { smtpUrl?: string; emails: string[] };
+}
+
+/** The configuration a worker runs with: the credentials are present. */
+export type WorkerConfig = Config & {
+  jumpcloud: Config['jumpcloud'] & { apiKey: string; appId: string };
+  notion: Config['notion'] & { token: string };
+};
+
+const WORKER_REQUIRED = ['JUMPCLOUD_API_KEY', 'JUMPCLOUD_APP_ID', 'NOTION_SCIM_TOKEN'] as const;
+
+/**
+ * The environment the product reads: `process.env` over the variables of `.env` in `cwd`
+ * (real environment variables win, as everywhere else). Empty values count as unset.
+ */
+export function readEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Record<string, string> {
+  const merged: Record<string, string> = {};
+  const file = path.join(cwd, '.env');
+  if (fs.existsSync(file)) Object.assign(merged, dotenv.parse(fs.readFileSync(file)));
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
+  for (const [name, value] of Object.entries(merged)) if (value.trim() === '') delete merged[name];
+  return merged;
+}
+
+/** Validates `env` for `purpose`; throws one ConfigError that lists every problem by variable name. */
+export function parseConfig(env: Record<string, string | undefined>, purpose: ConfigPurpose): Config {
+  const input = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const result = schema.safeParse(input);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`);
+  if (purpose === 'worker') {
+    for (const name of WORKER_REQUIRED) {
+      if (!input[name]) problems.push(`${name} is required to run a worker`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  const e = result.data;
+  return {
+    connectorId: e.CONNECTOR_ID,
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls:
+        e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
+          ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY }
+          : undefined,
+    },
+    jumpcloud: {
+      baseUrl: e.JUMPCLOUD_BASE_URL.replace(/\/+$/, ''),
+      insightsUrl: e.JUMPCLOUD_INSIGHTS_URL.replace(/\/+$/, ''),
+      apiKey: e.JUMPCLOUD_API_KEY,
+      orgId: e.JUMPCLOUD_ORG_ID,
+      appId: e.JUMPCLOUD_APP_ID,
+      maxRps: e.JUMPCLOUD_MAX_RPS,
+    },
+    notion: {
+      scimBaseUrl: e.NOTION_SCIM_BASE_URL.replace(/\/+$/, ''),
+      token: e.NOTION_SCIM_TOKEN,
+      maxRps: e.NOTION_MAX_RPS,
+      protectedUsers: e.NOTION_PROTECTED_USERS,
+    },
+    usernameSource: e.USERNAME_SOURCE,
+    pollIntervalMs: e.POLL_INTERVAL,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL,
+    deactivationThreshold: e.DEACTIVATION_THRESHOLD,
+    notify: { smtpUrl: e.NOTIFY_SMTP_URL, emails: e.NOTIFY_EMAIL ?? [] },
+  };
+}
+
+/** Reads and validates the configuration from the process environment and `.env`. */
+export function loadConfig(purpose: 'worker', env?: Record<string, string | undefined>): WorkerConfig;
+export function loadConfig(purpose?: ConfigPurpose, env?: Record<string, string | undefined>): Config;
+export function loadConfig(
+  purpose: ConfigPurpose = 'client',
+  env: Record<string, string | undefined> = readEnvironment(),
+): Config {
+  return parseConfig(env, purpose);
+}
+
+/** The configuration as it may be shown or logged: secrets reduced to "set"/"unset". */
+export function describeConfig(config: Config): Record<string, string | number | string[]> {
+  const set = (value: unknown) => (value ? 'set' : 'unset');
+  return {
+    CONNECTOR_ID: config.connectorId,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TEMPORAL_NAMESPACE: config.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    TEMPORAL_API_KEY: set(config.temporal.apiKey),
+    TEMPORAL_TLS: config.temporal.tls ? 'mTLS' : 'off',
+    JUMPCLOUD_BASE_URL: config.jumpcloud.baseUrl,
+    JUMPCLOUD_INSIGHTS_URL: config.jumpcloud.insightsUrl,
+    JUMPCLOUD_API_KEY: set(config.jumpcloud.apiKey),
+    JUMPCLOUD_ORG_ID: config.jumpcloud.orgId ?? 'unset',
+    JUMPCLOUD_APP_ID: config.jumpcloud.appId ?? 'unset',
+    JUMPCLOUD_MAX_RPS: config.jumpcloud.maxRps,
+    NOTION_SCIM_BASE_URL: config.notion.scimBaseUrl,
+    NOTION_SCIM_TOKEN: set(config.notion.token),
+    NOTION_MAX_RPS: config.notion.maxRps,
+    NOTION_PROTECTED_USERS: config.notion.protectedUsers,
+    USERNAME_SOURCE: config.usernameSource,
+    POLL_INTERVAL: ms(config.pollIntervalMs),
+    RECONCILE_INTERVAL: ms(config.reconcileIntervalMs),
+    DEACTIVATION_THRESHOLD: config.deactivationThreshold,
+    NOTIFY_SMTP_URL: config.notify.smtpUrl ? redactUrl(config.notify.smtpUrl) : 'unset',
+    NOTIFY_EMAIL: config.notify.emails,
+  };
+}
+
+/** A URL with any password replaced, for display. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** The secret values of a configuration, for tests and log scrubbing. */
+export function secretValues(config: Config): string[] {
+  const values = [
+    config.jumpcloud.apiKey,
+    config.notion.token,
+    config.temporal.apiKey,
+    config.temporal.tls?.key,
+  ];
+  if (config.notify.smtpUrl) {
+    try {
+      const password = new URL(config.notify.smtpUrl).password;
+      if (password) values.push(decodeURIComponent(password));
+    } catch {
+      // not a URL: nothing to add
+    }
+  }
+  return values.filter((value): value is string => Boolean(value));
+}

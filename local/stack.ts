@@ -1,0 +1,152 @@
+/**
+ * The local stack (SPEC §8): the Temporal dev server with its UI, the JumpCloud and Notion
+ * emulators, a mail sink and one worker, wired together. Used by `jc-notion local` and the demo.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseConfig, secretValues, type WorkerConfig } from '../config/config';
+import { createLogger, type Logger } from '../common/logger';
+import { obtainTemporalCli } from '../temporal/cli-binary';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { startWorker, type RunningWorker } from '../worker/worker';
+
+/** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
+export const LOCAL_CREDENTIALS = {
+  jumpcloudApiKey: 'local-jumpcloud-key',
+  notionToken: 'local-notion-token',
+  /** The id of the `Notion` SSO application the JumpCloud emulator always holds. */
+  notionAppId: '64b7f0c2a1d3e4f5a6b7c8d9',
+  /** Notion's token owner, who cannot be removed; never deactivated by the product. */
+  notionTokenOwner: 'owner@example.com',
+} as const;
+
+export interface LocalStackPorts {
+  temporal: number;
+  ui: number;
+  jumpcloud: number;
+  notion: number;
+  smtp: number;
+}
+
+export const DEFAULT_PORTS: LocalStackPorts = {
+  temporal: 7233,
+  ui: 8233,
+  jumpcloud: 8410,
+  notion: 8420,
+  smtp: 8425,
+};
+
+export interface LocalStackOptions {
+  ports: LocalStackPorts;
+  /** `demo` loads the demo organisation; `none` starts empty. */
+  seed: 'demo' | 'none';
+  /** Persist state here instead of in memory. */
+  dataDir?: string;
+  /** Progress lines for the person running the stack. */
+  progress: (line: string) => void;
+  /** Extra settings for the worker (e.g. POLL_INTERVAL), over the stack's own. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface LocalEndpoint {
+  name: string;
+  url: string;
+  detail?: string;
+}
+
+export interface LocalStack {
+  endpoints: LocalEndpoint[];
+  config: WorkerConfig;
+  temporal: DevServer;
+  worker: RunningWorker;
+  stop(): Promise<void>;
+}
+
+const PORT_FLAGS: Record<keyof LocalStackPorts, string> = {
+  temporal: '--temporal-port',
+  ui: '--ui-port',
+  jumpcloud: '--jumpcloud-port',
+  notion: '--notion-port',
+  smtp: '--smtp-port',
+};
+
+export class LocalStackError extends Error {
+  override name = 'LocalStackError';
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { ports, progress } = options;
+  await requireFreePorts(ports);
+  const ip = '127.0.0.1';
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+  };
+  try {
+    const cli = await obtainTemporalCli({ log: progress });
+    progress(`Temporal CLI: ${cli.path} (${cli.source})`);
+    if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+    const temporal = await startDevServer({
+      executable: cli.path,
+      ip,
+      port: ports.temporal,
+      uiPort: ports.ui,
+      dbFilename: options.dataDir ? path.resolve(options.dataDir, 'temporal.db') : undefined,
+    });
+    stoppers.push(() => temporal.stop());
+
+    const jumpcloudUrl = `http://${ip}:${ports.jumpcloud}`;
+    const notionUrl = `http://${ip}:${ports.notion}/scim/v2`;
+    const config = parseConfig(
+      {
+        ...options.env,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_NAMESPACE: temporal.namespace,
+        JUMPCLOUD_BASE_URL: jumpcloudUrl,
+        JUMPCLOUD_INSIGHTS_URL: `${jumpcloudUrl}/insights/directory/v1`,
+        JUMPCLOUD_API_KEY: LOCAL_CREDENTIALS.jumpcloudApiKey,
+        JUMPCLOUD_APP_ID: LOCAL_CREDENTIALS.notionAppId,
+        NOTION_SCIM_BASE_URL: notionUrl,
+        NOTION_SCIM_TOKEN: LOCAL_CREDENTIALS.notionToken,
+        NOTION_PROTECTED_USERS: LOCAL_CREDENTIALS.notionTokenOwner,
+        NOTIFY_SMTP_URL: `smtp://${ip}:${ports.smtp}`,
+        NOTIFY_EMAIL: options.env?.NOTIFY_EMAIL ?? 'identity-admins@example.com',
+      },
+      'worker',
+    ) as WorkerConfig;
+
+    const logger: Logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+    const worker = await startWorker(config, logger);
+    stoppers.push(() => worker.stop());
+
+    const endpoints: LocalEndpoint[] = [
+      { name: 'Temporal', url: temporal.address, detail: `namespace ${temporal.namespace}` },
+      { name: 'Temporal UI', url: temporal.uiUrl! },
+      {
+        name: 'Worker',
+        url: `task queue ${config.temporal.taskQueue}`,
+        detail: worker.worker.options.identity,
+      },
+    ];
+    return { endpoints, config, temporal, worker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Names the first port already taken, with the flag that moves it. */
+async function requireFreePorts(ports: LocalStackPorts): Promise<void> {
+  for (const [name, port] of Object.entries(ports) as [keyof LocalStackPorts, number][]) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free)
+      throw new LocalStackError(
+        `port ${port} is already in use: stop what uses it or pass ${PORT_FLAGS[name]}`,
+      );
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Runs `temporal server start-dev` as a child process: on given or free ports, with the
+ * product's search attributes registered, ready when it answers, and always stopped (also when
+ * this process exits unexpectedly).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { Connection } from '@temporalio/client';
+import { request } from 'undici';
+import { devServerSearchAttributeFlags } from './search-attributes';
+
+export interface DevServerOptions {
+  /** The temporal CLI binary (see `obtainTemporalCli`). */
+  executable: string;
+  ip?: string;
+  /** gRPC port; 0 or absent picks a free one. */
+  port?: number;
+  /** Web UI port; `false` runs headless. */
+  uiPort?: number | false;
+  namespace?: string;
+  /** SQLite file for persistent state; in memory when absent. */
+  dbFilename?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** How long to wait for the server to answer (default 60 s: slow, shared machines). */
+  startTimeoutMs?: number;
+  /** Extra `--dynamic-config-value KEY=JSON` entries. */
+  dynamicConfig?: Record<string, unknown>;
+  /** The server's own output lines. */
+  onOutput?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export class DevServerError extends Error {
+  override name = 'DevServerError';
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A port that was free a moment ago on `ip`. */
+export function freePort(ip = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, ip, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  // Ports picked here may be taken by someone else before the server binds them: try again.
+  const autoPorts = !options.port || (options.uiPort !== false && !options.uiPort);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(
+        autoPorts &&
+        attempt < 3 &&
+        error instanceof DevServerError &&
+        /address already in use/i.test(error.message)
+      )) {
+        throw error;
+      }
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port || (await freePort(ip));
+  const uiPort = options.uiPort === false ? undefined : options.uiPort || (await freePort(ip));
+  const namespace = options.namespace ?? 'default';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    options.logLevel ?? 'warn',
+    ...(uiPort ? ['--ui-port', String(uiPort), '--ui-ip', ip] : ['--headless']),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...devServerSearchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
+  ];
+  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  const tail: string[] = [];
+  const onLine = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      options.onOutput?.(line);
+    }
+  };
+  child.stdout?.on('data', onLine);
+  child.stderr?.on('data', onLine);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const address = `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  const uiUrl = uiPort ? `http://${ip.includes(':') ? `[${ip}]` : ip}:${uiPort}` : undefined;
+  const stop = once(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    running.delete(child);
+  });
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  let lastError = 'no answer yet';
+  let gone = false;
+  void exited.then(() => (gone = true));
+  while (Date.now() < deadline) {
+    if (gone) {
+      running.delete(child);
+      throw new DevServerError(
+        `the Temporal dev server exited with code ${child.exitCode}: ${tail.slice(-5).join(' | ')}`,
+      );
+    }
+    try {
+      await ready(address, namespace, uiUrl);
+      return { address, namespace, uiUrl, pid: child.pid!, stop };
+    } catch (error) {
+      lastError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  await stop();
+  throw new DevServerError(`the Temporal dev server did not become ready at ${address}: ${lastError}`);
+}
+
+/** Ready = the namespace answers and, if enabled, the UI serves its page. */
+async function ready(address: string, namespace: string, uiUrl: string | undefined): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: '2s' });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+  } finally {
+    await connection.close();
+  }
+  if (uiUrl) {
+    const response = await request(uiUrl, { headersTimeout: 2000, bodyTimeout: 2000 });
+    await response.body.dump();
+    if (response.statusCode >= 500) throw new Error(`UI answered ${response.statusCode}`);
+  }
+}
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // Last resort: never leave a server behind when this process ends without stopping it.
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => (result ??= fn());
+}

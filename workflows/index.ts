@@ -1,0 +1,2 @@
+/** The workflows a worker runs (its `workflowsPath`). Deterministic orchestration only. */
+export { connectorWorkflow } from './connector';
