@@ -1,0 +1,209 @@
+/**
+ * The test-only control plane every emulator shares, under `/_emulator/` (SPEC §8):
+ *
+ * - `GET /_emulator/requests` → `{"total", "byRoute": {"PATCH /scim/v2/Users/{id}": n}, "byStatus"}`,
+ *   `DELETE /_emulator/requests` clears it; `GET /_emulator/requests/timeline` lists every
+ *   request's time, route and status (for rate measurements). `/_emulator/` calls are not counted.
+ * - `PUT /_emulator/faults` `{latencyMs?, rules: [FaultRule]}` / `GET` / `DELETE`: runtime fault injection.
+ * - `PUT /_emulator/rate-limit` `{rps, burst?}` / `DELETE`: answers 429 with `Retry-After`
+ *   like the real service once more than `rps` requests arrive per second.
+ *
+ * Each emulator supplies how its errors look (SCIM error schema, JumpCloud's JSON) and its own
+ * reset/seed/state routes.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+/** One fault: which requests it hits and what happens to them. */
+export const faultRuleSchema = z.object({
+  /** `METHOD /route/{id}` template, a method alone (`PATCH`), or absent for every API route. */
+  route: z.string().optional(),
+  /** Share of matching requests hit (0–1; default 1). */
+  rate: z.number().min(0).max(1).default(1),
+  /** Only the next `count` matching requests (default: until cleared). */
+  count: z.number().int().positive().optional(),
+  /** What to do: answer with `status`, or reset the connection. */
+  action: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('status'), status: z.number().int().min(400).max(599), retryAfter: z.number().min(0).optional(), detail: z.string().optional() }),
+    z.object({ type: z.literal('reset') }),
+    z.object({ type: z.literal('latency'), ms: z.number().int().min(0).max(120_000) }),
+  ]),
+});
+export type FaultRule = z.infer<typeof faultRuleSchema>;
+
+const faultsSchema = z.object({
+  /** Added to every API request. */
+  latencyMs: z.number().int().min(0).max(120_000).default(0),
+  rules: z.array(faultRuleSchema).default([]),
+});
+
+const rateLimitSchema = z.object({
+  /** Requests per second served before 429s. */
+  rps: z.number().positive(),
+  /** Bucket size (default: rps, at least 1). */
+  burst: z.number().positive().optional(),
+});
+
+export interface ErrorBody {
+  /** Builds the service's error body for a status. */
+  (status: number, detail: string): unknown;
+}
+
+export interface ControlPlaneOptions {
+  /** How this service shapes an error response. */
+  errorBody: ErrorBody;
+  /** Content type of error bodies (e.g. `application/scim+json`). */
+  errorContentType?: string;
+}
+
+export interface RequestRecord {
+  at: number;
+  route: string;
+  status: number;
+}
+
+export interface ControlPlane {
+  /** Requests served since the last clear. */
+  requests(): { total: number; byRoute: Record<string, number>; byStatus: Record<string, number> };
+  clearRequests(): void;
+  setFaults(faults: z.input<typeof faultsSchema>): void;
+  setRateLimit(limit: z.input<typeof rateLimitSchema> | null): void;
+}
+
+/** `GET /scim/v2/Users/:id` → `GET /scim/v2/Users/{id}` (the form of SPEC §8). */
+export function routeKey(request: FastifyRequest): string {
+  const template = (request.routeOptions.url ?? request.url.split('?')[0] ?? '').replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return `${request.method} ${template}`;
+}
+
+const isControl = (request: FastifyRequest) => request.url.startsWith('/_emulator');
+
+export function installControlPlane(app: FastifyInstance, options: ControlPlaneOptions): ControlPlane {
+  let log: RequestRecord[] = [];
+  let faults = faultsSchema.parse({});
+  const remaining = new Map<FaultRule, number>();
+  let bucket: { rps: number; burst: number; tokens: number; at: number } | null = null;
+
+  const sendError = (reply: FastifyReply, status: number, detail: string, retryAfter?: number) => {
+    if (retryAfter !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfter)));
+    return reply
+      .code(status)
+      .type(options.errorContentType ?? 'application/json')
+      .send(options.errorBody(status, detail));
+  };
+
+  const matches = (rule: FaultRule, key: string) => {
+    if (!rule.route) return true;
+    const [method, ...rest] = rule.route.trim().split(/\s+/);
+    if (rest.length === 0) return key.startsWith(`${method!.toUpperCase()} `);
+    return key === `${method!.toUpperCase()} ${rest.join(' ')}`;
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (isControl(request)) return;
+    const key = routeKey(request);
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+
+    if (bucket) {
+      const now = Date.now();
+      bucket.tokens = Math.min(bucket.burst, bucket.tokens + ((now - bucket.at) / 1000) * bucket.rps);
+      bucket.at = now;
+      if (bucket.tokens < 1) {
+        const wait = (1 - bucket.tokens) / bucket.rps;
+        return sendError(reply, 429, 'rate limit exceeded: too many requests', Math.max(1, Math.ceil(wait)));
+      }
+      bucket.tokens -= 1;
+    }
+
+    for (const rule of faults.rules) {
+      if (!matches(rule, key)) continue;
+      if (rule.count !== undefined && (remaining.get(rule) ?? 0) <= 0) continue;
+      if (rule.rate < 1 && Math.random() >= rule.rate) continue;
+      if (rule.count !== undefined) remaining.set(rule, (remaining.get(rule) ?? 0) - 1);
+      const action = rule.action;
+      if (action.type === 'latency') {
+        await sleep(action.ms);
+        continue;
+      }
+      if (action.type === 'reset') {
+        log.push({ at: Date.now(), route: key, status: 0 });
+        request.raw.socket.destroy();
+        return reply.hijack();
+      }
+      return sendError(reply, action.status, action.detail ?? `injected fault: ${action.status}`, action.retryAfter);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (isControl(request)) return;
+    log.push({ at: Date.now(), route: routeKey(request), status: reply.statusCode });
+  });
+
+  const plane: ControlPlane = {
+    requests() {
+      const byRoute: Record<string, number> = {};
+      const byStatus: Record<string, number> = {};
+      for (const entry of log) {
+        byRoute[entry.route] = (byRoute[entry.route] ?? 0) + 1;
+        const status = entry.status === 0 ? 'reset' : String(entry.status);
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+      }
+      return { total: log.length, byRoute, byStatus };
+    },
+    clearRequests() {
+      log = [];
+    },
+    setFaults(input) {
+      faults = faultsSchema.parse(input);
+      remaining.clear();
+      for (const rule of faults.rules) if (rule.count !== undefined) remaining.set(rule, rule.count);
+    },
+    setRateLimit(input) {
+      if (!input) {
+        bucket = null;
+        return;
+      }
+      const { rps, burst } = rateLimitSchema.parse(input);
+      const size = burst ?? Math.max(1, rps);
+      bucket = { rps, burst: size, tokens: size, at: Date.now() };
+    },
+  };
+
+  const badRequest = (reply: FastifyReply, error: z.ZodError) =>
+    reply.code(400).send({ error: 'invalid control request', issues: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+
+  app.get('/_emulator/requests', async () => plane.requests());
+  app.get('/_emulator/requests/timeline', async () => ({ requests: log }));
+  app.delete('/_emulator/requests', async (_request, reply) => {
+    plane.clearRequests();
+    return reply.code(204).send();
+  });
+  app.get('/_emulator/faults', async () => ({ ...faults, rules: faults.rules.map((rule) => ({ ...rule, remaining: remaining.get(rule) })) }));
+  app.put('/_emulator/faults', async (request, reply) => {
+    const parsed = faultsSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    plane.setFaults(parsed.data);
+    return reply.code(204).send();
+  });
+  app.delete('/_emulator/faults', async (_request, reply) => {
+    plane.setFaults({});
+    return reply.code(204).send();
+  });
+  app.get('/_emulator/rate-limit', async () => (bucket ? { rps: bucket.rps, burst: bucket.burst } : { rps: null }));
+  app.put('/_emulator/rate-limit', async (request, reply) => {
+    const parsed = rateLimitSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    plane.setRateLimit(parsed.data);
+    return reply.code(204).send();
+  });
+  app.delete('/_emulator/rate-limit', async (_request, reply) => {
+    plane.setRateLimit(null);
+    return reply.code(204).send();
+  });
+
+  return plane;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
