@@ -32,6 +32,8 @@ export interface ObtainTemporalCliOptions {
   cacheDir?: string;
   /** Give up waiting for another process's build after this long (default 20 minutes). */
   lockTimeoutMs?: number;
+  /** Try the SDK's download (default true; tests of the other steps turn it off). */
+  sdkDownload?: boolean;
 }
 
 export class TemporalCliUnavailableError extends Error {
@@ -107,7 +109,7 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
     const filled = await fromCache();
     if (filled) return filled;
 
-    const sdk = await trySdkDownload(dir, log);
+    const sdk = options.sdkDownload === false ? { error: 'skipped' } : await trySdkDownload(dir, log);
     if (typeof sdk === 'string') {
       const version = await install(sdk, cached);
       if (version) return { path: cached, source: 'sdk-download', version };

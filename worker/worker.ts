@@ -39,8 +39,11 @@ export function installRuntime(logger: Logger): void {
 }
 
 /** Bundles the workflow code once; pass the result to several workers to skip re-bundling. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: logger ? temporalLogger(logger, 'WARN') : undefined,
+  });
 }
 
 export interface CreateWorkerOptions {

@@ -1,0 +1,188 @@
+/**
+ * The `jc-notion` command as an admin uses it: help, one-line errors without secrets, `status`
+ * against real workers, and `local` (ready, Web UI, clean stop leaving no process behind).
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { request } from 'undici';
+import { freePort } from '../temporal/dev-server';
+import { createWorker } from '../worker/worker';
+import { TEST_SECRETS, testWorkerConfig } from './support/config';
+import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from './support/cli';
+import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
+
+let temporal: TestTemporal;
+
+beforeAll(async () => {
+  temporal = await startTestTemporal();
+});
+
+afterAll(async () => {
+  await temporal?.stop();
+});
+
+function expectOneLineFailure(
+  result: { code: number | null; stdout: string; stderr: string },
+  pattern: RegExp,
+): void {
+  expect(result.code).not.toBe(0);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^jc-notion: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+test('--help lists the commands', async () => {
+  const result = await runCli(['--help'], cleanEnv());
+  expect(result.code).toBe(0);
+  for (const command of ['local', 'worker', 'status']) expect(result.stdout).toContain(command);
+});
+
+test('the built bin works as `npx jc-notion` does after npm install', () => {
+  const output = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'jc-notion.js'), 'local', '--help'], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+  });
+  for (const flag of [
+    '--temporal-port',
+    '--ui-port',
+    '--jumpcloud-port',
+    '--notion-port',
+    '--smtp-port',
+    '--seed',
+    '--data-dir',
+  ]) {
+    expect(output).toContain(flag);
+  }
+});
+
+test('a bad TEMPORAL_ADDRESS exits non-zero with a one-line reason', async () => {
+  const result = await runCli(['status'], cleanEnv({ TEMPORAL_ADDRESS: '::bad' }));
+  expectOneLineFailure(result, /invalid configuration: TEMPORAL_ADDRESS must be host:port/);
+});
+
+test('`worker` without its required variables names each of them and prints no secret', async () => {
+  const result = await runCli(
+    ['worker'],
+    cleanEnv({
+      NOTION_SCIM_TOKEN: TEST_SECRETS.NOTION_SCIM_TOKEN,
+      JUMPCLOUD_APP_ID: TEST_SECRETS.JUMPCLOUD_API_KEY,
+    }),
+  );
+  expectOneLineFailure(result, /JUMPCLOUD_API_KEY is required to run a worker/);
+  expect(result.stderr).toMatch(/JUMPCLOUD_APP_ID must be a JumpCloud id/);
+  for (const secret of Object.values(TEST_SECRETS)) {
+    expect(result.stderr + result.stdout).not.toContain(secret);
+  }
+});
+
+test('an invalid option value exits non-zero with the reason', async () => {
+  const result = await runCli(['local', '--ui-port', 'abc'], cleanEnv());
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(/--ui-port.*must be a port number/);
+});
+
+test('`status` with no worker polling says so instead of hanging', async () => {
+  const result = await runCli(
+    ['status'],
+    cleanEnv({ TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('nobody') }),
+  );
+  expectOneLineFailure(result, /no worker is polling task queue .* start one with `jc-notion worker`/);
+});
+
+test('`status` with an unreachable Temporal names the address', async () => {
+  const port = await freePort();
+  const result = await runCli(['status'], cleanEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${port}` }));
+  expectOneLineFailure(result, new RegExp(`cannot reach Temporal at 127\\.0\\.0\\.1:${port}`));
+});
+
+test('`status` reports the connector and the worker configuration without secrets, also as JSON', async () => {
+  const taskQueue = uniqueTaskQueue('status');
+  const config = testWorkerConfig({
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    CONNECTOR_ID: 'status-test',
+  });
+  const worker = await createWorker({
+    config,
+    connection: temporal.nativeConnection,
+    workflowBundle: await temporal.workflowBundle(),
+    identity: 'cli-test-worker',
+  });
+  await worker.runUntil(async () => {
+    const env = cleanEnv({
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      CONNECTOR_ID: 'status-test',
+    });
+    const text = await runCli(['status'], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Connector status-test: not activated/);
+    expect(text.stdout).toMatch(/answered by cli-test-worker/);
+    expect(text.stdout).toMatch(/NOTION_SCIM_TOKEN\s+set/);
+
+    const json = await runCli(['status', '--json'], env);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      connector: { connectorId: string };
+      workers: { polling: number };
+    };
+    expect(report.connector.connectorId).toBe('status-test');
+    expect(report.workers.polling).toBeGreaterThanOrEqual(1);
+    for (const secret of Object.values(TEST_SECRETS)) expect(text.stdout + json.stdout).not.toContain(secret);
+  });
+});
+
+/** Processes whose command line mentions `needle` (e.g. a port only this test uses). */
+function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((line) => line.includes(needle) && !line.includes('ps -eo'));
+}
+
+test.each(['SIGINT', 'SIGTERM'] as const)(
+  '`local` prints ready, serves the UI, and stops cleanly on %s with no process left behind',
+  async (signal) => {
+    const ports = {
+      temporal: await freePort(),
+      ui: await freePort(),
+      jumpcloud: await freePort(),
+      notion: await freePort(),
+      smtp: await freePort(),
+    };
+    const child = spawnCli(
+      [
+        'local',
+        '--temporal-port',
+        String(ports.temporal),
+        '--ui-port',
+        String(ports.ui),
+        '--jumpcloud-port',
+        String(ports.jumpcloud),
+        '--notion-port',
+        String(ports.notion),
+        '--smtp-port',
+        String(ports.smtp),
+      ],
+      cleanEnv({ LOG_LEVEL: 'warn' }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const output = await waitForOutput(child, /^ready$/m, 90_000);
+      expect(output).toContain(`http://127.0.0.1:${ports.ui}`);
+      expect(output).toContain(`127.0.0.1:${ports.temporal}`);
+      expect(output).toContain('local-notion-token');
+
+      const ui = await request(`http://127.0.0.1:${ports.ui}/`);
+      await ui.body.dump();
+      expect(ui.statusCode).toBe(200);
+      expect(processesMentioning(`--port ${ports.temporal}`).length).toBeGreaterThanOrEqual(1);
+
+      child.kill(signal);
+      expect(await exited).toBe(0);
+      expect(processesMentioning(`--port ${ports.temporal}`)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);

@@ -1,0 +1,139 @@
+/** SPEC §2 configuration: defaults, validation that names every problem, and secrecy. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../config/config';
+import { TEST_SECRETS, testWorkerConfig } from './support/config';
+
+function problemsOf(env: Record<string, string>, purpose: 'client' | 'worker' = 'client'): ConfigError {
+  try {
+    parseConfig(env, purpose);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration (SPEC §2)', () => {
+  test('defaults match the SPEC table', () => {
+    const config = parseConfig({}, 'client');
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'jumpcloud-notion-sync',
+      apiKey: undefined,
+      tls: undefined,
+    });
+    expect(config.jumpcloud.baseUrl).toBe('https://console.jumpcloud.com');
+    expect(config.jumpcloud.insightsUrl).toBe('https://api.jumpcloud.com/insights/directory/v1');
+    expect(config.notion.scimBaseUrl).toBe('https://api.notion.com/scim/v2');
+    expect(config.notion.maxRps).toBe(3);
+    expect(config.jumpcloud.maxRps).toBe(10);
+    expect(config.usernameSource).toBe('email');
+    expect(config.pollIntervalMs).toBe(10_000);
+    expect(config.reconcileIntervalMs).toBe(3_600_000);
+    expect(config.deactivationThreshold).toBe(25);
+    expect(config.notify).toEqual({ smtpUrl: undefined, emails: [] });
+  });
+
+  test('values are parsed: durations, rates, protected users lower-cased and de-duplicated', () => {
+    const config = parseConfig(
+      {
+        POLL_INTERVAL: '2s',
+        RECONCILE_INTERVAL: '30m',
+        NOTION_MAX_RPS: '2.5',
+        NOTION_PROTECTED_USERS: ' Owner@Example.com, admin@example.com ,owner@example.com',
+        USERNAME_SOURCE: 'username',
+        TEMPORAL_ADDRESS: '[::1]:7233',
+      },
+      'client',
+    );
+    expect(config.pollIntervalMs).toBe(2000);
+    expect(config.reconcileIntervalMs).toBe(1_800_000);
+    expect(config.notion.maxRps).toBe(2.5);
+    expect(config.notion.protectedUsers).toEqual(['owner@example.com', 'admin@example.com']);
+    expect(config.usernameSource).toBe('username');
+  });
+
+  test('TEMPORAL_ADDRESS=::bad is rejected with the variable named', () => {
+    const error = problemsOf({ TEMPORAL_ADDRESS: '::bad' });
+    expect(error.problems).toEqual([expect.stringMatching(/^TEMPORAL_ADDRESS must be host:port/)]);
+    expect(error.message).not.toContain('\n');
+  });
+
+  test('one error lists every problem by variable name', () => {
+    const error = problemsOf({
+      TEMPORAL_ADDRESS: 'nope',
+      NOTION_MAX_RPS: '-1',
+      POLL_INTERVAL: 'often',
+      USERNAME_SOURCE: 'upn',
+      JUMPCLOUD_BASE_URL: 'ftp://x',
+      DEACTIVATION_THRESHOLD: '2.5',
+      NOTIFY_EMAIL: 'not-an-email',
+    });
+    const names = error.problems.map((p) => p.split(' ')[0]);
+    expect(names.sort()).toEqual(
+      [
+        'DEACTIVATION_THRESHOLD',
+        'JUMPCLOUD_BASE_URL',
+        'NOTIFY_EMAIL',
+        'NOTION_MAX_RPS',
+        'POLL_INTERVAL',
+        'TEMPORAL_ADDRESS',
+        'USERNAME_SOURCE',
+      ].sort(),
+    );
+  });
+
+  test('a worker needs the JumpCloud and Notion credentials; admin commands do not', () => {
+    expect(() => parseConfig({}, 'client')).not.toThrow();
+    const error = problemsOf({}, 'worker');
+    expect(error.problems).toEqual([
+      'JUMPCLOUD_API_KEY is required to run a worker',
+      'JUMPCLOUD_APP_ID is required to run a worker',
+      'NOTION_SCIM_TOKEN is required to run a worker',
+    ]);
+  });
+
+  test('secret values never appear in error messages, even when they are the bad values', () => {
+    const error = problemsOf(
+      {
+        JUMPCLOUD_API_KEY: TEST_SECRETS.JUMPCLOUD_API_KEY,
+        NOTION_SCIM_TOKEN: TEST_SECRETS.NOTION_SCIM_TOKEN,
+        // A secret pasted into the wrong variable must not be echoed either.
+        JUMPCLOUD_APP_ID: TEST_SECRETS.JUMPCLOUD_API_KEY,
+        NOTION_SCIM_BASE_URL: TEST_SECRETS.NOTION_SCIM_TOKEN,
+        TEMPORAL_TLS_KEY: 'tls-key-secret-value',
+      },
+      'worker',
+    );
+    expect(error.problems.length).toBeGreaterThanOrEqual(3);
+    for (const secret of [...Object.values(TEST_SECRETS), 'tls-key-secret-value']) {
+      expect(error.message).not.toContain(secret);
+    }
+    expect(error.message).toContain('TEMPORAL_TLS_CERT');
+  });
+
+  test('describeConfig shows secrets only as set/unset and hides SMTP passwords', () => {
+    const config = testWorkerConfig({ NOTIFY_SMTP_URL: 'smtp://mailer:hunter2-secret@mail.example.com:587' });
+    const shown = JSON.stringify(describeConfig(config));
+    for (const secret of secretValues(config)) expect(shown).not.toContain(secret);
+    expect(secretValues(config)).toContain('hunter2-secret');
+    expect(describeConfig(config)).toMatchObject({
+      JUMPCLOUD_API_KEY: 'set',
+      NOTION_SCIM_TOKEN: 'set',
+      TEMPORAL_API_KEY: 'unset',
+    });
+  });
+
+  test('.env is read, the real environment wins, and empty values count as unset', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-env-'));
+    fs.writeFileSync(path.join(dir, '.env'), 'POLL_INTERVAL=3s\nNOTION_MAX_RPS=7\nCONNECTOR_ID=from-file\n');
+    const env = readEnvironment({ NOTION_MAX_RPS: '4', CONNECTOR_ID: '' }, dir);
+    const config = parseConfig(env, 'client');
+    expect(config.pollIntervalMs).toBe(3000);
+    expect(config.notion.maxRps).toBe(4);
+    expect(config.connectorId).toBe('default');
+  });
+});

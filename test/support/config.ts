@@ -1,0 +1,21 @@
+/** Configurations for tests, built through the real parser. */
+import { parseConfig, type WorkerConfig } from '../../config/config';
+
+/** Secret values tests look for in places they must never appear. */
+export const TEST_SECRETS = {
+  JUMPCLOUD_API_KEY: 'jc-secret-7f3a9c1e5b',
+  NOTION_SCIM_TOKEN: 'notion-secret-2d8e4b6f0a',
+} as const;
+
+export function testWorkerConfig(env: Record<string, string | undefined> = {}): WorkerConfig {
+  return parseConfig(
+    {
+      JUMPCLOUD_API_KEY: TEST_SECRETS.JUMPCLOUD_API_KEY,
+      JUMPCLOUD_APP_ID: '64b7f0c2a1d3e4f5a6b7c8d9',
+      NOTION_SCIM_TOKEN: TEST_SECRETS.NOTION_SCIM_TOKEN,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    'worker',
+  ) as WorkerConfig;
+}
