@@ -24,7 +24,12 @@ export const faultRuleSchema = z.object({
   count: z.number().int().positive().optional(),
   /** What to do: answer with `status`, or reset the connection. */
   action: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('status'), status: z.number().int().min(400).max(599), retryAfter: z.number().min(0).optional(), detail: z.string().optional() }),
+    z.object({
+      type: z.literal('status'),
+      status: z.number().int().min(400).max(599),
+      retryAfter: z.number().min(0).optional(),
+      detail: z.string().optional(),
+    }),
     z.object({ type: z.literal('reset') }),
     z.object({ type: z.literal('latency'), ms: z.number().int().min(0).max(120_000) }),
   ]),
@@ -72,7 +77,10 @@ export interface ControlPlane {
 
 /** `GET /scim/v2/Users/:id` → `GET /scim/v2/Users/{id}` (the form of SPEC §8). */
 export function routeKey(request: FastifyRequest): string {
-  const template = (request.routeOptions.url ?? request.url.split('?')[0] ?? '').replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  const template = (request.routeOptions.url ?? request.url.split('?')[0] ?? '').replace(
+    /:([A-Za-z0-9_]+)/g,
+    '{$1}',
+  );
   return `${request.method} ${template}`;
 }
 
@@ -130,7 +138,12 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
         request.raw.socket.destroy();
         return reply.hijack();
       }
-      return sendError(reply, action.status, action.detail ?? `injected fault: ${action.status}`, action.retryAfter);
+      return sendError(
+        reply,
+        action.status,
+        action.detail ?? `injected fault: ${action.status}`,
+        action.retryAfter,
+      );
     }
   });
 
@@ -170,33 +183,39 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
   };
 
   const badRequest = (reply: FastifyReply, error: z.ZodError) =>
-    reply.code(400).send({ error: 'invalid control request', issues: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    reply.code(400).send({
+      error: 'invalid control request',
+      issues: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
 
-  app.get('/_emulator/requests', async () => plane.requests());
-  app.get('/_emulator/requests/timeline', async () => ({ requests: log }));
-  app.delete('/_emulator/requests', async (_request, reply) => {
+  app.get('/_emulator/requests', () => plane.requests());
+  app.get('/_emulator/requests/timeline', () => ({ requests: log }));
+  app.delete('/_emulator/requests', (_request, reply) => {
     plane.clearRequests();
     return reply.code(204).send();
   });
-  app.get('/_emulator/faults', async () => ({ ...faults, rules: faults.rules.map((rule) => ({ ...rule, remaining: remaining.get(rule) })) }));
-  app.put('/_emulator/faults', async (request, reply) => {
+  app.get('/_emulator/faults', () => ({
+    ...faults,
+    rules: faults.rules.map((rule) => ({ ...rule, remaining: remaining.get(rule) })),
+  }));
+  app.put('/_emulator/faults', (request, reply) => {
     const parsed = faultsSchema.safeParse(request.body ?? {});
     if (!parsed.success) return badRequest(reply, parsed.error);
     plane.setFaults(parsed.data);
     return reply.code(204).send();
   });
-  app.delete('/_emulator/faults', async (_request, reply) => {
+  app.delete('/_emulator/faults', (_request, reply) => {
     plane.setFaults({});
     return reply.code(204).send();
   });
-  app.get('/_emulator/rate-limit', async () => (bucket ? { rps: bucket.rps, burst: bucket.burst } : { rps: null }));
-  app.put('/_emulator/rate-limit', async (request, reply) => {
+  app.get('/_emulator/rate-limit', () => (bucket ? { rps: bucket.rps, burst: bucket.burst } : { rps: null }));
+  app.put('/_emulator/rate-limit', (request, reply) => {
     const parsed = rateLimitSchema.safeParse(request.body ?? {});
     if (!parsed.success) return badRequest(reply, parsed.error);
     plane.setRateLimit(parsed.data);
     return reply.code(204).send();
   });
-  app.delete('/_emulator/rate-limit', async (_request, reply) => {
+  app.delete('/_emulator/rate-limit', (_request, reply) => {
     plane.setRateLimit(null);
     return reply.code(204).send();
   });
