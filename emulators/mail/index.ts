@@ -71,7 +71,7 @@ export function createMailSink(): MailSink {
   });
 
   const http: FastifyInstance = Fastify({ logger: false });
-  http.get('/messages', async () => inbox);
+  http.get('/messages', (_request, reply) => reply.send(inbox));
   http.delete('/messages', async (_request, reply) => {
     inbox.length = 0;
     return reply.code(204).send();
