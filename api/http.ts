@@ -1,0 +1,179 @@
+/**
+ * The HTTP layer both API clients share: one undici keep-alive pool per service, connect/headers/
+ * body timeouts, JSON bodies, zod validation of every response, and errors mapped to the taxonomy
+ * of `./errors`. Credentials are asked for on every request, so a rotated secret is picked up by
+ * the next one.
+ */
+import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { ApiError, classifyStatus, parseRetryAfter, type ApiErrorInfo, type ApiService } from './errors';
+
+export interface HttpTimeouts {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+
+export interface ServiceErrorDetail {
+  detail?: string;
+  scimType?: string;
+}
+
+export interface HttpServiceOptions {
+  service: ApiService;
+  /** e.g. `https://api.notion.com/scim/v2`: requests' paths are appended to it. */
+  baseUrl: string;
+  /** Headers carrying credentials, read at each request (secrets are never stored here). */
+  authHeaders: () => Record<string, string>;
+  /** Extracts the service's explanation from an error body. */
+  errorDetail: (body: unknown) => ServiceErrorDetail;
+  /** Service-specific refinements of a failure (e.g. Notion's unverified domains). */
+  refine?: (info: ApiErrorInfo) => ApiErrorInfo;
+  timeouts?: Partial<HttpTimeouts>;
+  /** Awaited before every request: a rate limiter's permit, for bulk reads. */
+  beforeRequest?: () => Promise<void>;
+  contentType?: string;
+  connections?: number;
+}
+
+export interface HttpRequest<T> {
+  operation: string;
+  entity?: string;
+  method: Dispatcher.HttpMethod;
+  /** Path below the base URL, e.g. `/Users/123`. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Validates the response body (for statuses in `accept`). */
+  schema: z.ZodType<T>;
+  /** Statuses that are not errors (default: any 2xx). */
+  accept?: number[];
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export class HttpService {
+  private readonly pool: Pool;
+  private readonly prefix: string;
+  private readonly timeouts: HttpTimeouts;
+
+  constructor(private readonly options: HttpServiceOptions) {
+    const url = new URL(options.baseUrl);
+    this.prefix = url.pathname.replace(/\/+$/, '');
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 16,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: this.timeouts.connectMs },
+      headersTimeout: this.timeouts.headersMs,
+      bodyTimeout: this.timeouts.bodyMs,
+    });
+  }
+
+  async request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+    const fail = (info: Omit<ApiErrorInfo, 'service' | 'operation' | 'entity'>): never => {
+      const full: ApiErrorInfo = {
+        service: this.options.service,
+        operation: request.operation,
+        entity: request.entity,
+        ...info,
+      };
+      throw new ApiError(this.options.refine ? this.options.refine(full) : full);
+    };
+    await this.options.beforeRequest?.();
+
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        method: request.method,
+        path: this.prefix + request.path + queryString(request.query),
+        headers: {
+          accept: 'application/json',
+          ...(request.body !== undefined
+            ? { 'content-type': this.options.contentType ?? 'application/json' }
+            : {}),
+          ...this.options.authHeaders(),
+        },
+        body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
+      });
+    } catch (error) {
+      return fail(networkFailure(error));
+    }
+
+    const { statusCode: status } = response;
+    const headers = response.headers;
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      return fail(networkFailure(error));
+    }
+    const body = parseJson(text);
+    const accepted = request.accept ? request.accept.includes(status) : status >= 200 && status < 300;
+    if (!accepted) {
+      const base = classifyStatus(status);
+      const { detail, scimType } = this.options.errorDetail(body);
+      const retryable = base.class === 'retryable' || status === 503;
+      return fail({
+        ...base,
+        status,
+        detail: detail ?? (text && body === undefined ? text.slice(0, 200) : undefined),
+        scimType,
+        retryAfterMs: retryable ? parseRetryAfter(headers['retry-after']) : undefined,
+      });
+    }
+    const parsed = request.schema.safeParse(body === undefined && text === '' ? undefined : body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail({
+        class: 'retryable',
+        code: 'InvalidResponse',
+        status,
+        detail: `unexpected response: ${issue ? `${issue.path.join('.') || '(body)'} ${issue.message}` : 'invalid'}`,
+      });
+    }
+    return { status, data: parsed.data, headers };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function queryString(query: HttpRequest<unknown>['query']): string {
+  if (!query) return '';
+  const parts = Object.entries(query)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Network-level failures are retryable; timeouts are named as such. */
+function networkFailure(error: unknown): Omit<ApiErrorInfo, 'service' | 'operation' | 'entity'> {
+  const timeout =
+    error instanceof undiciErrors.ConnectTimeoutError ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError;
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return {
+    class: 'retryable',
+    code: timeout ? 'Timeout' : 'Network',
+    detail: `${timeout ? 'timed out' : 'network error'}${code ? ` ${code}` : ''}: ${message}`,
+  };
+}

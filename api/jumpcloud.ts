@@ -1,0 +1,378 @@
+/**
+ * JumpCloud client (reference/jumpcloud-api.md, jumpcloud-openapi/): v1 system users and
+ * applications, v2 user groups, memberships and the application's graph, and Directory Insights
+ * events. `x-api-key` auth, optional `x-org-id`; EU hosts are a matter of base URLs.
+ */
+import { z } from 'zod';
+import { isApiError } from './errors';
+import { HttpService, type HttpServiceOptions } from './http';
+
+/** JumpCloud caps `limit` at 100 on v1 and v2 lists. */
+export const JC_PAGE_SIZE = 100;
+
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+
+const systemUserSchema = z
+  .looseObject({
+    _id: z.string().min(1),
+    username: z.string(),
+    email: z.string().nullish(),
+    firstname: optionalText,
+    lastname: optionalText,
+    displayname: optionalText,
+    state: z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']).nullish(),
+    activated: z.boolean().nullish(),
+    suspended: z.boolean().nullish(),
+  })
+  .transform((u) => ({
+    id: u._id,
+    username: u.username,
+    email: u.email ?? undefined,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    displayname: u.displayname,
+    // Older records may lack `state`: derive it from the flags as JumpCloud's console does.
+    state: u.state ?? (u.suspended ? 'SUSPENDED' : u.activated === false ? 'STAGED' : 'ACTIVATED'),
+  }));
+export type JumpCloudUser = z.output<typeof systemUserSchema>;
+
+const applicationSchema = z
+  .looseObject({
+    _id: z.string().min(1),
+    name: optionalText,
+    displayName: optionalText,
+    displayLabel: optionalText,
+  })
+  .transform((a) => ({ id: a._id, name: a.name, displayName: a.displayName ?? a.displayLabel }));
+export type JumpCloudApplication = z.output<typeof applicationSchema>;
+
+const groupSchema = z
+  .looseObject({ id: z.string().min(1), name: z.string(), type: optionalText })
+  .transform((g) => ({ id: g.id, name: g.name }));
+export type JumpCloudGroup = z.output<typeof groupSchema>;
+
+const graphObject = z.looseObject({ id: z.string().min(1), type: z.string() });
+const graphConnection = z.looseObject({ to: graphObject, from: graphObject.nullish() });
+const graphObjectWithPaths = z
+  .looseObject({
+    id: z.string().min(1),
+    type: z.string(),
+    paths: z.array(z.array(graphConnection)).nullish(),
+  })
+  .transform((o) => ({
+    id: o.id,
+    type: o.type,
+    paths: (o.paths ?? []).map((path) => path.map((hop) => hop.to)),
+  }));
+/** A graph object and every path to it (each path a list of hops, `{id, type}`). */
+export type JumpCloudGraphObject = z.output<typeof graphObjectWithPaths>;
+
+const eventSchema = z.looseObject({ id: z.string().min(1), event_type: z.string(), timestamp: z.string() });
+/** A Directory Insights event; fields beyond these are kept as they came. */
+export type InsightsEvent = z.output<typeof eventSchema>;
+
+export interface InsightsQuery {
+  service?: string[];
+  startTime: string;
+  endTime?: string;
+  /** Per page (JumpCloud: default 1000, at most 10,000). */
+  limit?: number;
+  searchTerm?: Record<string, unknown>;
+}
+
+export interface InsightsPage {
+  events: InsightsEvent[];
+  /** The cursor for the next page (always sent, even after the last page). */
+  searchAfter?: unknown[];
+  /** False once a page came back shorter than the limit. */
+  more: boolean;
+}
+
+/** Fields to create a system user with (import, SPEC I2). */
+export interface NewJumpCloudUser {
+  username: string;
+  email: string;
+  firstname?: string;
+  lastname?: string;
+  state?: 'STAGED' | 'ACTIVATED';
+}
+
+export interface JumpCloudClientOptions {
+  baseUrl: string;
+  insightsUrl: string;
+  /** Read at every request: a rotated key is used by the next request. */
+  apiKey: () => string;
+  orgId?: string;
+  beforeRequest?: HttpServiceOptions['beforeRequest'];
+  timeouts?: HttpServiceOptions['timeouts'];
+}
+
+const jcError = z.looseObject({ message: z.string().optional(), error: z.string().optional() });
+
+export class JumpCloudClient {
+  private readonly api: HttpService;
+  private readonly insights: HttpService;
+
+  constructor(options: JumpCloudClientOptions) {
+    const common = {
+      service: 'jumpcloud' as const,
+      authHeaders: () => ({
+        'x-api-key': options.apiKey(),
+        ...(options.orgId ? { 'x-org-id': options.orgId } : {}),
+      }),
+      errorDetail: (body: unknown) => {
+        const parsed = jcError.safeParse(body);
+        return parsed.success ? { detail: parsed.data.message ?? parsed.data.error } : {};
+      },
+      beforeRequest: options.beforeRequest,
+      timeouts: options.timeouts,
+    };
+    this.api = new HttpService({ ...common, baseUrl: `${options.baseUrl}/api` });
+    this.insights = new HttpService({ ...common, baseUrl: options.insightsUrl });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.api.close(), this.insights.close()]);
+  }
+
+  /** The Notion SSO application (C1 checks it exists). */
+  async getApplication(appId: string): Promise<JumpCloudApplication> {
+    const { data } = await this.api.request({
+      operation: 'read application',
+      entity: appId,
+      method: 'GET',
+      path: `/applications/${encodeURIComponent(appId)}`,
+      schema: applicationSchema,
+    });
+    return data;
+  }
+
+  /** U1: users bound to the application, directly or through (nested) groups, with their paths. */
+  listApplicationUsers(appId: string): Promise<JumpCloudGraphObject[]> {
+    return this.pagedV2(
+      `/v2/applications/${encodeURIComponent(appId)}/users`,
+      graphObjectWithPaths,
+      'list application users',
+      appId,
+    );
+  }
+
+  /** The user groups reachable from the application (bound directly or through nesting), with paths. */
+  listApplicationGroups(appId: string): Promise<JumpCloudGraphObject[]> {
+    return this.pagedV2(
+      `/v2/applications/${encodeURIComponent(appId)}/usergroups`,
+      graphObjectWithPaths,
+      'list application groups',
+      appId,
+    );
+  }
+
+  /** G1: the direct bindings of the application to `user_group`s or `user`s. */
+  async listApplicationBindings(
+    appId: string,
+    targets: 'user' | 'user_group',
+  ): Promise<{ id: string; type: string }[]> {
+    const connections = await this.pagedV2(
+      `/v2/applications/${encodeURIComponent(appId)}/associations`,
+      graphConnection,
+      `list application ${targets} bindings`,
+      appId,
+      { targets },
+    );
+    return connections.map((c) => ({ id: c.to.id, type: c.to.type }));
+  }
+
+  async getUser(id: string): Promise<JumpCloudUser | undefined> {
+    try {
+      const { data } = await this.api.request({
+        operation: 'read user',
+        entity: id,
+        method: 'GET',
+        path: `/systemusers/${encodeURIComponent(id)}`,
+        schema: systemUserSchema,
+      });
+      return data;
+    } catch (error) {
+      if (isApiError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every system user, sorted by `_id` (JumpCloud's advice for stable skip paging). */
+  async listUsers(filter?: string): Promise<JumpCloudUser[]> {
+    const users: JumpCloudUser[] = [];
+    const seen = new Set<string>();
+    for (let skip = 0; ; skip += JC_PAGE_SIZE) {
+      const { data } = await this.api.request({
+        operation: 'list users',
+        method: 'GET',
+        path: '/systemusers',
+        query: { limit: JC_PAGE_SIZE, skip, sort: '_id', filter },
+        schema: z.looseObject({ results: z.array(systemUserSchema), totalCount: z.number().int().min(0) }),
+      });
+      for (const user of data.results) {
+        if (!seen.has(user.id)) {
+          seen.add(user.id);
+          users.push(user);
+        }
+      }
+      if (data.results.length < JC_PAGE_SIZE || skip + JC_PAGE_SIZE >= data.totalCount) break;
+    }
+    return users;
+  }
+
+  /** The user with this email, compared case-insensitively (import, I1). */
+  async findUserByEmail(email: string): Promise<JumpCloudUser | undefined> {
+    const wanted = email.trim().toLowerCase();
+    const matches = await this.listUsers(`email:$eq:${wanted}`);
+    return matches.find((user) => user.email?.toLowerCase() === wanted);
+  }
+
+  async getGroup(id: string): Promise<JumpCloudGroup | undefined> {
+    try {
+      const { data } = await this.api.request({
+        operation: 'read group',
+        entity: id,
+        method: 'GET',
+        path: `/v2/usergroups/${encodeURIComponent(id)}`,
+        schema: groupSchema,
+      });
+      return data;
+    } catch (error) {
+      if (isApiError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** G1: a group's members as JumpCloud resolves them (direct and nested), users only. */
+  async listGroupMembership(groupId: string): Promise<JumpCloudGraphObject[]> {
+    const all = await this.pagedV2(
+      `/v2/usergroups/${encodeURIComponent(groupId)}/membership`,
+      graphObjectWithPaths,
+      'list group membership',
+      groupId,
+    );
+    return all.filter((member) => member.type === 'user');
+  }
+
+  /** The groups a user belongs to, directly or through nesting. */
+  async listUserGroups(userId: string): Promise<JumpCloudGraphObject[]> {
+    const all = await this.pagedV2(
+      `/v2/users/${encodeURIComponent(userId)}/memberof`,
+      graphObjectWithPaths,
+      'list user groups',
+      userId,
+    );
+    return all.filter((group) => group.type === 'user_group');
+  }
+
+  /** I2: creates a system user. */
+  async createUser(user: NewJumpCloudUser): Promise<JumpCloudUser> {
+    const { data } = await this.api.request({
+      operation: 'create user',
+      entity: user.email,
+      method: 'POST',
+      path: '/systemusers',
+      body: user,
+      schema: systemUserSchema,
+    });
+    return data;
+  }
+
+  /** I3: adds a user to a group (idempotent where JumpCloud answers 409 for an existing member). */
+  async addUserToGroup(groupId: string, userId: string): Promise<void> {
+    try {
+      await this.api.request({
+        operation: 'add user to group',
+        entity: `${userId} → ${groupId}`,
+        method: 'POST',
+        path: `/v2/usergroups/${encodeURIComponent(groupId)}/members`,
+        body: { op: 'add', type: 'user', id: userId },
+        schema: z.unknown(),
+      });
+    } catch (error) {
+      if (!isApiError(error, 'Conflict')) throw error;
+    }
+  }
+
+  /** C4: one page of Directory Insights events, oldest first. */
+  async eventsPage(query: InsightsQuery, searchAfter?: unknown[]): Promise<InsightsPage> {
+    const limit = query.limit ?? 1000;
+    const { data, headers } = await this.insights.request({
+      operation: 'read directory events',
+      method: 'POST',
+      path: '/events',
+      body: {
+        service: query.service ?? ['directory'],
+        start_time: query.startTime,
+        ...(query.endTime ? { end_time: query.endTime } : {}),
+        limit,
+        sort: 'ASC',
+        ...(query.searchTerm ? { search_term: query.searchTerm } : {}),
+        ...(searchAfter ? { search_after: searchAfter } : {}),
+      },
+      schema: z.array(eventSchema),
+    });
+    const count = Number(header(headers['x-result-count']) ?? data.length);
+    const served = Number(header(headers['x-limit']) ?? limit);
+    return {
+      events: data,
+      searchAfter: parseCursor(header(headers['x-search_after'])),
+      more: count >= served && data.length > 0,
+    };
+  }
+
+  /** C4: every event of the query, paging with `search_after` until a page is short. */
+  async events(query: InsightsQuery, maxPages = 1000): Promise<InsightsEvent[]> {
+    const out: InsightsEvent[] = [];
+    let cursor: unknown[] | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const result = await this.eventsPage(query, cursor);
+      out.push(...result.events);
+      if (!result.more || !result.searchAfter) break;
+      cursor = result.searchAfter;
+    }
+    return out;
+  }
+
+  /** v2 lists: `limit`/`skip` until a page comes back short. */
+  private async pagedV2<T>(
+    path: string,
+    item: z.ZodType<T>,
+    operation: string,
+    entity: string,
+    query: Record<string, string> = {},
+  ): Promise<T[]> {
+    const out: T[] = [];
+    for (let skip = 0; ; skip += JC_PAGE_SIZE) {
+      const { data } = await this.api.request({
+        operation,
+        entity,
+        method: 'GET',
+        path,
+        query: { ...query, limit: JC_PAGE_SIZE, skip },
+        schema: z.array(item),
+      });
+      out.push(...data);
+      if (data.length < JC_PAGE_SIZE) break;
+    }
+    return out;
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseCursor(value: string | undefined): unknown[] | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
