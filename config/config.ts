@@ -229,13 +229,33 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
   const input = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
+  const problems: string[] = [];
+  // `<SECRET>_FILE`: the secret is in a file (Docker/Kubernetes secrets); see config/secrets.ts.
+  for (const name of SECRET_VARIABLES) {
+    const file = input[`${name}_FILE`];
+    if (!file) continue;
+    try {
+      const value = fs.readFileSync(file, 'utf8').trim();
+      if (value) input[name] = value;
+      else problems.push(`${name}_FILE names an empty file`);
+    } catch {
+      problems.push(`${name}_FILE names a file that cannot be read`);
+    }
+  }
   const result = schema.safeParse(input);
-  const problems = result.success
-    ? []
-    : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`);
+  if (!result.success) {
+    problems.push(
+      ...result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'} ${issue.message}`),
+    );
+  }
   if (purpose === 'worker') {
     for (const name of WORKER_REQUIRED) {
-      if (!input[name]) problems.push(`${name} is required to run a worker`);
+      if (!input[name] && !problems.some((p) => p.startsWith(`${name}_FILE`))) {
+        const alternative = (SECRET_VARIABLES as readonly string[]).includes(name)
+          ? ` (or ${name}_FILE)`
+          : '';
+        problems.push(`${name}${alternative} is required to run a worker`);
+      }
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);

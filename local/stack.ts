@@ -126,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       {
         name: 'Worker',
         url: `task queue ${config.temporal.taskQueue}`,
-        detail: worker.worker.options.identity,
+        detail: worker.identity,
       },
     ];
     return { endpoints, config, temporal, worker, stop };

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 
 const execFileAsync = promisify(execFile);
 
@@ -249,7 +250,6 @@ async function trySdkDownload(dir: string, log: (line: string) => void): Promise
   const downloadDir = fs.mkdtempSync(path.join(dir, 'sdk-'));
   log('Downloading the Temporal CLI through the Temporal SDK…');
   try {
-    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'cached-download', downloadDir, ttl: '3650d' },

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
 import { freePort } from '../temporal/dev-server';
-import { createWorker } from '../worker/worker';
+import { createWorkers } from '../worker/worker';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
 import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from './support/cli';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
@@ -70,7 +70,7 @@ test('`worker` without its required variables names each of them and prints no s
       JUMPCLOUD_APP_ID: TEST_SECRETS.JUMPCLOUD_API_KEY,
     }),
   );
-  expectOneLineFailure(result, /JUMPCLOUD_API_KEY is required to run a worker/);
+  expectOneLineFailure(result, /JUMPCLOUD_API_KEY \(or JUMPCLOUD_API_KEY_FILE\) is required to run a worker/);
   expect(result.stderr).toMatch(/JUMPCLOUD_APP_ID must be a JumpCloud id/);
   for (const secret of Object.values(TEST_SECRETS)) {
     expect(result.stderr + result.stdout).not.toContain(secret);
@@ -104,7 +104,7 @@ test('`status` reports the connector and the worker configuration without secret
     TEMPORAL_TASK_QUEUE: taskQueue,
     CONNECTOR_ID: 'status-test',
   });
-  const worker = await createWorker({
+  const worker = await createWorkers({
     config,
     connection: temporal.nativeConnection,
     workflowBundle: await temporal.workflowBundle(),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../config/config';
+import { readSecret, secretReader } from '../config/secrets';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
 
 function problemsOf(env: Record<string, string>, purpose: 'client' | 'worker' = 'client'): ConfigError {
@@ -90,9 +91,9 @@ describe('configuration (SPEC §2)', () => {
     expect(() => parseConfig({}, 'client')).not.toThrow();
     const error = problemsOf({}, 'worker');
     expect(error.problems).toEqual([
-      'JUMPCLOUD_API_KEY is required to run a worker',
+      'JUMPCLOUD_API_KEY (or JUMPCLOUD_API_KEY_FILE) is required to run a worker',
       'JUMPCLOUD_APP_ID is required to run a worker',
-      'NOTION_SCIM_TOKEN is required to run a worker',
+      'NOTION_SCIM_TOKEN (or NOTION_SCIM_TOKEN_FILE) is required to run a worker',
     ]);
   });
 
@@ -135,5 +136,31 @@ describe('configuration (SPEC §2)', () => {
     expect(config.pollIntervalMs).toBe(3000);
     expect(config.notion.maxRps).toBe(4);
     expect(config.connectorId).toBe('default');
+  });
+});
+
+describe('secrets in files (<NAME>_FILE)', () => {
+  test('a secret can come from a file, and a rotated file is read by the next use', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-secret-'));
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, 'first-token-value\n');
+    const config = parseConfig(
+      { JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_APP_ID: '64b7f0c2a1d3e4f5a6b7c8d9', NOTION_SCIM_TOKEN_FILE: file },
+      'worker',
+    );
+    expect(config.notion.token).toBe('first-token-value');
+    const read = secretReader('NOTION_SCIM_TOKEN', config.notion.token!);
+    const env = { NOTION_SCIM_TOKEN_FILE: file };
+    expect(readSecret('NOTION_SCIM_TOKEN', 'configured', env)).toBe('first-token-value');
+    fs.writeFileSync(file, 'rotated-token-value\n');
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(readSecret('NOTION_SCIM_TOKEN', 'configured', env)).toBe('rotated-token-value');
+    expect(read()).toBe('first-token-value'); // process.env has no _FILE: the configured value
+  });
+
+  test('an unreadable secret file is named, without its contents', () => {
+    const error = problemsOf({ NOTION_SCIM_TOKEN_FILE: '/nonexistent/secret' }, 'worker');
+    expect(error.problems).toContain('NOTION_SCIM_TOKEN_FILE names a file that cannot be read');
+    expect(error.problems.some((p) => p.startsWith('NOTION_SCIM_TOKEN (or'))).toBe(false);
   });
 });

@@ -4,10 +4,9 @@
  * without secrets — and no secret anywhere in the workflow's history.
  */
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { workflowIds } from '../temporal/ids';
-import { createWorker } from '../worker/worker';
+import { createWorkers } from '../worker/worker';
 import { connectorWorkflow } from '../workflows';
 import { checkWorkersUpdate, statusQuery } from '../workflows/connector';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
@@ -23,15 +22,15 @@ afterAll(async () => {
   await temporal?.stop();
 });
 
-async function withWorker<T>(taskQueue: string, fn: (worker: Worker) => Promise<T>): Promise<T> {
+async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
   const config = testWorkerConfig({ TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue });
-  const worker = await createWorker({
+  const worker = await createWorkers({
     config,
     connection: temporal.nativeConnection,
     workflowBundle: await temporal.workflowBundle(),
     identity: 'test-worker',
   });
-  return worker.runUntil(() => fn(worker));
+  return worker.runUntil(fn);
 }
 
 test('the connector workflow runs its health activity on a worker and reports its configuration without secrets', async () => {

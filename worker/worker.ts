@@ -10,11 +10,13 @@ import {
   type NativeConnection,
   type WorkflowBundle,
 } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivitiesByQueue } from '../activities';
+import { createApiClients, type ApiClients } from '../activities/clients';
 import { type WorkerConfig } from '../config/config';
 import { temporalLogger, type Logger } from '../common/logger';
 import { connect, connectWorker } from '../temporal/connection';
 import { ensureSearchAttributes, searchAttributeCommands } from '../temporal/register-search-attributes';
+import { taskQueues } from '../temporal/task-queues';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -46,59 +48,135 @@ export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
   });
 }
 
-export interface CreateWorkerOptions {
-  config: WorkerConfig;
-  connection: NativeConnection;
-  /** Defaults to the configured task queue. */
-  taskQueue?: string;
-  identity?: string;
-  workflowBundle?: WorkflowBundle;
+/**
+ * The dispatch rate for a service limited to `maxRps`. Temporal's limiter and the service's are
+ * both token buckets; dispatching at exactly the service's rate, network jitter makes a request
+ * arrive a few milliseconds before the service's next token now and then (a 429). A 5% headroom
+ * absorbs that while keeping the sustained rate above SPEC §9's 90%.
+ */
+export const RATE_HEADROOM = 0.95;
+
+export function dispatchRate(maxRps: number): number {
+  return maxRps * RATE_HEADROOM;
 }
 
-export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+export interface CreateWorkersOptions {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  identity?: string;
+  workflowBundle?: WorkflowBundle;
+  /** API clients to share (default: new ones, closed when the workers stop). */
+  clients?: ApiClients;
+}
+
+/** The workers of one process: one per task queue (temporal/task-queues.ts). */
+export interface WorkerSet {
+  workers: Worker[];
+  identity: string;
+  /** Runs every worker until `shutdown`; resolves once all have stopped and the clients are closed. */
+  run(): Promise<void>;
+  shutdown(): void;
+  /** Runs the workers while `fn` runs, then stops them (tests, scripts). */
+  runUntil<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export async function createWorkers(options: CreateWorkersOptions): Promise<WorkerSet> {
   const { config, connection } = options;
   const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
-  return Worker.create({
+  const queues = taskQueues(config.temporal.taskQueue);
+  const ownClients = !options.clients;
+  const clients = options.clients ?? createApiClients(config);
+  const activities = createActivitiesByQueue({ config, identity, clients });
+  const common = {
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     identity,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ config, identity }),
     // In-flight activities get this long to finish when the worker stops.
     shutdownGraceTime: '10 seconds',
-  });
+  } as const;
+  const workers = await Promise.all([
+    Worker.create({
+      ...common,
+      taskQueue: queues.main,
+      ...(options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: WORKFLOWS_PATH }),
+      activities: activities.main,
+    }),
+    // The server enforces these rates for the whole queue, across every worker of the cluster.
+    Worker.create({
+      ...common,
+      taskQueue: queues.notion,
+      activities: activities.notion,
+      maxTaskQueueActivitiesPerSecond: dispatchRate(config.notion.maxRps),
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: queues.jumpcloud,
+      activities: activities.jumpcloud,
+      maxTaskQueueActivitiesPerSecond: dispatchRate(config.jumpcloud.maxRps),
+    }),
+  ]);
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  const run = async () => {
+    try {
+      const results = await Promise.allSettled(workers.map((worker) => worker.run()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      shutdown();
+      if (ownClients) await clients.close();
+    }
+  };
+  return {
+    workers,
+    identity,
+    run,
+    shutdown,
+    async runUntil(fn) {
+      const running = run();
+      try {
+        return await fn();
+      } finally {
+        shutdown();
+        await running;
+      }
+    },
+  };
 }
 
 export interface RunningWorker {
-  worker: Worker;
-  /** Resolves when the worker has stopped. */
+  identity: string;
+  /** Resolves when the workers have stopped. */
   done: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Connects, checks the search attributes and starts a worker; used by `worker` and `local`. */
+/** Connects, checks the search attributes and starts the workers; used by `worker` and `local`. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   installRuntime(logger);
   const connection = await connectWorker(config);
   await checkSearchAttributes(config, logger);
-  const worker = await createWorker({ config, connection });
-  const done = worker.run().finally(() => connection.close());
+  const set = await createWorkers({ config, connection });
+  const done = set.run().finally(() => connection.close());
+  const queues = taskQueues(config.temporal.taskQueue);
   logger.info(
     {
-      taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
-      identity: worker.options.identity,
+      taskQueues: queues,
+      notionMaxRps: config.notion.maxRps,
+      jumpcloudMaxRps: config.jumpcloud.maxRps,
+      identity: set.identity,
     },
     'worker started',
   );
   return {
-    worker,
+    identity: set.identity,
     done,
     stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      set.shutdown();
       await done;
     },
   };

@@ -30,11 +30,17 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${process.pid}-${queueCounter}-${Date.now().toString(36)}`;
 }
 
-export async function startTestTemporal(): Promise<TestTemporal> {
+export async function startTestTemporal(
+  options: { dynamicConfig?: Record<string, unknown> } = {},
+): Promise<TestTemporal> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   installRuntime(logger);
   const cli = await obtainTemporalCli();
-  const server = await startDevServer({ executable: cli.path, uiPort: false });
+  const server = await startDevServer({
+    executable: cli.path,
+    uiPort: false,
+    dynamicConfig: options.dynamicConfig,
+  });
   try {
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });

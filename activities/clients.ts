@@ -1,0 +1,31 @@
+/** The API clients of one worker process: keep-alive pools shared by all its activities. */
+import { JumpCloudClient } from '../api/jumpcloud';
+import { NotionScimClient } from '../api/notion';
+import type { WorkerConfig } from '../config/config';
+import { secretReader } from '../config/secrets';
+
+export interface ApiClients {
+  notion: NotionScimClient;
+  jumpcloud: JumpCloudClient;
+  close(): Promise<void>;
+}
+
+export function createApiClients(config: WorkerConfig): ApiClients {
+  const notion = new NotionScimClient({
+    baseUrl: config.notion.scimBaseUrl,
+    token: secretReader('NOTION_SCIM_TOKEN', config.notion.token),
+  });
+  const jumpcloud = new JumpCloudClient({
+    baseUrl: config.jumpcloud.baseUrl,
+    insightsUrl: config.jumpcloud.insightsUrl,
+    apiKey: secretReader('JUMPCLOUD_API_KEY', config.jumpcloud.apiKey),
+    orgId: config.jumpcloud.orgId,
+  });
+  return {
+    notion,
+    jumpcloud,
+    close: async () => {
+      await Promise.all([notion.close(), jumpcloud.close()]);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * API errors as Temporal failures: retryable ones keep Temporal's retry policy, with
+ * `nextRetryDelay` honouring `Retry-After`; permanent ones and rejected credentials are
+ * non-retryable, with the error code as the failure `type` the workflows switch on. Messages come
+ * from ApiError, which never holds a secret.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { ApiError } from '../api/errors';
+
+/** Failure types that mean "stop the flow", not "this entity failed" (SPEC C3). */
+export const CREDENTIALS_REJECTED = 'CredentialsRejected';
+
+export function toFailure(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const { info } = error;
+  const details = [
+    {
+      service: info.service,
+      operation: info.operation,
+      entity: info.entity,
+      status: info.status,
+      code: info.code,
+      class: info.class,
+      detail: info.detail,
+    },
+  ];
+  return ApplicationFailure.create({
+    type: info.code,
+    message: error.message,
+    nonRetryable: info.class !== 'retryable',
+    nextRetryDelay: info.retryAfterMs,
+    details,
+  });
+}
+
+/** Runs an activity body, converting API errors on the way out. */
+export async function mapFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toFailure(error);
+  }
+}

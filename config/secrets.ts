@@ -1,0 +1,39 @@
+/**
+ * Secrets are read when used, not once at start, so that a rotated credential is picked up by the
+ * next request without a restart (SPEC C2): with `<NAME>_FILE` (a mounted secret, as Docker and
+ * Kubernetes provide, updated in place on rotation) the file is re-read when it changes. Without
+ * it, the value the worker started with is used (a process's environment cannot change under it:
+ * rotating `<NAME>` itself means restarting the workers, one at a time).
+ */
+import fs from 'node:fs';
+import type { SecretVariable } from './config';
+
+const cache = new Map<string, { mtimeMs: number; value: string }>();
+
+function fromFile(file: string): string | undefined {
+  try {
+    const { mtimeMs } = fs.statSync(file);
+    const hit = cache.get(file);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.value;
+    const value = fs.readFileSync(file, 'utf8').trim();
+    cache.set(file, { mtimeMs, value });
+    return value || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The current value of a secret: its `_FILE` if set and readable, else the configured value. */
+export function readSecret(
+  name: SecretVariable,
+  configured: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const file = env[`${name}_FILE`];
+  return (file ? fromFile(file) : undefined) ?? configured;
+}
+
+/** A reader for API clients, called at every request. */
+export function secretReader(name: SecretVariable, configured: string): () => string {
+  return () => readSecret(name, configured);
+}
