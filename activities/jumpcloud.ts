@@ -1,5 +1,5 @@
 /**
- * Activities that call JumpCloud: each is one request (paged reads take a permit per page), runs
+ * Activities that call JumpCloud: each is one request (paged reads are to take a permit per page), runs
  * on the `-jumpcloud` task queue (rate-limited cluster-wide) and only reads, except for import.
  */
 import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';

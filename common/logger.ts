@@ -51,10 +51,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
+/** SDK messages that are expected by design here: the API task queues' workers run no workflows. */
+const EXPECTED_SDK_MESSAGES = [/^No workflows registered, not polling for workflow tasks/];
+
 /** The Temporal SDK's logger, writing through ours. */
 export function temporalLogger(logger: Logger, level: LogLevel = 'INFO'): DefaultLogger {
   const method = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   return new DefaultLogger(level, (entry: LogEntry) => {
+    if (EXPECTED_SDK_MESSAGES.some((pattern) => pattern.test(entry.message))) return;
     logger[method[entry.level]]({ ...entry.meta, source: 'temporal' }, entry.message);
   });
 }

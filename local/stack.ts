@@ -3,12 +3,17 @@
  * emulators, a mail sink and one worker, wired together. Used by `jc-notion local` and the demo.
  */
 import fs from 'node:fs';
+import pino from 'pino';
 import net from 'node:net';
 import path from 'node:path';
 import { parseConfig, secretValues, type WorkerConfig } from '../config/config';
 import { createLogger, type Logger } from '../common/logger';
 import { obtainTemporalCli } from '../temporal/cli-binary';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
+import { createMailSink, type MailSink } from '../emulators/mail';
+import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { createDemoOrganization } from '../emulators/seed/demo';
 import { startWorker, type RunningWorker } from '../worker/worker';
 
 /** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
@@ -59,6 +64,9 @@ export interface LocalStack {
   endpoints: LocalEndpoint[];
   config: WorkerConfig;
   temporal: DevServer;
+  jumpcloud: JumpCloudEmulator;
+  notion: NotionEmulator;
+  mail: MailSink;
   worker: RunningWorker;
   stop(): Promise<void>;
 }
@@ -96,8 +104,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => temporal.stop());
 
-    const jumpcloudUrl = `http://${ip}:${ports.jumpcloud}`;
-    const notionUrl = `http://${ip}:${ports.notion}/scim/v2`;
+    const jumpcloud = createJumpCloudEmulator({
+      apiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
+      notionAppId: LOCAL_CREDENTIALS.notionAppId,
+    });
+    const jumpcloudUrl = await jumpcloud.listen({ port: ports.jumpcloud, host: ip });
+    stoppers.push(() => jumpcloud.close());
+    const notion = createNotionEmulator({
+      token: LOCAL_CREDENTIALS.notionToken,
+      ownerEmail: LOCAL_CREDENTIALS.notionTokenOwner,
+    });
+    const notionUrl = `${await notion.listen({ port: ports.notion, host: ip })}/scim/v2`;
+    stoppers.push(() => notion.close());
+    const mail = createMailSink();
+    const mailUrls = await mail.listen({ smtpPort: ports.smtp, httpPort: ports.smtp + 1, host: ip });
+    stoppers.push(() => mail.close());
+    if (options.seed === 'demo') {
+      const demo = createDemoOrganization();
+      jumpcloud.seed(demo.jumpcloud);
+      notion.seed(demo.notion);
+      progress(
+        `Seeded the demo organisation: ${demo.jumpcloud.users?.length ?? 0} JumpCloud users, ${demo.jumpcloud.groups?.length ?? 0} groups`,
+      );
+    }
+
     const config = parseConfig(
       {
         ...options.env,
@@ -110,13 +140,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         NOTION_SCIM_BASE_URL: notionUrl,
         NOTION_SCIM_TOKEN: LOCAL_CREDENTIALS.notionToken,
         NOTION_PROTECTED_USERS: LOCAL_CREDENTIALS.notionTokenOwner,
-        NOTIFY_SMTP_URL: `smtp://${ip}:${ports.smtp}`,
+        NOTIFY_SMTP_URL: mailUrls.smtpUrl,
         NOTIFY_EMAIL: options.env?.NOTIFY_EMAIL ?? 'identity-admins@example.com',
       },
       'worker',
     ) as WorkerConfig;
 
-    const logger: Logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+    // Logs go to stderr: stdout is the stack's own report (URLs, credentials, `ready`).
+    const logger: Logger = createLogger({
+      level: config.logLevel,
+      secrets: secretValues(config),
+      destination: pino.destination(2),
+    });
     const worker = await startWorker(config, logger);
     stoppers.push(() => worker.stop());
 
@@ -124,12 +159,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { name: 'Temporal', url: temporal.address, detail: `namespace ${temporal.namespace}` },
       { name: 'Temporal UI', url: temporal.uiUrl! },
       {
-        name: 'Worker',
-        url: `task queue ${config.temporal.taskQueue}`,
-        detail: worker.identity,
+        name: 'JumpCloud API',
+        url: `${jumpcloudUrl}/api`,
+        detail: 'v2 at /api/v2, Directory Insights at /insights/directory/v1',
       },
+      { name: 'Notion SCIM', url: notionUrl, detail: `token owner ${LOCAL_CREDENTIALS.notionTokenOwner}` },
+      { name: 'Mail sink', url: mailUrls.smtpUrl, detail: `inbox ${mailUrls.httpUrl}/messages` },
+      { name: 'Worker', url: `task queue ${config.temporal.taskQueue}`, detail: worker.identity },
     ];
-    return { endpoints, config, temporal, worker, stop };
+    return { endpoints, config, temporal, jumpcloud, notion, mail, worker, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -138,7 +176,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
 /** Names the first port already taken, with the flag that moves it. */
 async function requireFreePorts(ports: LocalStackPorts): Promise<void> {
-  for (const [name, port] of Object.entries(ports) as [keyof LocalStackPorts, number][]) {
+  // The mail sink's HTTP inbox listens on the SMTP port + 1.
+  const wanted: [keyof LocalStackPorts, number][] = [
+    ...(Object.entries(ports) as [keyof LocalStackPorts, number][]),
+    ['smtp', ports.smtp + 1],
+  ];
+  for (const [name, port] of wanted) {
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
       server.once('error', () => resolve(false));

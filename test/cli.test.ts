@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
+import { LOCAL_CREDENTIALS } from '../local/stack';
 import { freePort } from '../temporal/dev-server';
 import { createWorkers } from '../worker/worker';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
@@ -141,7 +142,7 @@ function processesMentioning(needle: string): string[] {
 }
 
 test.each(['SIGINT', 'SIGTERM'] as const)(
-  '`local` prints ready, serves the UI, and stops cleanly on %s with no process left behind',
+  '`local --seed demo` prints ready, serves the UI and both emulators with the demo data, and stops cleanly on %s with no process left behind',
   async (signal) => {
     const ports = {
       temporal: await freePort(),
@@ -163,6 +164,8 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
         String(ports.notion),
         '--smtp-port',
         String(ports.smtp),
+        '--seed',
+        'demo',
       ],
       cleanEnv({ LOG_LEVEL: 'warn' }),
     );
@@ -177,6 +180,22 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
       await ui.body.dump();
       expect(ui.statusCode).toBe(200);
       expect(processesMentioning(`--port ${ports.temporal}`).length).toBeGreaterThanOrEqual(1);
+
+      // Both emulators serve their APIs on their ports, with the local credentials and the demo.
+      const appUsers = await request(
+        `http://127.0.0.1:${ports.jumpcloud}/api/v2/applications/${LOCAL_CREDENTIALS.notionAppId}/users?limit=100`,
+        { headers: { 'x-api-key': LOCAL_CREDENTIALS.jumpcloudApiKey } },
+      );
+      expect(appUsers.statusCode).toBe(200);
+      expect(((await appUsers.body.json()) as unknown[]).length).toBe(100);
+      const scim = await request(`http://127.0.0.1:${ports.notion}/scim/v2/Users?count=1`, {
+        headers: { authorization: `Bearer ${LOCAL_CREDENTIALS.notionToken}` },
+      });
+      expect(scim.statusCode).toBe(200);
+      expect(((await scim.body.json()) as { totalResults: number }).totalResults).toBeGreaterThan(1);
+      const inbox = await request(`http://127.0.0.1:${ports.smtp + 1}/messages`);
+      expect(inbox.statusCode).toBe(200);
+      await inbox.body.dump();
 
       child.kill(signal);
       expect(await exited).toBe(0);
