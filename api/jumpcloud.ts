@@ -224,11 +224,14 @@ export class JumpCloudClient {
     return users;
   }
 
-  /** The user with this email, compared case-insensitively (import, I1). */
+  /**
+   * The user with this email, compared case-insensitively. JumpCloud keeps emails' case and its
+   * `$eq` filter is case-sensitive: the lower-cased form is tried first, then every user is scanned.
+   */
   async findUserByEmail(email: string): Promise<JumpCloudUser | undefined> {
     const wanted = email.trim().toLowerCase();
-    const matches = await this.listUsers(`email:$eq:${wanted}`);
-    return matches.find((user) => user.email?.toLowerCase() === wanted);
+    const matches = (candidates: JumpCloudUser[]) => candidates.find((user) => user.email?.toLowerCase() === wanted);
+    return matches(await this.listUsers(`email:$eq:${wanted}`)) ?? matches(await this.listUsers());
   }
 
   async getGroup(id: string): Promise<JumpCloudGroup | undefined> {

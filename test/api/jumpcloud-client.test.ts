@@ -1,0 +1,164 @@
+/**
+ * The JumpCloud client against the JumpCloud emulator: the application's scope (U1), groups and
+ * their resolved membership (G1), paging past 100 on v1 and v2, Directory Insights paging with
+ * `search_after` (C4), import's writes (I2/I3), and the error taxonomy.
+ */
+import { ApiError } from '../../api/errors';
+import { JumpCloudClient } from '../../api/jumpcloud';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../emulators/jumpcloud';
+
+const KEY = 'jc-client-test-key-51be';
+const ORG = '5e9a3c7b1d2f4a6b8c0d1e2f';
+const APP = '64b7f0c2a1d3e4f5a6b7c8d9';
+let emulator: JumpCloudEmulator;
+let client: JumpCloudClient;
+let key = KEY;
+
+beforeAll(async () => {
+  emulator = createJumpCloudEmulator({ apiKey: KEY, orgId: ORG, notionAppId: APP });
+  const origin = await emulator.listen();
+  client = new JumpCloudClient({
+    baseUrl: origin,
+    insightsUrl: `${origin}/insights/directory/v1`,
+    apiKey: () => key,
+    orgId: ORG,
+  });
+});
+
+afterAll(async () => {
+  await client.close();
+  await emulator.close();
+});
+
+beforeEach(() => {
+  emulator.reset();
+  emulator.control.setFaults({});
+  emulator.control.clearRequests();
+  emulator.setInsightsDelay(0);
+  key = KEY;
+});
+
+function users(count: number, prefix = 'u') {
+  return Array.from({ length: count }, (_, i) => ({
+    username: `${prefix}${i}`,
+    email: `${prefix}${i}@example.com`,
+    firstname: 'First',
+    lastname: `Last${i}`,
+  }));
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+test('C1: the Notion application is read by id; an unknown id is a permanent NotFound', async () => {
+  expect(await client.getApplication(APP)).toMatchObject({ id: APP, name: 'Notion' });
+  const error = await failure(client.getApplication('0123456789abcdef01234567'));
+  expect([error.failureClass, error.code]).toEqual(['permanent', 'NotFound']);
+});
+
+test('U1: application users come through direct and nested group bindings, paged past 100', async () => {
+  const many = users(150);
+  emulator.seed({
+    users: [
+      ...many,
+      { username: 'direct', email: 'direct@example.com' },
+      { username: 'outside', email: 'outside@example.com' },
+    ],
+    groups: [
+      { name: 'Engineering', members: many.slice(0, 100).map((u) => u.username), groups: ['Platform'] },
+      { name: 'Platform', members: many.slice(100).map((u) => u.username) },
+    ],
+    bindings: [{ groups: ['Engineering'], users: ['direct'] }],
+  });
+  const scope = await client.listApplicationUsers(APP);
+  expect(scope).toHaveLength(151);
+  const byPathLength = (username: string) => {
+    const id = emulator.state().users.find((u) => u.username === username)!._id;
+    return scope.find((u) => u.id === id)!.paths.map((p) => p.length);
+  };
+  expect(byPathLength('direct')).toEqual([1]);
+  expect(byPathLength('u0')).toEqual([2]);
+  expect(byPathLength('u120')).toEqual([3]);
+  expect(emulator.control.requests().byRoute['GET /api/v2/applications/{id}/users']).toBe(2);
+
+  const bindings = await client.listApplicationBindings(APP, 'user_group');
+  expect(bindings.map((b) => b.type)).toEqual(['user_group']);
+  const engineering = emulator.state().groups.find((g) => g.name === 'Engineering')!;
+  expect((await client.listGroupMembership(engineering.id)).length).toBe(150);
+  const u120 = emulator.state().users.find((u) => u.username === 'u120')!;
+  expect((await client.listUserGroups(u120._id)).map((g) => g.id).sort()).toEqual(
+    emulator
+      .state()
+      .groups.map((g) => g.id)
+      .sort(),
+  );
+});
+
+test('v1 users are listed past 100 sorted by _id, read by id (missing → undefined) and found by email in any case', async () => {
+  emulator.seed({
+    users: [...users(130), { username: 'owen', email: 'Owen.OSuilleabhain@Example.com', state: 'SUSPENDED' }],
+  });
+  const all = await client.listUsers();
+  expect(all).toHaveLength(131);
+  expect(all.map((u) => u.id)).toEqual([...all.map((u) => u.id)].sort());
+  expect(await client.getUser(all[0]!.id)).toMatchObject({ username: all[0]!.username });
+  expect(await client.getUser('0123456789abcdef01234567')).toBeUndefined();
+  expect(await client.findUserByEmail('owen.osuilleabhain@example.com')).toMatchObject({
+    username: 'owen',
+    state: 'SUSPENDED',
+  });
+});
+
+test('I2/I3: a user is created and added to a group; adding it again is harmless', async () => {
+  emulator.seed({ groups: [{ name: 'Imported' }] });
+  const group = emulator.state().groups[0]!;
+  const created = await client.createUser({
+    username: 'new.person',
+    email: 'new.person@example.com',
+    firstname: 'New',
+    lastname: 'Person',
+  });
+  await client.addUserToGroup(group.id, created.id);
+  await client.addUserToGroup(group.id, created.id);
+  expect((await client.listGroupMembership(group.id)).map((m) => m.id)).toEqual([created.id]);
+});
+
+test('C4: Directory Insights events page with search_after until a page is short; late events appear later', async () => {
+  const start = new Date(Date.now() - 1000).toISOString();
+  for (const user of users(25, 'ev')) emulator.createUser(user);
+  const events = await client.events({ startTime: start, limit: 10 });
+  expect(events.map((e) => e.event_type)).toEqual(Array(25).fill('user_create'));
+  expect(new Set(events.map((e) => e.id)).size).toBe(25);
+  expect(emulator.control.requests().byRoute['POST /insights/directory/v1/events']).toBe(3);
+
+  emulator.setInsightsDelay(60_000);
+  emulator.createUser({ username: 'late', email: 'late@example.com' });
+  expect(await client.events({ startTime: start, limit: 100 })).toHaveLength(25);
+});
+
+test('errors: rejected key is CredentialsRejected; 5xx and 429 retryable with Retry-After; no secret in messages', async () => {
+  key = 'wrong-key-3a7c';
+  const rejected = await failure(client.getApplication(APP));
+  expect([rejected.failureClass, rejected.code]).toEqual(['credentials', 'CredentialsRejected']);
+  key = KEY;
+  emulator.control.setFaults({
+    rules: [{ route: 'GET', count: 1, action: { type: 'status', status: 503, retryAfter: 3 } }],
+  });
+  const unavailable = await failure(client.getApplication(APP));
+  expect([unavailable.failureClass, unavailable.info.retryAfterMs]).toEqual(['retryable', 3000]);
+  emulator.control.setFaults({
+    rules: [{ route: 'POST', action: { type: 'status', status: 429, retryAfter: 1 } }],
+  });
+  const limited = await failure(client.events({ startTime: new Date().toISOString() }));
+  expect([limited.code, limited.info.retryAfterMs]).toEqual(['RateLimited', 1000]);
+  for (const error of [rejected, unavailable, limited]) {
+    expect(error.message).not.toContain(KEY);
+    expect(error.message).not.toContain('wrong-key-3a7c');
+  }
+});
