@@ -52,7 +52,7 @@ export async function benchEmulators(): Promise<boolean> {
   });
   try {
     const line = await new Promise<string>((resolve) =>
-      readline.createInterface({ input: server.stdout! }).once('line', resolve),
+      readline.createInterface({ input: server.stdout }).once('line', resolve),
     );
     const origins = JSON.parse(line) as { jumpcloud: string; notion: string };
     // Ids to address: read once.
