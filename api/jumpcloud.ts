@@ -230,7 +230,8 @@ export class JumpCloudClient {
    */
   async findUserByEmail(email: string): Promise<JumpCloudUser | undefined> {
     const wanted = email.trim().toLowerCase();
-    const matches = (candidates: JumpCloudUser[]) => candidates.find((user) => user.email?.toLowerCase() === wanted);
+    const matches = (candidates: JumpCloudUser[]) =>
+      candidates.find((user) => user.email?.toLowerCase() === wanted);
     return matches(await this.listUsers(`email:$eq:${wanted}`)) ?? matches(await this.listUsers());
   }
 
