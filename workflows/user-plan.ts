@@ -1,0 +1,185 @@
+/**
+ * What a JumpCloud user should be in Notion, and the fewest operations that make it so
+ * (SPEC U1–U9, U11). Pure and deterministic: the user workflow runs it, dry runs run the same
+ * code without executing, and unit tests cover it exhaustively.
+ */
+
+/** What JumpCloud says about a user (null fields: absent). */
+export interface JumpCloudUserFacts {
+  id: string;
+  username: string;
+  email?: string;
+  firstname?: string;
+  lastname?: string;
+  state: 'STAGED' | 'ACTIVATED' | 'SUSPENDED';
+}
+
+/** What Notion says about the linked (or matched) user. */
+export interface NotionUserFacts {
+  id: string;
+  userName: string;
+  active: boolean;
+  givenName?: string;
+  familyName?: string;
+  formatted?: string;
+}
+
+/** The Notion user SPEC U2 asks for. */
+export interface DesiredNotionUser {
+  userName: string;
+  email: string;
+  givenName?: string;
+  familyName?: string;
+  formatted?: string;
+}
+
+export type OutOfScopeReason = 'deleted' | 'suspended' | 'staged' | 'unbound';
+
+/** U1: bound to the application (directly or through a group) and ACTIVATED. */
+export type Scope = { inScope: true } | { inScope: false; reason: OutOfScopeReason };
+
+export function scopeOf(user: JumpCloudUserFacts | null, bound: boolean): Scope {
+  if (!user) return { inScope: false, reason: 'deleted' };
+  if (user.state === 'SUSPENDED') return { inScope: false, reason: 'suspended' };
+  if (user.state === 'STAGED') return { inScope: false, reason: 'staged' };
+  if (!bound) return { inScope: false, reason: 'unbound' };
+  return { inScope: true };
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type Mapping = { ok: true; user: DesiredNotionUser } | { ok: false; problems: FieldProblem[] };
+
+/** Notion's limits are undocumented: these keep well inside what SCIM services accept. */
+export const MAX_NAME_LENGTH = 100;
+export const MAX_EMAIL_LENGTH = 254;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** U2 mapping and U9 validation: a user that cannot be provisioned gets every problem by field. */
+export function mapUser(user: JumpCloudUserFacts, usernameSource: 'email' | 'username'): Mapping {
+  const problems: FieldProblem[] = [];
+  const email = (user.email ?? '').trim().toLowerCase();
+  const firstname = (user.firstname ?? '').trim();
+  const lastname = (user.lastname ?? '').trim();
+  const userName = usernameSource === 'email' ? email : user.username.trim().toLowerCase();
+
+  if (!email) problems.push({ field: 'email', message: 'is missing' });
+  else if (CONTROL.test(user.email ?? ''))
+    problems.push({ field: 'email', message: 'contains control characters' });
+  else if (!EMAIL.test(email)) problems.push({ field: 'email', message: 'is not a valid email address' });
+  else if (email.length > MAX_EMAIL_LENGTH)
+    problems.push({ field: 'email', message: `is longer than ${MAX_EMAIL_LENGTH} characters` });
+  if (usernameSource === 'username' && !EMAIL.test(userName)) {
+    problems.push({
+      field: 'username',
+      message: 'must be an email address to become the Notion userName (USERNAME_SOURCE=username)',
+    });
+  }
+  for (const [field, value] of [
+    ['firstname', firstname],
+    ['lastname', lastname],
+  ] as const) {
+    if (CONTROL.test(value)) problems.push({ field, message: 'contains control characters' });
+    else if (value.length > MAX_NAME_LENGTH)
+      problems.push({ field, message: `is longer than ${MAX_NAME_LENGTH} characters` });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const formatted = [firstname, lastname].filter(Boolean).join(' ');
+  return {
+    ok: true,
+    user: {
+      userName,
+      email,
+      givenName: firstname || undefined,
+      familyName: lastname || undefined,
+      formatted: formatted || undefined,
+    },
+  };
+}
+
+/** Attribute changes for PATCH replace (`null` removes an attribute). */
+export interface UserChanges {
+  userName?: string;
+  email?: string;
+  givenName?: string | null;
+  familyName?: string | null;
+  formatted?: string | null;
+}
+
+export type UserOperation =
+  | { kind: 'create'; user: DesiredNotionUser }
+  | { kind: 'reactivate'; notionId: string; user: DesiredNotionUser }
+  | { kind: 'update'; notionId: string; changes: UserChanges }
+  | { kind: 'deactivate'; notionId: string; reason: OutOfScopeReason }
+  /** Would be deactivated, but is in NOTION_PROTECTED_USERS: nothing is sent. */
+  | { kind: 'protected'; notionId: string; reason: OutOfScopeReason }
+  /** U9: cannot be provisioned; nothing is sent. */
+  | { kind: 'invalid'; problems: FieldProblem[] };
+
+/**
+ * U5: the attributes that differ, case-sensitively (a change of case alone is a change). Absent
+ * and empty are the same: Notion may omit name parts it has no value for.
+ */
+export function diffUser(desired: DesiredNotionUser, actual: NotionUserFacts): UserChanges {
+  const changes: UserChanges = {};
+  const same = (a: string | undefined, b: string | undefined) => (a ?? '') === (b ?? '');
+  if (desired.userName !== actual.userName.toLowerCase()) {
+    changes.userName = desired.userName;
+    changes.email = desired.email;
+  }
+  for (const field of ['givenName', 'familyName', 'formatted'] as const) {
+    if (!same(desired[field], actual[field])) changes[field] = desired[field] ?? null;
+  }
+  return changes;
+}
+
+export interface PlanInput {
+  scope: Scope;
+  /** The mapping, for users in scope. */
+  mapping?: Mapping;
+  /** The linked or matched Notion user; null when Notion does not know it (or it vanished). */
+  notion: NotionUserFacts | null;
+  /** Whether this user was ever linked (only linked users are deactivated: U11). */
+  linked: boolean;
+  /** NOTION_PROTECTED_USERS, lower-cased. */
+  protectedUsers: readonly string[];
+}
+
+/** The fewest operations that converge one user (empty: nothing to do). */
+export function planUser(input: PlanInput): UserOperation[] {
+  const { scope, notion } = input;
+  if (!scope.inScope) {
+    // U6/U11: only a linked, still-active member is removed; DELETE is never planned.
+    if (!input.linked || !notion || !notion.active) return [];
+    if (input.protectedUsers.includes(notion.userName.toLowerCase())) {
+      return [{ kind: 'protected', notionId: notion.id, reason: scope.reason }];
+    }
+    return [{ kind: 'deactivate', notionId: notion.id, reason: scope.reason }];
+  }
+  const mapping = input.mapping;
+  if (!mapping) throw new Error('planUser: a user in scope needs its mapping');
+  if (!mapping.ok) return [{ kind: 'invalid', problems: mapping.problems }];
+  const desired = mapping.user;
+  if (!notion) return [{ kind: 'create', user: desired }];
+  const operations: UserOperation[] = [];
+  if (!notion.active) operations.push({ kind: 'reactivate', notionId: notion.id, user: desired });
+  const changes = diffUser(desired, notion);
+  if (Object.keys(changes).length > 0) operations.push({ kind: 'update', notionId: notion.id, changes });
+  return operations;
+}
+
+/** Operations that write to Notion (for counting writes and the dry-run summary). */
+export function isWrite(operation: UserOperation): boolean {
+  return (
+    operation.kind === 'create' ||
+    operation.kind === 'reactivate' ||
+    operation.kind === 'update' ||
+    operation.kind === 'deactivate'
+  );
+}
