@@ -2,25 +2,52 @@
  * Activities: every side effect of the product, thin and idempotent. Three groups, one per task
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
+import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
 import type { ApiClients } from './clients';
 import { workerHealth, type WorkerHealth } from './health';
 import { createJumpCloudActivities } from './jumpcloud';
 import { createNotionActivities } from './notion';
+import { reconcileUsers, type ReconcileInput, type ReconcileSummary } from './reconcile';
+import type { UserPolicy } from '../workflows/user';
 
 export interface ActivityDeps {
   config: WorkerConfig;
   /** The worker's identity, as Temporal shows it. */
   identity: string;
   clients: ApiClients;
+  /** For visibility queries and starting/signalling entity workflows. */
+  temporal: Client;
 }
 
-/** Activities that call no external API (main task queue). */
-export function createActivities(deps: Pick<ActivityDeps, 'config' | 'identity'>) {
+/** Activities of the main task queue: no single-request API calls. */
+export function createActivities(deps: ActivityDeps) {
+  const policy = {
+    usernameSource: deps.config.usernameSource,
+    protectedUsers: deps.config.notion.protectedUsers,
+  };
   return {
     /** Reports this worker's identity and configuration (without secrets). */
     async workerHealth(): Promise<WorkerHealth> {
       return Promise.resolve(workerHealth(deps.config, deps.identity));
+    },
+    /** C5/C7: plans every user and hands the differences to their workflows (or only plans). */
+    async reconcileUsers(input: ReconcileInput): Promise<ReconcileSummary> {
+      return reconcileUsers(
+        {
+          jumpcloud: deps.clients.jumpcloud,
+          notion: deps.clients.notion,
+          client: deps.temporal,
+          appId: deps.config.jumpcloud.appId,
+          taskQueue: deps.config.temporal.taskQueue,
+          policy,
+        },
+        input,
+      );
+    },
+    /** The worker's user policy (SPEC §2 settings that shape users), for requests made by workflows. */
+    async userPolicy(): Promise<UserPolicy> {
+      return Promise.resolve(policy);
     },
   };
 }
@@ -28,7 +55,7 @@ export function createActivities(deps: Pick<ActivityDeps, 'config' | 'identity'>
 export type Activities = ReturnType<typeof createActivities>;
 export type { NotionActivities } from './notion';
 export type { JumpCloudActivities } from './jumpcloud';
-export type { WorkerHealth };
+export type { WorkerHealth, ReconcileInput, ReconcileSummary };
 
 /** The activities of each task queue. */
 export function createActivitiesByQueue(deps: ActivityDeps) {

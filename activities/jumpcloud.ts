@@ -1,8 +1,9 @@
 /**
- * Activities that call JumpCloud: each is one request (paged reads are to take a permit per page), runs
- * on the `-jumpcloud` task queue (rate-limited cluster-wide) and only reads, except for import.
+ * Activities that call JumpCloud: each is one request or one paged listing, runs on the
+ * `-jumpcloud` task queue (rate-limited cluster-wide) and only reads, except for import.
  */
-import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
+import type { JumpCloudApplication, JumpCloudClient } from '../api/jumpcloud';
+import type { JumpCloudUserFacts } from '../workflows/user-plan';
 import { mapFailures } from './failures';
 
 export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
@@ -11,8 +12,36 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudVerifyApplication(): Promise<JumpCloudApplication> {
       return mapFailures(() => jumpcloud.getApplication(appId));
     },
-    async jumpcloudGetUser(id: string): Promise<JumpCloudUser | null> {
-      return mapFailures(async () => (await jumpcloud.getUser(id)) ?? null);
+    /** The user as JumpCloud has it now; null once deleted. */
+    async jumpcloudGetUser(id: string): Promise<JumpCloudUserFacts | null> {
+      return mapFailures(async () => {
+        const user = await jumpcloud.getUser(id);
+        if (!user) return null;
+        const { username, email, firstname, lastname, state } = user;
+        return { id: user.id, username, email, firstname, lastname, state };
+      });
+    },
+    /** C8: a user by JumpCloud id, username or email (null: no such user). */
+    async jumpcloudFindUser(ref: string): Promise<{ id: string; username: string } | null> {
+      return mapFailures(async () => {
+        const value = ref.trim();
+        const found = /^[0-9a-f]{24}$/i.test(value)
+          ? await jumpcloud.getUser(value)
+          : value.includes('@')
+            ? await jumpcloud.findUserByEmail(value)
+            : (await jumpcloud.listUsers(`username:$eq:${value}`)).find((u) => u.username === value);
+        return found ? { id: found.id, username: found.username } : null;
+      });
+    },
+    /** The ids of the groups a user belongs to, directly or through nesting. */
+    async jumpcloudUserGroupIds(userId: string): Promise<string[]> {
+      return mapFailures(async () => (await jumpcloud.listUserGroups(userId)).map((group) => group.id));
+    },
+    /** The application's direct bindings: user groups and users (U1, G1). */
+    async jumpcloudAppBindings(targets: 'user' | 'user_group'): Promise<string[]> {
+      return mapFailures(async () =>
+        (await jumpcloud.listApplicationBindings(appId, targets)).map((binding) => binding.id),
+      );
     },
   };
 }

@@ -1,7 +1,10 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS } from '../local/stack';
+import { activateCommand, deactivateCommand } from './commands/connector';
 import { localCommand } from './commands/local';
+import { provisionCommand } from './commands/provision';
+import { syncCommand } from './commands/sync';
 import { statusCommand } from './commands/status';
 import { workerCommand } from './commands/worker';
 
@@ -43,10 +46,37 @@ export function buildProgram(): Command {
     .action(workerCommand);
 
   program
+    .command('activate')
+    .description('verify the JumpCloud and Notion credentials and activate the connector (C1)')
+    .option('--json', 'print as JSON')
+    .action(activateCommand);
+
+  program
+    .command('deactivate')
+    .description('stop every sync at once; Notion is left as it is (C2)')
+    .option('--json', 'print as JSON')
+    .action(deactivateCommand);
+
+  program
     .command('status')
-    .description('state of the connector and of the workers')
+    .description('state of the connector, the workers, users in error and accounts to delete by hand')
     .option('--json', 'print as JSON')
     .action(statusCommand);
+
+  program
+    .command('sync')
+    .description('reconcile every user now (C5); --dry-run prints the plan and writes nothing (C7)')
+    .option('--dry-run', 'print the exact plan and write nothing')
+    .option('--timeout <seconds>', 'stop following the users after this long (the sync goes on)', Number, 600)
+    .option('--json', 'print as JSON')
+    .action(syncCommand);
+
+  program
+    .command('provision')
+    .argument('<user>', 'JumpCloud user id, username or email')
+    .description('converge one user now and print each step with its outcome (C8)')
+    .option('--json', 'print as JSON')
+    .action(provisionCommand);
 
   return program;
 }

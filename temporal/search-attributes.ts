@@ -24,6 +24,8 @@ export const SEARCH_ATTRIBUTES = {
   notionId: defineSearchAttributeKey('JcnNotionId', SearchAttributeType.KEYWORD),
   /** in-sync, error, deactivated, pending… */
   syncState: defineSearchAttributeKey('JcnSyncState', SearchAttributeType.KEYWORD),
+  /** The last reconciliation that brought this entity in sync (progress of `jc-notion sync`). */
+  reconcileId: defineSearchAttributeKey('JcnReconcileId', SearchAttributeType.KEYWORD),
 } as const;
 
 /** The CLI's names of the attribute types (`--search-attribute Name=Type`, `--type Type`). */

@@ -108,6 +108,7 @@ test('`status` reports the connector and the worker configuration without secret
   const worker = await createWorkers({
     config,
     connection: temporal.nativeConnection,
+    client: temporal.client,
     workflowBundle: await temporal.workflowBundle(),
     identity: 'cli-test-worker',
   });

@@ -27,6 +27,7 @@ async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T
   const worker = await createWorkers({
     config,
     connection: temporal.nativeConnection,
+    client: temporal.client,
     workflowBundle: await temporal.workflowBundle(),
     identity: 'test-worker',
   });

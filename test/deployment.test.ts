@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { devServerSearchAttributeFlags } from '../temporal/search-attributes';
 import { ROOT } from './support/cli';
 
 interface ComposeService {
@@ -36,16 +37,5 @@ test('docker-compose.yml passes every SPEC §2 variable a worker reads, and regi
   );
   expect(notPassed).toEqual([]);
   const flags = (compose.services.temporal!.command ?? []).join(' ');
-  for (const name of [
-    'JcnConnectorId',
-    'JcnKind',
-    'JcnJumpCloudId',
-    'JcnUsername',
-    'JcnEmail',
-    'JcnGroupName',
-    'JcnNotionId',
-    'JcnSyncState',
-  ]) {
-    expect(flags).toContain(`${name}=Keyword`);
-  }
+  for (const flag of devServerSearchAttributeFlags()) expect(flags).toContain(flag);
 });

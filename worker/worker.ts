@@ -14,7 +14,8 @@ import { createActivitiesByQueue } from '../activities';
 import { createApiClients, type ApiClients } from '../activities/clients';
 import { type WorkerConfig } from '../config/config';
 import { temporalLogger, type Logger } from '../common/logger';
-import { connect, connectWorker } from '../temporal/connection';
+import type { Client } from '@temporalio/client';
+import { connect, connectClient, connectWorker } from '../temporal/connection';
 import { ensureSearchAttributes, searchAttributeCommands } from '../temporal/register-search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 
@@ -63,6 +64,8 @@ export function dispatchRate(maxRps: number): number {
 export interface CreateWorkersOptions {
   config: WorkerConfig;
   connection: NativeConnection;
+  /** A client of the same namespace, for activities that query or signal workflows. */
+  client: Client;
   identity?: string;
   workflowBundle?: WorkflowBundle;
   /** API clients to share (default: new ones, closed when the workers stop). */
@@ -86,7 +89,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const queues = taskQueues(config.temporal.taskQueue);
   const ownClients = !options.clients;
   const clients = options.clients ?? createApiClients(config);
-  const activities = createActivitiesByQueue({ config, identity, clients });
+  const activities = createActivitiesByQueue({ config, identity, clients, temporal: options.client });
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -159,8 +162,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   installRuntime(logger);
   const connection = await connectWorker(config);
   await checkSearchAttributes(config, logger);
-  const set = await createWorkers({ config, connection });
-  const done = set.run().finally(() => connection.close());
+  const client = await connectClient(config);
+  const set = await createWorkers({ config, connection, client });
+  const done = set.run().finally(async () => {
+    await connection.close();
+    await client.connection.close();
+  });
   const queues = taskQueues(config.temporal.taskQueue);
   logger.info(
     {

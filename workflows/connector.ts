@@ -1,48 +1,52 @@
 /**
  * The connector workflow (`jcn/<connector>/connector`): one per connector, as long-lived as the
- * connector. It holds the connector's state and answers `status`. It continues-as-new before its
- * history grows large, after its message handlers have finished.
+ * connector. It holds activation (C1/C2), group management and the last reconciliation, answers
+ * `status`, and starts reconciliations. It continues-as-new before its history grows large, after
+ * its message handlers have finished.
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { Activities, WorkerHealth } from '../activities';
+import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { taskQueues } from '../temporal/task-queues';
+import {
+  activateUpdate,
+  checkWorkersUpdate,
+  deactivateUpdate,
+  reconcileFinishedSignal,
+  resolveUserUpdate,
+  startSyncUpdate,
+  statusQuery,
+  type ConnectorStatus,
+  type Verification,
+} from './connector-messages';
+import { reconcileWorkflow } from './reconcile';
 
-export const connectorStateSchema = z.object({
-  connectorId: z.string().min(1),
-  activated: z.boolean(),
-  groupManagement: z.boolean(),
-  lastWorkerCheck: z.object({ at: z.string(), worker: z.string() }).optional(),
-});
-export type ConnectorState = z.infer<typeof connectorStateSchema>;
+export * from './connector-messages';
 
 export const connectorInputSchema = z.object({
   connectorId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
   /** Carried over by continue-as-new. */
-  state: connectorStateSchema.optional(),
+  state: z.custom<ConnectorStatus>((value) => typeof value === 'object' && value !== null).optional(),
 });
 export type ConnectorInput = z.infer<typeof connectorInputSchema>;
+export type ConnectorState = ConnectorStatus;
 
-export type ConnectorStatus = ConnectorState;
-
-/** The connector's state (SPEC §8 `status`). */
-export const statusQuery = defineQuery<ConnectorStatus>('status');
-
-/** Asks one worker of the cluster for its health, through an activity. */
-export const checkWorkersUpdate = defineUpdate<WorkerHealth>('checkWorkers');
-
-const { workerHealth } = proxyActivities<Activities>({
+const { workerHealth, userPolicy } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3 },
 });
@@ -59,21 +63,104 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     );
   }
   const input = parsed.data;
-  const state: ConnectorState = input.state ?? {
+  const state: ConnectorStatus = input.state ?? {
     connectorId: input.connectorId,
     activated: false,
     groupManagement: false,
   };
+  const queues = taskQueues(workflowInfo().taskQueue);
+  // Verification answers an admin who waits: few attempts, short timeouts.
+  const verify = {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 2 },
+  } as const;
+  const notion = proxyActivities<NotionActivities>({ ...verify, taskQueue: queues.notion });
+  const jumpcloud = proxyActivities<JumpCloudActivities>({ ...verify, taskQueue: queues.jumpcloud });
+
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.connectorId, value: state.connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'connector' },
   ]);
 
   setHandler(statusQuery, () => state);
+
   setHandler(checkWorkersUpdate, async () => {
     const health = await workerHealth();
     state.lastWorkerCheck = { at: new Date().toISOString(), worker: health.worker };
     return health;
+  });
+
+  setHandler(activateUpdate, async (): Promise<Verification> => {
+    const [notionCheck, jumpcloudCheck] = await Promise.allSettled([
+      notion.notionVerifyCredentials(),
+      jumpcloud.jumpcloudVerifyApplication(),
+    ]);
+    const reasons: string[] = [];
+    if (notionCheck.status === 'rejected') reasons.push(`Notion: ${failureMessage(notionCheck.reason)}`);
+    if (jumpcloudCheck.status === 'rejected')
+      reasons.push(`JumpCloud: ${failureMessage(jumpcloudCheck.reason)}`);
+    const verification: Verification = {
+      verified: reasons.length === 0,
+      reasons,
+      at: new Date().toISOString(),
+    };
+    state.lastVerification = verification;
+    if (verification.verified) state.activated = true;
+    return verification;
+  });
+
+  setHandler(deactivateUpdate, async () => {
+    state.activated = false;
+    // C2: every sync stops at once; what reached Notion stays as it is.
+    if (state.runningReconcile) {
+      await getExternalWorkflowHandle(state.runningReconcile)
+        .cancel()
+        .catch(() => undefined);
+      state.runningReconcile = undefined;
+    }
+    return state;
+  });
+
+  setHandler(
+    startSyncUpdate,
+    async ({ dryRun }) => {
+      const startedAt = new Date().toISOString();
+      const reconcileId = `${startedAt}-${uuid4().slice(0, 8)}`;
+      const workflowId = workflowIds.reconcile(state.connectorId, reconcileId);
+      await startChild(reconcileWorkflow, {
+        workflowId,
+        args: [{ connectorId: state.connectorId, reconcileId, dryRun }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      if (!dryRun) state.runningReconcile = workflowId;
+      return { workflowId, reconcileId };
+    },
+    {
+      validator: (_request: { dryRun: boolean }) => {
+        // C1: nothing syncs before activation.
+        if (!state.activated)
+          throw new Error('the connector is not activated: run `jc-notion activate` first');
+      },
+    },
+  );
+
+  setHandler(resolveUserUpdate, async (ref) => {
+    const [user, policy] = await Promise.all([jumpcloud.jumpcloudFindUser(ref), userPolicy()]);
+    return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
+  });
+
+  setHandler(reconcileFinishedSignal, ({ reconcileId, dryRun, summary, error }) => {
+    if (!dryRun) {
+      state.lastReconcile = {
+        reconcileId,
+        dryRun,
+        startedAt: reconcileId.slice(0, 24),
+        finishedAt: new Date().toISOString(),
+        summary,
+        error,
+      };
+      if (state.runningReconcile?.endsWith(reconcileId)) state.runningReconcile = undefined;
+    }
   });
 
   await condition(
@@ -81,4 +168,10 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   );
   await condition(allHandlersFinished);
   await continueAsNew<typeof connectorWorkflow>({ connectorId: state.connectorId, state });
+}
+
+/** The message an admin needs: the API error's, not Temporal's wrapper. */
+function failureMessage(error: unknown): string {
+  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
 }

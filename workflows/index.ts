@@ -1,2 +1,4 @@
 /** The workflows a worker runs (its `workflowsPath`). Deterministic orchestration only. */
 export { connectorWorkflow } from './connector';
+export { reconcileWorkflow } from './reconcile';
+export { userWorkflow } from './user';

@@ -1,14 +1,62 @@
-/** `jc-notion status`: the connector's state and the health of the workers. */
+/**
+ * `jc-notion status`: the connector (activation, group management, last sync), the workers'
+ * health, users in error (U8, U9) and the accounts to delete by hand in Notion (U10).
+ */
+import type { Client } from '@temporalio/client';
 import type { WorkerHealth } from '../../activities';
-import { loadConfig } from '../../config/config';
+import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
+import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { checkWorkersUpdate, statusQuery, type ConnectorStatus } from '../../workflows/connector';
+import { userStateQuery } from '../../workflows/user';
 import { printJson, printLines, table, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+
+/** How many users each list shows (the Temporal UI lists them all with the same query). */
+const LIST_LIMIT = 100;
+
+export interface UserEntry {
+  jumpcloudId: string;
+  username?: string;
+  email?: string;
+  code?: string;
+  message?: string;
+}
 
 export interface StatusReport {
   connector: ConnectorStatus;
   workers: { polling: number; answeredBy: WorkerHealth };
+  users: {
+    errors: UserEntry[];
+    manualDeletion: UserEntry[];
+    query: { errors: string; manualDeletion: string };
+  };
+}
+
+async function listUsers(client: Client, query: string, withError: boolean): Promise<UserEntry[]> {
+  const entries: UserEntry[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    const entry: UserEntry = {
+      jumpcloudId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId) ?? execution.workflowId,
+      username: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username),
+      email: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.email),
+    };
+    if (withError) {
+      const state = await client.workflow
+        .getHandle(execution.workflowId)
+        .query(userStateQuery)
+        .catch(() => undefined);
+      entry.code = state?.error?.code;
+      entry.message = state?.error?.message;
+    }
+    entries.push(entry);
+    if (entries.length >= LIST_LIMIT) break;
+  }
+  return entries;
+}
+
+function userQuery(config: Config, syncState: string): string {
+  return `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user" AND ${SEARCH_ATTRIBUTES.syncState.name} = "${syncState}"`;
 }
 
 export async function statusCommand(options: OutputOptions): Promise<void> {
@@ -22,13 +70,33 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         startWorkflowOperation: start,
       });
       const connector = await (await start.workflowHandle()).query(statusQuery);
-      return { connector, workers: { polling, answeredBy: health } } satisfies StatusReport;
+      const query = { errors: userQuery(config, 'error'), manualDeletion: userQuery(config, 'deleted') };
+      const [errors, manualDeletion] = await Promise.all([
+        listUsers(client, query.errors, true),
+        listUsers(client, query.manualDeletion, false),
+      ]);
+      return {
+        connector,
+        workers: { polling, answeredBy: health },
+        users: { errors, manualDeletion, query },
+      } satisfies StatusReport;
     });
     if (options.json) return printJson(report);
-    const { connector, workers } = report;
+    const { connector, workers, users } = report;
+    const last = connector.lastReconcile;
+    const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
     printLines([
       `Connector ${connector.connectorId}: ${connector.activated ? 'activated' : 'not activated'}`,
+      ...(connector.lastVerification && !connector.lastVerification.verified
+        ? [`  last verification failed: ${connector.lastVerification.reasons.join('; ')}`]
+        : []),
       `  group management: ${connector.groupManagement ? 'enabled' : 'disabled'}`,
+      `  last sync: ${
+        last
+          ? `${last.finishedAt ?? 'running'}${last.error ? ` failed: ${last.error}` : last.summary ? ` (${last.summary.dispatched} users handed over, ${last.summary.jumpcloudInScope} in scope)` : ''}`
+          : 'never'
+      }`,
+      ...(connector.runningReconcile ? [`  running: ${connector.runningReconcile}`] : []),
       `Workers: ${workers.polling} polling task queue ${config.temporal.taskQueue}; answered by ${workers.answeredBy.worker} (node ${workers.answeredBy.node}, up ${workers.answeredBy.uptimeSeconds} s)`,
       '  configuration (secrets hidden):',
       ...table(
@@ -38,6 +106,10 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         ]),
         '    ',
       ),
+      `Users in error: ${users.errors.length}${users.errors.length >= LIST_LIMIT ? '+' : ''}`,
+      ...users.errors.map((u) => `  ${name(u)}: ${u.code ?? 'error'}: ${u.message ?? ''}`),
+      `Deleted in JumpCloud and deactivated in Notion (account deletion must be done manually in Notion): ${users.manualDeletion.length}`,
+      ...users.manualDeletion.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
     ]);
   } finally {
     await client.connection.close();

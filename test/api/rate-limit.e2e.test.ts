@@ -76,6 +76,7 @@ test('a 429 with Retry-After: 2 is retried no sooner than 2 s later', async () =
   const workers = await createWorkers({
     config,
     connection: temporal.nativeConnection,
+    client: temporal.client,
     workflowBundle: await temporal.workflowBundle(),
   });
   const found = await workers.runUntil(() => drive(mainQueue, [id!]));

@@ -1,0 +1,227 @@
+/**
+ * Full reconciliation of users (SPEC C5, C7): the desired state from JumpCloud and the actual
+ * state from Notion, each read in bulk (one paged listing, not one lookup per user), the durable
+ * links from the user workflows' search attributes, and the same planner the user workflows run.
+ * Only the users that differ are handed to their workflows (signal-with-start, started if
+ * absent). Nothing of the directory travels through workflow history: the activity returns counts
+ * (and, for a dry run, the plan).
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { JumpCloudClient } from '../api/jumpcloud';
+import type { NotionScimClient, NotionUser } from '../api/notion';
+import { workflowIds } from '../temporal/ids';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { syncUserSignal, userWorkflow, type Observed, type UserPolicy } from '../workflows/user';
+import {
+  mapUser,
+  planUser,
+  scopeOf,
+  type JumpCloudUserFacts,
+  type NotionUserFacts,
+  type UserOperation,
+} from '../workflows/user-plan';
+import { mapFailures } from './failures';
+
+export interface ReconcileInput {
+  connectorId: string;
+  reconcileId: string;
+  dryRun: boolean;
+}
+
+export interface PlanEntry {
+  jumpcloudId: string;
+  username?: string;
+  operations: string[];
+}
+
+export interface ReconcileSummary {
+  reconcileId: string;
+  dryRun: boolean;
+  jumpcloudInScope: number;
+  notionMembers: number;
+  /** False when Notion's listing was unreliable: absences were then not acted on. */
+  notionListingComplete: boolean;
+  planned: Record<UserOperation['kind'] | 'retry', number>;
+  /** User workflows signalled. */
+  dispatched: number;
+  /** Dry run: what would be done, per user (at most PLAN_LIMIT entries). */
+  plan?: PlanEntry[];
+  truncated?: number;
+}
+
+const PLAN_LIMIT = 2_000;
+const DISPATCH_CONCURRENCY = 16;
+
+export interface ReconcileDeps {
+  jumpcloud: JumpCloudClient;
+  notion: NotionScimClient;
+  client: Client;
+  appId: string;
+  taskQueue: string;
+  policy: UserPolicy;
+}
+
+interface Link {
+  notionId?: string;
+  syncState?: string;
+}
+
+function notionFacts(user: NotionUser): NotionUserFacts {
+  const { id, userName, active, givenName, familyName, formatted } = user;
+  return { id, userName, active, givenName, familyName, formatted };
+}
+
+/** `create ann@example.com`, `update familyName, formatted`, `deactivate (suspended)`… */
+export function describeOperation(operation: UserOperation): string {
+  switch (operation.kind) {
+    case 'create':
+      return `create ${operation.user.userName}`;
+    case 'reactivate':
+      return `reactivate ${operation.user.userName}`;
+    case 'update':
+      return `update ${Object.keys(operation.changes).join(', ')}`;
+    case 'deactivate':
+      return `deactivate (${operation.reason})`;
+    case 'protected':
+      return `keep protected user (${operation.reason})`;
+    case 'invalid':
+      return `error: ${operation.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`;
+  }
+}
+
+export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcileSummary> {
+  return mapFailures(async () => {
+    heartbeat({ phase: 'reading JumpCloud' });
+    const [appUsers, allUsers] = await Promise.all([
+      deps.jumpcloud.listApplicationUsers(deps.appId),
+      deps.jumpcloud.listUsers(),
+    ]);
+    const bound = new Set(appUsers.map((u) => u.id));
+    const users = new Map<string, JumpCloudUserFacts>(
+      allUsers.map((u) => [
+        u.id,
+        {
+          id: u.id,
+          username: u.username,
+          email: u.email,
+          firstname: u.firstname,
+          lastname: u.lastname,
+          state: u.state,
+        },
+      ]),
+    );
+
+    heartbeat({ phase: 'reading Notion' });
+    let listing = await deps.notion.listUsers();
+    if (!listing.complete) listing = await deps.notion.listUsers(); // unstable order: one more try
+    const byId = new Map(listing.items.map((u) => [u.id, u]));
+    const byUserName = new Map(listing.items.map((u) => [u.userName, u]));
+
+    heartbeat({ phase: 'reading links' });
+    const links = new Map<string, Link>();
+    const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${input.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"`;
+    for await (const execution of deps.client.workflow.list({ query })) {
+      const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
+      if (!id) continue;
+      links.set(id, {
+        notionId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId),
+        syncState: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState),
+      });
+    }
+
+    const planned: ReconcileSummary['planned'] = {
+      create: 0,
+      reactivate: 0,
+      update: 0,
+      deactivate: 0,
+      protected: 0,
+      invalid: 0,
+      retry: 0,
+    };
+    const work: { id: string; observed: Observed; username?: string; operations: UserOperation[] }[] = [];
+    let inScope = 0;
+    for (const id of new Set([...bound, ...links.keys()])) {
+      const user = users.get(id) ?? null;
+      const scope = scopeOf(user, bound.has(id));
+      const link = links.get(id);
+      const mapping = scope.inScope && user ? mapUser(user, deps.policy.usernameSource) : undefined;
+      if (scope.inScope) inScope += 1;
+      let notion: NotionUser | undefined;
+      if (link?.notionId) notion = byId.get(link.notionId);
+      if (!notion && mapping?.ok) notion = byUserName.get(mapping.user.userName);
+      // An incomplete listing proves no absence: never deactivate or re-create on it.
+      if (!notion && !listing.complete && (!scope.inScope || link?.notionId)) continue;
+      const observed: Observed = {
+        jumpcloud: user,
+        bound: bound.has(id),
+        notion: notion ? notionFacts(notion) : null,
+      };
+      const operations = planUser({
+        scope,
+        mapping,
+        notion: observed.notion,
+        linked: Boolean(link?.notionId) || (Boolean(notion) && scope.inScope),
+        protectedUsers: deps.policy.protectedUsers,
+      });
+      for (const operation of operations) planned[operation.kind] += 1;
+      // A user whose last attempt failed is retried once per reconciliation, never in a loop.
+      const retry = operations.length === 0 && link?.syncState === 'error';
+      if (retry) planned.retry += 1;
+      // A linked user out of scope but not yet marked as such also gets its workflow's record updated.
+      const unrecorded =
+        operations.length === 0 && !scope.inScope && link !== undefined && link.syncState === 'in-sync';
+      if (operations.length > 0 || retry || unrecorded)
+        work.push({ id, observed, username: user?.username, operations });
+    }
+
+    const summary: ReconcileSummary = {
+      reconcileId: input.reconcileId,
+      dryRun: input.dryRun,
+      jumpcloudInScope: inScope,
+      notionMembers: listing.items.filter((u) => u.active).length,
+      notionListingComplete: listing.complete,
+      planned,
+      dispatched: 0,
+    };
+    if (input.dryRun) {
+      const withOperations = work.filter((w) => w.operations.length > 0);
+      summary.plan = withOperations
+        .slice(0, PLAN_LIMIT)
+        .map((w) => ({
+          jumpcloudId: w.id,
+          username: w.username,
+          operations: w.operations.map(describeOperation),
+        }));
+      if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
+      return summary;
+    }
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: DISPATCH_CONCURRENCY }, async () => {
+        while (next < work.length) {
+          const item = work[next++]!;
+          await deps.client.workflow.signalWithStart(userWorkflow, {
+            workflowId: workflowIds.user(input.connectorId, item.id),
+            taskQueue: deps.taskQueue,
+            args: [{ connectorId: input.connectorId, jumpcloudUserId: item.id, policy: deps.policy }],
+            signal: syncUserSignal,
+            signalArgs: [
+              {
+                reason: 'reconcile',
+                reconcileId: input.reconcileId,
+                observed: item.observed,
+                policy: deps.policy,
+              },
+            ],
+          });
+          summary.dispatched += 1;
+          if (summary.dispatched % 100 === 0)
+            heartbeat({ phase: 'dispatching', dispatched: summary.dispatched });
+        }
+      }),
+    );
+    return summary;
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * `jc-notion sync [--dry-run]` (C5, C7): a full reconciliation now. With `--dry-run` it prints the
+ * exact plan and writes nothing; otherwise it follows the users handed to their workflows until
+ * each has converged, with a progress bar on a terminal.
+ */
+import { SingleBar } from 'cli-progress';
+import type { Client } from '@temporalio/client';
+import type { ReconcileSummary } from '../../activities';
+import { loadConfig, type Config } from '../../config/config';
+import { connectClient } from '../../temporal/connection';
+import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
+import { startSyncUpdate } from '../../workflows/connector';
+import type { reconcileWorkflow } from '../../workflows/reconcile';
+import { CliError } from '../errors';
+import { printJson, printLines, table } from '../output';
+import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  json?: boolean;
+  /** Give up following the users after this many seconds (the sync itself goes on). */
+  timeout?: number;
+}
+
+export async function syncCommand(options: SyncOptions): Promise<void> {
+  const config = loadConfig('client');
+  const client = await connectClient(config);
+  try {
+    await requireWorkers(client, config);
+    const dryRun = Boolean(options.dryRun);
+    const started = await withWorkerDeadline(client, config, () =>
+      client.workflow.executeUpdateWithStart(startSyncUpdate, {
+        args: [{ dryRun }],
+        startWorkflowOperation: connectorStart(config),
+      }),
+    ).catch((error: unknown) => {
+      throw new CliError(causeMessage(error));
+    });
+    const tty = process.stderr.isTTY && !options.json;
+    if (!options.json)
+      process.stderr.write(`${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}\n`);
+    const summary = await client.workflow
+      .getHandle<typeof reconcileWorkflow>(started.workflowId)
+      .result()
+      .catch((error: unknown) => {
+        throw new CliError(`the reconciliation failed: ${causeMessage(error)}`);
+      });
+    if (dryRun) return printPlan(summary, options.json);
+
+    const progress = await follow(client, config, summary, tty, (options.timeout ?? 600) * 1000);
+    if (options.json) return printJson({ ...summary, progress });
+    printLines([
+      `Reconciliation ${summary.reconcileId}`,
+      ...table([
+        ['JumpCloud users in scope', String(summary.jumpcloudInScope)],
+        ['Notion members', String(summary.notionMembers)],
+        ['users planned', String(summary.dispatched)],
+        ['done', String(progress.done)],
+        ['failed', String(progress.failed)],
+      ]),
+      ...(progress.done < summary.dispatched
+        ? [`${summary.dispatched - progress.done} still in progress: see \`jc-notion status\``]
+        : []),
+    ]);
+    if (progress.failed > 0) {
+      throw new CliError(`${progress.failed} user(s) could not be provisioned: see \`jc-notion status\``);
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function follow(
+  client: Client,
+  config: Config,
+  summary: ReconcileSummary,
+  tty: boolean,
+  timeoutMs: number,
+): Promise<{ done: number; failed: number }> {
+  const base = `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.reconcileId.name} = "${summary.reconcileId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"`;
+  const bar = tty
+    ? new SingleBar({ format: 'users {bar} {value}/{total}  failed: {failed}', hideCursor: true })
+    : undefined;
+  bar?.start(summary.dispatched, 0, { failed: 0 });
+  const deadline = Date.now() + timeoutMs;
+  let done = 0;
+  let failed = 0;
+  let lastPrinted = -1;
+  while (summary.dispatched > 0) {
+    done = (await client.workflow.count(base)).count;
+    failed = (await client.workflow.count(`${base} AND ${SEARCH_ATTRIBUTES.syncState.name} = "error"`)).count;
+    bar?.update(done, { failed });
+    if (!tty && done !== lastPrinted) {
+      process.stderr.write(`users: ${done}/${summary.dispatched} done, ${failed} failed\n`);
+      lastPrinted = done;
+    }
+    if (done >= summary.dispatched || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  bar?.stop();
+  return { done, failed };
+}
+
+function printPlan(summary: ReconcileSummary, json?: boolean): void {
+  if (json) return printJson(summary);
+  const { planned } = summary;
+  printLines([
+    `Dry run ${summary.reconcileId}: nothing was written`,
+    ...table([
+      ['JumpCloud users in scope', String(summary.jumpcloudInScope)],
+      ['Notion members', String(summary.notionMembers)],
+      ['create', String(planned.create)],
+      ['update', String(planned.update)],
+      ['reactivate', String(planned.reactivate)],
+      ['deactivate', String(planned.deactivate)],
+      ['kept (protected)', String(planned.protected)],
+      ['cannot be provisioned', String(planned.invalid)],
+    ]),
+    ...(summary.notionListingComplete
+      ? []
+      : ["Notion's listing was incomplete: absences are not acted on in this run"]),
+    ...(summary.plan ?? []).map(
+      (entry) => `  ${entry.username ?? entry.jumpcloudId}: ${entry.operations.join('; ')}`,
+    ),
+    ...(summary.truncated ? [`  … and ${summary.truncated} more users`] : []),
+  ]);
+}
+
+/** The root cause's message (Temporal wraps failures). */
+function causeMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -1,0 +1,427 @@
+/**
+ * One workflow per JumpCloud user (`jcn/<connector>/user/<JumpCloud id>`): the durable link to its
+ * Notion user, the last outcome and per-user errors. It wakes on a `sync` signal, reads JumpCloud
+ * and Notion (or uses what a reconciliation has just observed), plans with the pure planner and
+ * applies the operations one activity at a time, so its history reads as the user's provisioning
+ * log. Per-user errors are recorded, never retried in a loop, and never block other users.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import { z } from 'zod';
+import type { JumpCloudActivities, NotionActivities } from '../activities';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { taskQueues } from '../temporal/task-queues';
+import {
+  mapUser,
+  planUser,
+  scopeOf,
+  type JumpCloudUserFacts,
+  type NotionUserFacts,
+  type UserOperation,
+} from './user-plan';
+
+const notionUserFacts = z.object({
+  id: z.string(),
+  userName: z.string(),
+  active: z.boolean(),
+  givenName: z.string().optional(),
+  familyName: z.string().optional(),
+  formatted: z.string().optional(),
+});
+const jumpcloudUserFacts = z.object({
+  id: z.string(),
+  username: z.string(),
+  email: z.string().optional(),
+  firstname: z.string().optional(),
+  lastname: z.string().optional(),
+  state: z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']),
+});
+
+/** Facts a reconciliation has just read in bulk, so the workflow need not read them again. */
+export const observedSchema = z.object({
+  jumpcloud: jumpcloudUserFacts.nullable(),
+  bound: z.boolean(),
+  /** The linked or matched Notion user (null: Notion does not know it). */
+  notion: notionUserFacts.nullable(),
+});
+export type Observed = z.infer<typeof observedSchema>;
+
+/** The worker's settings that shape a user (SPEC §2), sent with each request: workflows read no environment. */
+export const userPolicySchema = z.object({
+  usernameSource: z.enum(['email', 'username']),
+  protectedUsers: z.array(z.string()),
+});
+export type UserPolicy = z.infer<typeof userPolicySchema>;
+
+export const syncRequestSchema = z.object({
+  reason: z.string(),
+  reconcileId: z.string().optional(),
+  observed: observedSchema.optional(),
+  policy: userPolicySchema.optional(),
+});
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+/** `deleted`: deleted in JumpCloud and deactivated in Notion (U10: delete the account by hand). */
+export type UserStatus =
+  'pending' | 'in-sync' | 'deactivated' | 'deleted' | 'out-of-scope' | 'protected' | 'error';
+
+export const userStateSchema = z.object({
+  notionId: z.string().optional(),
+  /** U3/U11: linked users only are managed. */
+  linked: z.boolean(),
+  status: z.enum(['pending', 'in-sync', 'deactivated', 'deleted', 'out-of-scope', 'protected', 'error']),
+  policy: userPolicySchema.optional(),
+  username: z.string().optional(),
+  email: z.string().optional(),
+  /** U10: deleted in JumpCloud and deactivated here: the account is to be deleted by hand. */
+  deletedInJumpCloud: z.boolean(),
+  error: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  lastSyncAt: z.string().optional(),
+  lastReconcileId: z.string().optional(),
+});
+export type UserState = z.infer<typeof userStateSchema>;
+
+export const userWorkflowInputSchema = z.object({
+  connectorId: z.string().min(1),
+  jumpcloudUserId: z.string().regex(/^[0-9a-f]{24}$/i),
+  policy: userPolicySchema,
+  state: userStateSchema.optional(),
+  pending: z.array(syncRequestSchema).optional(),
+});
+export type UserWorkflowInput = z.infer<typeof userWorkflowInputSchema>;
+
+export interface Step {
+  step: string;
+  outcome: string;
+}
+
+/** Asks the user's workflow to converge (events, reconciliation). */
+export const syncUserSignal = defineSignal<[SyncRequest]>('sync');
+/** C8: converge now and report each step. */
+export const provisionUserUpdate = defineUpdate<{ steps: Step[]; state: UserState }, []>('provision');
+export const userStateQuery = defineQuery<UserState>('state');
+
+const MAX_HISTORY_EVENTS = 5_000;
+/** How long a retryable failure (an outage) is retried before it is recorded as an error. */
+const RETRY_BUDGET = '1 hour';
+
+export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
+  const parsed = userWorkflowInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid user workflow input: ${parsed.error.issues[0]?.message}`,
+      'InvalidInput',
+    );
+  }
+  const input = parsed.data;
+  const queues = taskQueues(workflowInfo().taskQueue);
+  const retry: RetryPolicy = {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+  };
+  const notion = proxyActivities<NotionActivities>({
+    taskQueue: queues.notion,
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: RETRY_BUDGET,
+    retry,
+  });
+  // Notion answers a userName change onto another account's email with a 500: a few attempts only.
+  const notionRename = proxyActivities<NotionActivities>({
+    taskQueue: queues.notion,
+    startToCloseTimeout: '1 minute',
+    retry: { ...retry, maximumAttempts: 3 },
+  });
+  const jumpcloud = proxyActivities<JumpCloudActivities>({
+    taskQueue: queues.jumpcloud,
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: RETRY_BUDGET,
+    retry,
+  });
+
+  const state: UserState = input.state ?? { linked: false, status: 'pending', deletedInJumpCloud: false };
+  const policy = (): UserPolicy => state.policy ?? input.policy;
+  const pending: SyncRequest[] = [...(input.pending ?? [])];
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
+    { key: SEARCH_ATTRIBUTES.kind, value: 'user' },
+    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: input.jumpcloudUserId },
+  ]);
+
+  setHandler(userStateQuery, () => state);
+  setHandler(syncUserSignal, (request) => {
+    pending.push(request);
+  });
+  let busy = false;
+  setHandler(provisionUserUpdate, async () => {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      const steps = await converge({ reason: 'provision' });
+      return { steps, state };
+    } finally {
+      busy = false;
+    }
+  });
+
+  /** The facts about the user: the reconciliation's if given, else read now. */
+  async function readFacts(
+    request: SyncRequest,
+    steps: Step[],
+  ): Promise<{ user: JumpCloudUserFacts | null; bound: boolean }> {
+    if (request.observed) return { user: request.observed.jumpcloud, bound: request.observed.bound };
+    const user = await jumpcloud.jumpcloudGetUser(input.jumpcloudUserId);
+    steps.push({
+      step: 'read JumpCloud user',
+      outcome: user ? `${user.username} (${user.state})` : 'deleted',
+    });
+    if (!user || user.state !== 'ACTIVATED') return { user, bound: false };
+    const [groups, boundGroups, boundUsers] = await Promise.all([
+      jumpcloud.jumpcloudUserGroupIds(input.jumpcloudUserId),
+      jumpcloud.jumpcloudAppBindings('user_group'),
+      jumpcloud.jumpcloudAppBindings('user'),
+    ]);
+    const bound = boundUsers.includes(input.jumpcloudUserId) || groups.some((id) => boundGroups.includes(id));
+    steps.push({ step: 'check binding to the Notion application', outcome: bound ? 'bound' : 'not bound' });
+    return { user, bound };
+  }
+
+  async function converge(request: SyncRequest): Promise<Step[]> {
+    const steps: Step[] = [];
+    if (request.policy) state.policy = request.policy;
+    const { usernameSource, protectedUsers } = policy();
+    try {
+      const { user, bound } = await readFacts(request, steps);
+      if (user) {
+        state.username = user.username;
+        state.email = user.email?.trim().toLowerCase();
+      }
+      const scope = scopeOf(user, bound);
+      const mapping = scope.inScope && user ? mapUser(user, usernameSource) : undefined;
+
+      let notionUser: NotionUserFacts | null;
+      if (request.observed) notionUser = request.observed.notion;
+      else if (state.notionId) {
+        notionUser = await notion.notionGetUser(state.notionId);
+        steps.push({
+          step: 'read linked Notion user',
+          outcome: notionUser ? (notionUser.active ? 'member' : 'removed') : 'not found',
+        });
+      } else if (mapping?.ok) {
+        notionUser = await notion.notionFindUserByEmail(mapping.user.userName);
+        steps.push({
+          step: `match Notion user ${mapping.user.userName}`,
+          outcome: notionUser ? 'found' : 'none',
+        });
+      } else notionUser = null;
+      if (notionUser && scope.inScope) link(notionUser.id);
+
+      state.error = undefined;
+      const operations = planUser({
+        scope,
+        mapping,
+        notion: notionUser,
+        linked: state.linked,
+        protectedUsers,
+      });
+      if (operations.length === 0)
+        steps.push({
+          step: 'compare',
+          outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})`,
+        });
+      for (const operation of operations) await apply(operation, steps);
+
+      if (!state.error) {
+        if (scope.inScope) state.status = operations.some((o) => o.kind === 'invalid') ? 'error' : 'in-sync';
+        else {
+          const protectedUser = operations.some((o) => o.kind === 'protected');
+          state.deletedInJumpCloud = scope.reason === 'deleted' && state.linked;
+          state.status = protectedUser
+            ? 'protected'
+            : state.deletedInJumpCloud
+              ? 'deleted'
+              : state.linked
+                ? 'deactivated'
+                : 'out-of-scope';
+        }
+        if (scope.inScope) state.deletedInJumpCloud = false;
+      }
+    } catch (error) {
+      recordError(error, steps);
+    }
+    state.lastSyncAt = new Date().toISOString();
+    if (request.reconcileId) state.lastReconcileId = request.reconcileId;
+    publish();
+    return steps;
+  }
+
+  async function apply(operation: UserOperation, steps: Step[]): Promise<void> {
+    switch (operation.kind) {
+      case 'create': {
+        const created = await notion.notionCreateUser(operation.user);
+        if (created.outcome === 'created') {
+          link(created.user.id);
+          steps.push({
+            step: `create Notion user ${operation.user.userName}`,
+            outcome: `created ${created.user.id}`,
+          });
+          return;
+        }
+        // U3: a member with this email exists already: link it, then converge its attributes.
+        const existing = await notion.notionFindUserByEmail(operation.user.userName);
+        steps.push({
+          step: `create Notion user ${operation.user.userName}`,
+          outcome: 'already a member: linked',
+        });
+        if (!existing)
+          throw ApplicationFailure.nonRetryable(
+            'Notion answered 409 but finds no member with this email',
+            'Conflict',
+          );
+        link(existing.id);
+        const follow = planUser({
+          scope: { inScope: true },
+          mapping: { ok: true, user: operation.user },
+          notion: existing,
+          linked: true,
+          protectedUsers: policy().protectedUsers,
+        });
+        for (const next of follow) await apply(next, steps);
+        return;
+      }
+      case 'reactivate': {
+        const outcome = await notion.notionActivateUser(operation.notionId, operation.user.userName);
+        if (outcome === 'activated') {
+          steps.push({ step: 'reactivate Notion member (active=true)', outcome: 'activated' });
+          return;
+        }
+        // U7: the id is gone: POST re-adds the existing account.
+        const created = await notion.notionCreateUser(operation.user);
+        if (created.outcome !== 'created') {
+          throw ApplicationFailure.nonRetryable(
+            'Notion no longer knows the id but refuses to re-add the user',
+            'Conflict',
+          );
+        }
+        link(created.user.id);
+        steps.push({
+          step: 'reactivate Notion member (re-added by POST)',
+          outcome: `re-added ${created.user.id}`,
+        });
+        return;
+      }
+      case 'update': {
+        const proxy = operation.changes.userName ? notionRename : notion;
+        try {
+          await proxy.notionUpdateUser(
+            operation.notionId,
+            operation.changes,
+            state.email ?? operation.notionId,
+          );
+          steps.push({ step: `update ${Object.keys(operation.changes).join(', ')}`, outcome: 'updated' });
+        } catch (error) {
+          if (operation.changes.userName && failureType(error) === 'ServerError') {
+            throw ApplicationFailure.nonRetryable(
+              `Notion refused to change the email to ${operation.changes.userName} (it answers 500 when another Notion account has that email)`,
+              'Conflict',
+            );
+          }
+          throw error;
+        }
+        return;
+      }
+      case 'deactivate': {
+        const outcome = await notion.notionDeactivateUser(
+          operation.notionId,
+          state.email ?? operation.notionId,
+        );
+        steps.push({ step: `deactivate Notion member (active=false; ${operation.reason})`, outcome });
+        return;
+      }
+      case 'protected':
+        steps.push({
+          step: `deactivate Notion member (${operation.reason})`,
+          outcome: 'skipped: protected user (NOTION_PROTECTED_USERS)',
+        });
+        return;
+      case 'invalid': {
+        const problems = operation.problems.map((p) => `${p.field} ${p.message}`).join('; ');
+        state.error = {
+          code: 'InvalidData',
+          message: `cannot be provisioned: ${problems}`,
+          at: new Date().toISOString(),
+        };
+        state.status = 'error';
+        steps.push({ step: 'validate JumpCloud data', outcome: state.error.message });
+        return;
+      }
+    }
+  }
+
+  function link(notionId: string): void {
+    state.notionId = notionId;
+    state.linked = true;
+  }
+
+  function recordError(error: unknown, steps: Step[]): void {
+    const code = failureType(error) ?? 'Error';
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    state.error = { code, message, at: new Date().toISOString() };
+    state.status = 'error';
+    steps.push({ step: 'error', outcome: `${code}: ${message}` });
+  }
+
+  function publish(): void {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
+      ...(state.username ? [{ key: SEARCH_ATTRIBUTES.username, value: state.username }] : []),
+      ...(state.email ? [{ key: SEARCH_ATTRIBUTES.email, value: state.email }] : []),
+      ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
+      ...(state.lastReconcileId
+        ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }]
+        : []),
+    ]);
+  }
+
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+
+  for (;;) {
+    await condition(() => (pending.length > 0 && !busy) || shouldContinueAsNew());
+    if (shouldContinueAsNew()) break;
+    // Several requests at once converge once: the latest facts win, every reconcile id is kept.
+    const batch = pending.splice(0);
+    const request = batch[batch.length - 1]!;
+    const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
+    busy = true;
+    try {
+      await converge({ ...request, reconcileId });
+    } finally {
+      busy = false;
+    }
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof userWorkflow>({ ...input, state, pending });
+}
+
+function failureType(error: unknown): string | undefined {
+  if (error instanceof ApplicationFailure) return error.type ?? undefined;
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+    return error.cause.type ?? undefined;
+  if (error instanceof ActivityFailure && error.cause) return error.cause.name;
+  return undefined;
+}
