@@ -186,13 +186,11 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     };
     if (input.dryRun) {
       const withOperations = work.filter((w) => w.operations.length > 0);
-      summary.plan = withOperations
-        .slice(0, PLAN_LIMIT)
-        .map((w) => ({
-          jumpcloudId: w.id,
-          username: w.username,
-          operations: w.operations.map(describeOperation),
-        }));
+      summary.plan = withOperations.slice(0, PLAN_LIMIT).map((w) => ({
+        jumpcloudId: w.id,
+        username: w.username,
+        operations: w.operations.map(describeOperation),
+      }));
       if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
       return summary;
     }
