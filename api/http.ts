@@ -14,7 +14,8 @@ export interface HttpTimeouts {
   bodyMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+/** SCIM and JumpCloud answers are small: a request takes at most ~40 s, inside an activity's 45 s. */
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 15_000, bodyMs: 15_000 };
 
 export interface ServiceErrorDetail {
   detail?: string;

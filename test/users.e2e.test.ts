@@ -4,8 +4,13 @@
  * it. The tests form one story over one directory and run in order.
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createWorkers, type WorkerSet } from '../worker/worker';
 import { cleanEnv, runCli } from './support/cli';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
@@ -230,4 +235,38 @@ test('C8: provision converges one user now and prints each step', async () => {
   expect(result.stdout).toMatch(/Result: in-sync/);
   expect(notionUser('person5@example.com')?.givenName).toBe('Renamed');
   expect(writes()).toEqual({ 'PATCH /scim/v2/Users/{id}': 1 });
+});
+
+test('§7: every workflow history of this story replays deterministically against the workflow code', async () => {
+  const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "users-e2e"`;
+  const histories = temporal.client.workflow.list({ query }).intoHistories();
+  const bundle = await temporal.workflowBundle();
+  let replayed = 0;
+  const recordDir = process.env.RECORD_HISTORIES;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    expect([result.workflowId, result.error]).toEqual([result.workflowId, undefined]);
+    replayed += 1;
+  }
+  expect(replayed).toBeGreaterThan(50);
+  if (recordDir) {
+    // `RECORD_HISTORIES=test/fixtures/histories npx jest test/users.e2e.test.ts` refreshes the fixtures.
+    fs.mkdirSync(recordDir, { recursive: true });
+    const wanted = ['person3', 'person46', 'person45', 'badname', 'contractor', 'keeper', 'person5'];
+    for await (const execution of temporal.client.workflow.list({ query })) {
+      const username = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username);
+      const kind = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.kind);
+      const keep = (kind === 'user' && username && wanted.includes(username)) || kind === 'connector';
+      if (!keep) continue;
+      const history = await temporal.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .fetchHistory();
+      const name = `${kind}-${username ?? 'connector'}-${execution.runId.slice(0, 8)}.json`;
+      // Binary protobuf (base64): exact, and free of proto-JSON's pitfalls under jest.
+      const encoded = Buffer.from(proto.api.history.v1.History.encode(history).finish()).toString('base64');
+      fs.writeFileSync(
+        path.join(recordDir, name),
+        `${JSON.stringify({ workflowId: execution.workflowId, history: encoded })}\n`,
+      );
+    }
+  }
 });

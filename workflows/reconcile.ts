@@ -17,7 +17,7 @@ export interface ReconcileWorkflowInput {
 
 const { reconcileUsers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '5 minutes',
+  heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
 });
 

@@ -117,6 +117,8 @@ export const userStateQuery = defineQuery<UserState>('state');
 const MAX_HISTORY_EVENTS = 5_000;
 /** How long a retryable failure (an outage) is retried before it is recorded as an error. */
 const RETRY_BUDGET = '1 hour';
+/** One request (HTTP timeouts: ~40 s at most); a worker that dies mid-activity is noticed after this. */
+const ACTIVITY_TIMEOUT = '45 seconds';
 
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const parsed = userWorkflowInputSchema.safeParse(rawInput);
@@ -135,19 +137,19 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   };
   const notion = proxyActivities<NotionActivities>({
     taskQueue: queues.notion,
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: ACTIVITY_TIMEOUT,
     scheduleToCloseTimeout: RETRY_BUDGET,
     retry,
   });
   // Notion answers a userName change onto another account's email with a 500: a few attempts only.
   const notionRename = proxyActivities<NotionActivities>({
     taskQueue: queues.notion,
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: ACTIVITY_TIMEOUT,
     retry: { ...retry, maximumAttempts: 3 },
   });
   const jumpcloud = proxyActivities<JumpCloudActivities>({
     taskQueue: queues.jumpcloud,
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: ACTIVITY_TIMEOUT,
     scheduleToCloseTimeout: RETRY_BUDGET,
     retry,
   });
