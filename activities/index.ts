@@ -4,7 +4,9 @@
  */
 import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
-import type { ApiClients } from './clients';
+import { activityInfo } from '@temporalio/activity';
+import { requestPermitUpdate } from '../workflows/reconcile-messages';
+import { createApiClients, type ApiClients } from './clients';
 import { workerHealth, type WorkerHealth } from './health';
 import { createJumpCloudActivities } from './jumpcloud';
 import { createNotionActivities } from './notion';
@@ -33,17 +35,29 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** C5/C7: plans every user and hands the differences to their workflows (or only plans). */
     async reconcileUsers(input: ReconcileInput): Promise<ReconcileSummary> {
-      return reconcileUsers(
-        {
-          jumpcloud: deps.clients.jumpcloud,
-          notion: deps.clients.notion,
-          client: deps.temporal,
-          appId: deps.config.jumpcloud.appId,
-          taskQueue: deps.config.temporal.taskQueue,
-          policy,
-        },
-        input,
-      );
+      // Bulk reads take a permit per request from the same cluster-wide budget as single requests.
+      const execution = activityInfo().workflowExecution;
+      if (!execution) throw new Error('reconcileUsers runs only inside a reconcile workflow');
+      const reconcile = deps.temporal.workflow.getHandle(execution.workflowId);
+      const paced = createApiClients(deps.config, {
+        notion: () => reconcile.executeUpdate(requestPermitUpdate, { args: ['notion'] }),
+        jumpcloud: () => reconcile.executeUpdate(requestPermitUpdate, { args: ['jumpcloud'] }),
+      });
+      try {
+        return await reconcileUsers(
+          {
+            jumpcloud: paced.jumpcloud,
+            notion: paced.notion,
+            client: deps.temporal,
+            appId: deps.config.jumpcloud.appId,
+            taskQueue: deps.config.temporal.taskQueue,
+            policy,
+          },
+          input,
+        );
+      } finally {
+        await paced.close();
+      }
     },
     /** The worker's user policy (SPEC §2 settings that shape users), for requests made by workflows. */
     async userPolicy(): Promise<UserPolicy> {

@@ -8,6 +8,10 @@ import { mapFailures } from './failures';
 
 export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
   return {
+    /** A request permit for a bulk read (ADR 0004): runs on the rate-limited queue, sends nothing. */
+    async jumpcloudPermit(): Promise<void> {
+      return Promise.resolve();
+    },
     /** C1: the API key works and the Notion application exists. */
     async jumpcloudVerifyApplication(): Promise<JumpCloudApplication> {
       return mapFailures(() => jumpcloud.getApplication(appId));

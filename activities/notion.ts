@@ -23,6 +23,10 @@ export type CreateOutcome = { outcome: 'created'; user: NotionUserFacts } | { ou
 
 export function createNotionActivities(notion: NotionScimClient) {
   return {
+    /** A request permit for a bulk read (ADR 0004): runs on the rate-limited queue, sends nothing. */
+    async notionPermit(): Promise<void> {
+      return Promise.resolve();
+    },
     /** C1: the token works. */
     async notionVerifyCredentials(): Promise<void> {
       return mapFailures(() => notion.checkCredentials());

@@ -3,8 +3,16 @@
  * `jc-notion sync`, later by a Schedule). The work is one activity that reads both sides in bulk
  * and signals only the users that differ; the summary goes back to the connector for `status`.
  */
-import { getExternalWorkflowHandle, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities, ReconcileSummary } from '../activities';
+import {
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, JumpCloudActivities, NotionActivities, ReconcileSummary } from '../activities';
+import { taskQueues } from '../temporal/task-queues';
+import { requestPermitUpdate } from './reconcile-messages';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { reconcileFinishedSignal } from './connector-messages';
@@ -27,6 +35,16 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
     { key: SEARCH_ATTRIBUTES.kind, value: 'reconcile' },
     { key: SEARCH_ATTRIBUTES.reconcileId, value: input.reconcileId },
   ]);
+  const queues = taskQueues(workflowInfo().taskQueue);
+  const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
+  const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
+  const { jumpcloudPermit } = proxyActivities<JumpCloudActivities>({
+    ...permit,
+    taskQueue: queues.jumpcloud,
+  });
+  setHandler(requestPermitUpdate, async (service) => {
+    await (service === 'notion' ? notionPermit() : jumpcloudPermit());
+  });
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
     const summary = await reconcileUsers(input);
