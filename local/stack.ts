@@ -15,6 +15,7 @@ import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { createDemoOrganization } from '../emulators/seed/demo';
 import { startWorker, type RunningWorker } from '../worker/worker';
+import { RestoreError, restoreEmulator, startSnapshotSaver, type PersistedEmulator } from './persistence';
 
 /** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
 export const LOCAL_CREDENTIALS = {
@@ -46,7 +47,11 @@ export interface LocalStackOptions {
   ports: LocalStackPorts;
   /** `demo` loads the demo organisation; `none` starts empty. */
   seed: 'demo' | 'none';
-  /** Persist state here instead of in memory. */
+  /**
+   * Persist state here instead of in memory: Temporal's database (`temporal.db`) and the
+   * emulators' states (`jumpcloud.json`, `notion.json`, restored at start, saved every 10 s when
+   * changed and on stop).
+   */
   dataDir?: string;
   /** Progress lines for the person running the stack. */
   progress: (line: string) => void;
@@ -108,12 +113,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       apiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
       notionAppId: LOCAL_CREDENTIALS.notionAppId,
     });
-    const jumpcloudUrl = await jumpcloud.listen({ port: ports.jumpcloud, host: ip });
-    stoppers.push(() => jumpcloud.close());
     const notion = createNotionEmulator({
       token: LOCAL_CREDENTIALS.notionToken,
       ownerEmail: LOCAL_CREDENTIALS.notionTokenOwner,
     });
+    // Saved states are restored before the emulators serve anything.
+    const persisted = options.dataDir ? persistedEmulators(options.dataDir, jumpcloud, notion) : [];
+    const restored = new Set<PersistedEmulator>();
+    for (const target of persisted) {
+      try {
+        if (restoreEmulator(target)) restored.add(target);
+      } catch (error) {
+        throw error instanceof RestoreError ? new LocalStackError(error.message) : error;
+      }
+    }
+    const wasRestored = (emulator: unknown) => [...restored].some((target) => target.emulator === emulator);
+    for (const target of restored) progress(`Restored the ${target.label} from ${target.file}`);
+
+    const jumpcloudUrl = await jumpcloud.listen({ port: ports.jumpcloud, host: ip });
+    stoppers.push(() => jumpcloud.close());
     const notionUrl = `${await notion.listen({ port: ports.notion, host: ip })}/scim/v2`;
     stoppers.push(() => notion.close());
     const mail = createMailSink();
@@ -121,11 +139,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => mail.close());
     if (options.seed === 'demo') {
       const demo = createDemoOrganization();
-      jumpcloud.seed(demo.jumpcloud);
-      notion.seed(demo.notion);
-      progress(
-        `Seeded the demo organisation: ${demo.jumpcloud.users?.length ?? 0} JumpCloud users, ${demo.jumpcloud.groups?.length ?? 0} groups`,
-      );
+      for (const target of restored)
+        progress(`--seed demo skipped for the ${target.label}: its state was restored from ${target.file}`);
+      if (!wasRestored(jumpcloud)) {
+        jumpcloud.seed(demo.jumpcloud);
+        progress(
+          `Seeded the demo organisation: ${demo.jumpcloud.users?.length ?? 0} JumpCloud users, ${demo.jumpcloud.groups?.length ?? 0} groups`,
+        );
+      }
+      if (!wasRestored(notion)) {
+        notion.seed(demo.notion);
+        progress(`Seeded the demo Notion workspace: ${demo.notion.users?.length ?? 0} users`);
+      }
+    }
+    if (persisted.length > 0) {
+      // Registered after the restore: a file that could not be restored is never overwritten.
+      // Stoppers run in reverse, so the last save comes after the worker has stopped.
+      const saver = startSnapshotSaver(persisted, { restored, onError: progress });
+      stoppers.push(() => saver.stop());
+      progress(`Emulator states are saved in ${persisted.map((target) => target.file).join(' and ')}`);
     }
 
     const config = parseConfig(
@@ -172,6 +204,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/** The emulators' state files in the data directory. */
+function persistedEmulators(
+  dataDir: string,
+  jumpcloud: JumpCloudEmulator,
+  notion: NotionEmulator,
+): PersistedEmulator[] {
+  return [
+    { label: 'JumpCloud emulator', file: path.resolve(dataDir, 'jumpcloud.json'), emulator: jumpcloud },
+    { label: 'Notion emulator', file: path.resolve(dataDir, 'notion.json'), emulator: notion },
+  ];
 }
 
 /** Names the first port already taken, with the flag that moves it. */

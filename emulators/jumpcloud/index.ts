@@ -24,6 +24,7 @@ import { registerInsightsRoutes } from './routes-insights';
 import { registerV1Routes } from './routes-v1';
 import { registerV2Routes } from './routes-v2';
 import type { JumpCloudSeed } from './seed';
+import type { JumpCloudSnapshot } from './snapshot';
 import { JumpCloudDirectory, type DirectoryState } from './store';
 
 export type { JumpCloudSeed } from './seed';
@@ -32,6 +33,8 @@ export type { DirectoryState } from './store';
 export type * from './model';
 export { JumpCloudDirectory } from './store';
 export { JumpCloudError } from './errors';
+export type { JumpCloudSnapshot } from './snapshot';
+export { SnapshotError } from '../common/snapshot';
 
 export const DEFAULT_API_KEY = 'local-jumpcloud-key';
 export const DEFAULT_NOTION_APP_ID = '64b7f0c2a1d3e4f5a6b7c8d9';
@@ -67,6 +70,19 @@ export interface JumpCloudEmulator {
   /** Adds pre-existing objects (no events); `{name: 'demo'}` loads the demo organisation. */
   seed(seed: JumpCloudSeed | { name: 'demo' }): void;
   state(): DirectoryState;
+  /**
+   * The whole state as a JSON-serialisable document (`version: 1`): users, groups, nested
+   * memberships, applications and bindings with their ids and times, the Directory Insights
+   * journal (event ids and times, so cursors stay valid) and the insights delay.
+   */
+  snapshot(): JumpCloudSnapshot;
+  /**
+   * Replaces the state with a snapshot's, all or nothing; a malformed, inconsistent or foreign
+   * snapshot is refused with a `SnapshotError` naming the problem. The API key stays.
+   */
+  restore(snapshot: unknown): void;
+  /** Changes whenever the state does (to save a snapshot only when needed). */
+  revision(): number;
   /** The API routes served (not the `/_emulator/` ones). */
   routes(): ApiRoute[];
   /** Hides new events from queries until `ms` after their timestamp (late arrival). */
@@ -165,6 +181,9 @@ export function createJumpCloudEmulator(options: JumpCloudEmulatorOptions = {}):
     reset: () => directory.reset(),
     seed: (seed) => directory.seed('name' in seed ? resolveSeed({ name: 'demo' }) : seed),
     state: () => directory.state(),
+    snapshot: () => directory.snapshot(),
+    restore: (snapshot) => directory.restore(snapshot),
+    revision: () => directory.revision,
     routes: () => [...apiRoutes],
     setInsightsDelay: (ms) => directory.journal.setDelay(ms),
     events: () => directory.events(),

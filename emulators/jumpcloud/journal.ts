@@ -22,11 +22,13 @@ export interface InsightsEvent {
   [field: string]: unknown;
 }
 
-interface Entry {
+/** An event with its time (ms) and the time from which queries see it. */
+export interface JournalEntry {
   event: InsightsEvent;
   at: number;
   visibleAt: number;
 }
+type Entry = JournalEntry;
 
 export const DI_SERVICES = [
   'alerts',
@@ -121,6 +123,12 @@ export class EventJournal {
   /** Ordered by (timestamp, id). */
   private entries: Entry[] = [];
   private delay = 0;
+  private changes = 0;
+
+  /** Changes whenever the journal or its delay does. */
+  get revision(): number {
+    return this.changes;
+  }
 
   get delayMs(): number {
     return this.delay;
@@ -128,11 +136,25 @@ export class EventJournal {
 
   setDelay(ms: number): void {
     this.delay = ms;
+    this.changes += 1;
   }
 
   clear(): void {
     this.entries = [];
     this.delay = 0;
+    this.changes += 1;
+  }
+
+  /** Every entry, in (time, id) order (for snapshots). */
+  entryList(): JournalEntry[] {
+    return this.entries.map((entry) => ({ ...entry }));
+  }
+
+  /** Replaces the journal (a restored snapshot's). */
+  load(entries: readonly JournalEntry[], delayMs: number): void {
+    this.entries = entries.map((entry) => ({ ...entry })).sort(compareEntries);
+    this.delay = delayMs;
+    this.changes += 1;
   }
 
   get size(): number {
@@ -149,6 +171,7 @@ export class EventJournal {
     let index = this.entries.length;
     while (index > 0 && compareEntries(this.entries[index - 1]!, entry) > 0) index -= 1;
     this.entries.splice(index, 0, entry);
+    this.changes += 1;
   }
 
   query(query: EventQuery, now: number = Date.now()): EventPage {

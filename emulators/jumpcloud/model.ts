@@ -27,6 +27,16 @@ export class ObjectIdFactory {
       .padStart(8, '0');
     return `${seconds}${this.processPart}${this.counter.toString(16).padStart(6, '0')}`;
   }
+
+  /** The counter part of the last id made (for snapshots). */
+  get lastCounter(): number {
+    return this.counter;
+  }
+
+  /** Continues after `counter` (a restored snapshot's), so that new ids stay unique. */
+  resumeAfter(counter: number): void {
+    this.counter = counter % 0x1000000;
+  }
 }
 
 export interface Address {

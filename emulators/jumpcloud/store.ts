@@ -28,6 +28,8 @@ import {
   type UserUpdateInput,
 } from './model';
 import { jumpCloudSeedSchema, type JumpCloudSeed } from './seed';
+import { jumpCloudSnapshotSchema, type JumpCloudSnapshot } from './snapshot';
+import { parseSnapshot, SnapshotError } from '../common/snapshot';
 import type { z } from 'zod';
 
 export interface DirectoryOptions {
@@ -65,7 +67,8 @@ export interface DirectoryState {
   insights: { delayMs: number; events: number };
 }
 
-interface Snapshot {
+/** The directory's maps, to roll a failed seed back (or install a restored snapshot). */
+interface Checkpoint {
   users: Map<string, SystemUser>;
   usernames: Map<string, string>;
   emails: Map<string, string>;
@@ -102,6 +105,8 @@ export class JumpCloudDirectory {
   private nextUid = 5001;
 
   private userRevision = 0;
+  /** Changes that emit no event (seed, reset, restore); the journal counts the others. */
+  private changes = 0;
 
   /** Resolved traversals, valid while the graph does not change. */
   private traversals = new Map<string, GraphObjectWithPaths[]>();
@@ -127,6 +132,7 @@ export class JumpCloudDirectory {
     this.bindings = new Map();
     this.nextUid = 5001;
     this.userRevision += 1;
+    this.changes += 1;
     this.journal.clear();
     this.graphChanged();
     this.addApplication(this.notionAppId, 'Notion', NOTION_APP_CREATED);
@@ -137,7 +143,7 @@ export class JumpCloudDirectory {
     const parsed = jumpCloudSeedSchema.safeParse(input);
     if (!parsed.success) throw badRequest(`invalid seed: ${describeZodError(parsed.error)}`);
     const seed = parsed.data;
-    const snapshot = this.snapshot();
+    const checkpoint = this.checkpoint();
     try {
       for (const app of seed.applications) {
         const id = app.id ?? this.ids.next();
@@ -180,9 +186,10 @@ export class JumpCloudDirectory {
         for (const username of binding.users) bound.set(this.userIdByUsername(username), 'user');
       }
     } catch (error) {
-      this.restore(snapshot);
+      this.install(checkpoint);
       throw error;
     }
+    this.changes += 1;
     this.graphChanged();
   }
 
@@ -205,6 +212,158 @@ export class JumpCloudDirectory {
       }),
       insights: { delayMs: this.journal.delayMs, events: this.journal.size },
     };
+  }
+
+  /** Changes whenever the directory or the journal does (to save a snapshot only when needed). */
+  get revision(): number {
+    return this.changes + this.journal.revision;
+  }
+
+  /** The whole organisation and journal as a JSON-serialisable document (see `./snapshot`). */
+  snapshot(): JumpCloudSnapshot {
+    const refs = (map: Map<string, MemberType>) => [...map].map(([id, type]) => ({ id, type }));
+    return structuredClone({
+      version: 1 as const,
+      emulator: 'jumpcloud' as const,
+      organization: this.organization,
+      notionAppId: this.notionAppId,
+      counters: { nextUid: this.nextUid, objectIds: this.ids.lastCounter },
+      applications: [...this.applications.values()],
+      users: [...this.users.values()],
+      groups: [...this.groups.values()].map((group) => ({
+        ...group,
+        members: refs(this.membersOf(group.id)),
+      })),
+      memberOf: Object.fromEntries(
+        [...this.parents].filter(([, groups]) => groups.size > 0).map(([id, groups]) => [id, [...groups]]),
+      ),
+      bindings: [...this.applications.keys()].map((application) => ({
+        application,
+        members: refs(this.boundTo(application)),
+      })),
+      insights: { delayMs: this.journal.delayMs, events: this.journal.entryList() },
+    });
+  }
+
+  /**
+   * Replaces the organisation and the journal with a snapshot's, all or nothing: a snapshot that
+   * is malformed, inconsistent, or of another organisation is refused with a `SnapshotError`
+   * and the directory stays as it was.
+   */
+  restore(input: unknown): void {
+    const snapshot = structuredClone(parseSnapshot('JumpCloud', 'jumpcloud', jumpCloudSnapshotSchema, input));
+    if (snapshot.organization !== this.organization)
+      throw new SnapshotError(
+        `the JumpCloud snapshot is of organisation ${snapshot.organization}, not of this emulator's (${this.organization})`,
+      );
+    if (snapshot.notionAppId !== this.notionAppId)
+      throw new SnapshotError(
+        `the JumpCloud snapshot's Notion application is ${snapshot.notionAppId}, not this emulator's (${this.notionAppId})`,
+      );
+    const invalid = (message: string) => new SnapshotError(`invalid JumpCloud snapshot: ${message}`);
+    const next: Checkpoint = {
+      users: new Map(),
+      usernames: new Map(),
+      emails: new Map(),
+      groups: new Map(),
+      groupNames: new Map(),
+      members: new Map(),
+      parents: new Map(),
+      applications: new Map(),
+      bindings: new Map(),
+      nextUid: snapshot.counters.nextUid,
+    };
+    const used = new Set<string>();
+    const claim = (id: string, what: string) => {
+      if (used.has(id)) throw invalid(`the id of ${what} ${id} is used twice`);
+      used.add(id);
+    };
+
+    for (const app of snapshot.applications) {
+      claim(app._id, 'application');
+      next.applications.set(app._id, app);
+    }
+    if (!next.applications.has(this.notionAppId))
+      throw invalid(`the Notion application ${this.notionAppId} is missing`);
+
+    for (const user of snapshot.users) {
+      claim(user._id, 'user');
+      const username = user.username.toLowerCase();
+      const email = user.email.toLowerCase();
+      if (next.usernames.has(username)) throw invalid(`the username ${user.username} is used twice`);
+      if (next.emails.has(email)) throw invalid(`the email ${user.email} is used twice`);
+      next.users.set(user._id, user);
+      next.usernames.set(username, user._id);
+      next.emails.set(email, user._id);
+    }
+    for (const user of next.users.values())
+      if (user.manager && !next.users.has(user.manager))
+        throw invalid(`the manager ${user.manager} of user ${user._id} is not a user`);
+
+    for (const { members: _members, ...group } of snapshot.groups) {
+      claim(group.id, 'user group');
+      const name = group.name.toLowerCase();
+      if (next.groupNames.has(name)) throw invalid(`the user group name ${group.name} is used twice`);
+      next.groups.set(group.id, {
+        ...group,
+        memberQueryExemptions: group.memberQueryExemptions as GraphObject[],
+      });
+      next.groupNames.set(name, group.id);
+    }
+    const exists = (ref: { id: string; type: MemberType }) =>
+      ref.type === 'user' ? next.users.has(ref.id) : next.groups.has(ref.id);
+    const refMap = (refs: { id: string; type: MemberType }[], owner: string) => {
+      const map = new Map<string, MemberType>();
+      for (const ref of refs) {
+        if (!exists(ref)) throw invalid(`${owner}: ${ref.type} ${ref.id} does not exist`);
+        if (map.has(ref.id)) throw invalid(`${owner}: ${ref.type} ${ref.id} is listed twice`);
+        map.set(ref.id, ref.type);
+      }
+      return map;
+    };
+
+    let links = 0;
+    for (const group of snapshot.groups) {
+      const members = refMap(group.members, `members of user group ${group.id}`);
+      next.members.set(group.id, members);
+      links += members.size;
+    }
+    const cycle = nestedInItself(next.members);
+    if (cycle !== undefined) throw invalid(`user group ${cycle} is nested in itself`);
+    let backLinks = 0;
+    for (const [id, groupIds] of Object.entries(snapshot.memberOf)) {
+      const parents = new Set(groupIds);
+      if (parents.size !== groupIds.length) throw invalid(`memberOf.${id} lists a group twice`);
+      for (const groupId of parents)
+        if (!next.members.get(groupId)?.has(id))
+          throw invalid(`memberOf.${id} names user group ${groupId}, whose members do not include it`);
+      next.parents.set(id, parents);
+      backLinks += parents.size;
+    }
+    if (backLinks !== links) throw invalid('memberOf does not list every group membership');
+
+    for (const binding of snapshot.bindings) {
+      if (!next.applications.has(binding.application))
+        throw invalid(`bindings name application ${binding.application}, which does not exist`);
+      if (next.bindings.has(binding.application))
+        throw invalid(`bindings list application ${binding.application} twice`);
+      next.bindings.set(
+        binding.application,
+        refMap(binding.members, `bindings of application ${binding.application}`),
+      );
+    }
+
+    const eventIds = new Set<string>();
+    for (const { event } of snapshot.insights.events) {
+      if (eventIds.has(event.id)) throw invalid(`the Directory Insights event id ${event.id} is used twice`);
+      eventIds.add(event.id);
+    }
+
+    // Valid: replace everything at once.
+    this.install(next);
+    this.ids.resumeAfter(snapshot.counters.objectIds);
+    this.journal.load(snapshot.insights.events, snapshot.insights.delayMs);
+    this.changes += 1;
   }
 
   // ---- users ----------------------------------------------------------------------------------
@@ -841,7 +1000,7 @@ export class JumpCloudDirectory {
     );
   }
 
-  private snapshot(): Snapshot {
+  private checkpoint(): Checkpoint {
     const copyNested = <V>(map: Map<string, Map<string, V>>) =>
       new Map([...map].map(([key, inner]) => [key, new Map(inner)]));
     return {
@@ -858,8 +1017,8 @@ export class JumpCloudDirectory {
     };
   }
 
-  private restore(snapshot: Snapshot): void {
-    Object.assign(this, snapshot);
+  private install(checkpoint: Checkpoint): void {
+    Object.assign(this, checkpoint);
     this.userRevision += 1;
     this.graphChanged();
   }
@@ -869,6 +1028,28 @@ function parseBody<S extends z.ZodType>(schema: S, input: unknown): z.output<S> 
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) throw badRequest(describeZodError(parsed.error));
   return parsed.data;
+}
+
+/** A user group nested (at some depth) in itself, if any. */
+function nestedInItself(members: Map<string, Map<string, MemberType>>): string | undefined {
+  const visited = new Map<string, 'open' | 'done'>();
+  /** The group met again while open (one on the cycle), if any. */
+  const visit = (id: string): string | undefined => {
+    const seen = visited.get(id);
+    if (seen !== undefined) return seen === 'open' ? id : undefined;
+    visited.set(id, 'open');
+    for (const [child, type] of members.get(id) ?? []) {
+      const cycle = type === 'user_group' ? visit(child) : undefined;
+      if (cycle !== undefined) return cycle;
+    }
+    visited.set(id, 'done');
+    return undefined;
+  };
+  for (const id of members.keys()) {
+    const cycle = visit(id);
+    if (cycle !== undefined) return cycle;
+  }
+  return undefined;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -17,7 +17,10 @@ import { close, listen, type ListenOptions } from '../common/server';
 import { registerControlRoutes } from './control-routes';
 import { installErrorHandlers, registerScimRoutes } from './routes';
 import { SCIM_CONTENT_TYPE, scimErrorBody } from './scim';
-import { NotionStore, type NotionConfig } from './store';
+import { NotionStore, type NotionConfig, type NotionSnapshot } from './store';
+
+export type { NotionSnapshot } from './store';
+export { SnapshotError } from '../common/snapshot';
 
 export interface NotionEmulatorOptions {
   /** Default `local-notion-token` (SPEC §8). */
@@ -58,6 +61,19 @@ export interface NotionEmulator {
   reset(): void;
   seed(seed: NotionSeed): void;
   state(): unknown;
+  /**
+   * The whole state as a JSON-serialisable document (`version: 1`): the token owner (id), every
+   * account with its membership (active or removed), names, role and meta times, the groups with
+   * their ids, members and soleOwner flag, and the configuration.
+   */
+  snapshot(): NotionSnapshot;
+  /**
+   * Replaces the state with a snapshot's, all or nothing; a malformed, inconsistent or foreign
+   * snapshot is refused with a `SnapshotError` naming the problem. The token stays.
+   */
+  restore(snapshot: unknown): void;
+  /** Changes whenever the state may have (to save a snapshot only when needed). */
+  revision(): number;
   configure(
     patch: Partial<{
       verifiedDomains: string[];
@@ -98,6 +114,9 @@ export function createNotionEmulator(options: NotionEmulatorOptions = {}): Notio
       store.seed(seed);
     },
     state: () => store.state(),
+    snapshot: () => store.snapshot(),
+    restore: (snapshot) => store.restore(snapshot),
+    revision: () => store.revision,
     configure: (patch) => {
       store.configure(patch);
     },

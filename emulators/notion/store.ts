@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { parseSnapshot, SnapshotError } from '../common/snapshot';
 import { ScimError } from './scim';
 
 export const ROLES = ['owner', 'membership_admin', 'member', 'restricted_member'] as const;
@@ -76,6 +77,50 @@ export const seedSchema = z.strictObject({
 });
 export type NotionSeed = z.infer<typeof seedSchema>;
 
+const epochMs = z.number().int().min(0);
+
+/**
+ * The Notion emulator's snapshot (version 1): the token owner, the configuration, every account
+ * (members and removed members, ids, names, role, meta times) and every group (ids, members,
+ * soleOwner flag, meta times), in the order the workspace holds them.
+ */
+export const notionSnapshotSchema = z.strictObject({
+  version: z.literal(1),
+  emulator: z.literal('notion'),
+  tokenOwner: z.strictObject({ id: z.string().min(1), userName: z.string().min(1) }),
+  config: configSchema,
+  users: z.array(
+    z.strictObject({
+      id: z.string().min(1),
+      userName: z.string().min(1),
+      givenName: z.string().optional(),
+      familyName: z.string().optional(),
+      formatted: z.string().optional(),
+      title: z.string().optional(),
+      role: z.enum(ROLES),
+      /** False: removed from the workspace (the account lives on). */
+      active: z.boolean(),
+      created: epochMs,
+      lastModified: epochMs,
+      /** Ids of the groups the user is in, in the order it joined them. */
+      groups: z.array(z.string()),
+    }),
+  ),
+  groups: z.array(
+    z.strictObject({
+      id: z.string().min(1),
+      displayName: z.string().min(1),
+      /** Member user ids, in the order they were added. */
+      members: z.array(z.string()),
+      soleOwner: z.boolean(),
+      created: epochMs,
+      lastModified: epochMs,
+    }),
+  ),
+});
+/** What `snapshot()` returns and `restore()` reads (JSON-serialisable). */
+export type NotionSnapshot = z.output<typeof notionSnapshotSchema>;
+
 /** Attributes a user write may change; `null` clears an optional attribute. */
 export interface UserChange {
   userName?: string;
@@ -120,6 +165,10 @@ function checkText(field: string, value: string | null | undefined) {
   }
 }
 
+function isNormalizedEmail(value: string): boolean {
+  return value === value.trim().toLowerCase() && EMAIL.test(value) && !CONTROL.test(value);
+}
+
 const domainOf = (email: string) => email.slice(email.lastIndexOf('@') + 1);
 
 export interface StoreOptions {
@@ -129,8 +178,8 @@ export interface StoreOptions {
 
 export class NotionStore {
   config: NotionConfig;
-  /** The owner of the SCIM token: always a member, cannot be removed. */
-  readonly ownerId = randomUUID();
+  /** The owner of the SCIM token: always a member, cannot be removed (restored with its id). */
+  private owner: string = randomUUID();
   private readonly ownerEmail: string;
   private readonly users = new Map<string, UserRecord>();
   private readonly byUserName = new Map<string, UserRecord>();
@@ -139,6 +188,7 @@ export class NotionStore {
   private readonly groupsOfUser = new Map<string, Set<GroupRecord>>();
   /** Users a listing shows, in creation order; rebuilt after a change of membership. */
   private listed: UserRecord[] | null = null;
+  private changes = 0;
 
   constructor(options: StoreOptions) {
     this.ownerEmail = normalizeEmail(options.ownerEmail, 'ownerEmail');
@@ -149,10 +199,20 @@ export class NotionStore {
     this.reset();
   }
 
+  get ownerId(): string {
+    return this.owner;
+  }
+
+  /** Changes whenever the workspace or the configuration may have (to save only when needed). */
+  get revision(): number {
+    return this.changes;
+  }
+
   // ---- control ---------------------------------------------------------------------------
 
   /** Empty workspace; the token owner (same id) and the configuration are kept. */
   reset(): void {
+    this.changes += 1;
     this.users.clear();
     this.byUserName.clear();
     this.groups.clear();
@@ -175,6 +235,7 @@ export class NotionStore {
 
   configure(patch: Partial<NotionConfig>): NotionConfig {
     const parsed = configPatchSchema.parse(patch);
+    this.changes += 1;
     if (parsed.verifiedDomains) parsed.verifiedDomains = parsed.verifiedDomains.map((d) => d.toLowerCase());
     if (
       parsed.removedUsersListed !== undefined &&
@@ -192,6 +253,7 @@ export class NotionStore {
    */
   seed(input: NotionSeed): { users: Record<string, string>; groups: Record<string, string> } {
     const seed = seedSchema.parse(input);
+    this.changes += 1;
     const ids = { users: {} as Record<string, string>, groups: {} as Record<string, string> };
     for (const entry of seed.users ?? []) {
       const userName = normalizeEmail(entry.userName);
@@ -231,6 +293,106 @@ export class NotionStore {
       ids.groups[entry.displayName] = group.id;
     }
     return ids;
+  }
+
+  /** The whole workspace and configuration as a JSON-serialisable document. */
+  snapshot(): NotionSnapshot {
+    return structuredClone({
+      version: 1 as const,
+      emulator: 'notion' as const,
+      tokenOwner: { id: this.ownerId, userName: this.ownerEmail },
+      config: this.config,
+      users: [...this.users.values()].map((user) => ({
+        ...user,
+        groups: [...(this.groupsOfUser.get(user.id) ?? [])].map((group) => group.id),
+      })),
+      groups: [...this.groups.values()].map((group) => ({
+        id: group.id,
+        displayName: group.displayName,
+        members: [...group.members],
+        soleOwner: group.soleOwner,
+        created: group.created,
+        lastModified: group.lastModified,
+      })),
+    });
+  }
+
+  /**
+   * Replaces the workspace, the token owner's id and the configuration with a snapshot's, all or
+   * nothing: a malformed or inconsistent snapshot, or one of another token owner, is refused
+   * with a `SnapshotError` and the workspace stays as it was.
+   */
+  restore(input: unknown): void {
+    const snapshot = structuredClone(parseSnapshot('Notion', 'notion', notionSnapshotSchema, input));
+    if (snapshot.tokenOwner.userName !== this.ownerEmail)
+      throw new SnapshotError(
+        `the Notion snapshot's token owner is ${snapshot.tokenOwner.userName}, not this emulator's (${this.ownerEmail})`,
+      );
+    const invalid = (message: string) => new SnapshotError(`invalid Notion snapshot: ${message}`);
+
+    const users = new Map<string, UserRecord>();
+    const byUserName = new Map<string, UserRecord>();
+    for (const { groups: _groups, ...user } of snapshot.users) {
+      if (users.has(user.id)) throw invalid(`the user id ${user.id} is used twice`);
+      if (!isNormalizedEmail(user.userName))
+        throw invalid(`user ${user.id}: userName ${JSON.stringify(user.userName)} is not a lower-case email`);
+      if (byUserName.has(user.userName)) throw invalid(`the userName ${user.userName} is used twice`);
+      users.set(user.id, user);
+      byUserName.set(user.userName, user);
+    }
+    const owner = users.get(snapshot.tokenOwner.id);
+    if (owner?.userName !== this.ownerEmail || !owner.active)
+      throw invalid(`the token owner ${snapshot.tokenOwner.id} is not a member named ${this.ownerEmail}`);
+
+    const groups = new Map<string, GroupRecord>();
+    const groupsByName = new Map<string, Set<GroupRecord>>();
+    let memberships = 0;
+    for (const entry of snapshot.groups) {
+      if (groups.has(entry.id)) throw invalid(`the group id ${entry.id} is used twice`);
+      const members = new Set(entry.members);
+      if (members.size !== entry.members.length) throw invalid(`group ${entry.id} lists a member twice`);
+      for (const id of members)
+        if (!users.get(id)?.active) throw invalid(`group ${entry.id}: ${id} is not a workspace member`);
+      const group: GroupRecord = { ...entry, members };
+      groups.set(group.id, group);
+      let same = groupsByName.get(group.displayName);
+      if (!same) groupsByName.set(group.displayName, (same = new Set()));
+      same.add(group);
+      memberships += members.size;
+    }
+    const groupsOfUser = new Map<string, Set<GroupRecord>>();
+    let backLinks = 0;
+    for (const user of snapshot.users) {
+      const of = new Set<GroupRecord>();
+      for (const id of user.groups) {
+        const group = groups.get(id);
+        if (!group?.members.has(user.id) || of.has(group))
+          throw invalid(`user ${user.id}: its groups do not match the groups' members`);
+        of.add(group);
+      }
+      if (of.size > 0) groupsOfUser.set(user.id, of);
+      backLinks += of.size;
+    }
+    if (backLinks !== memberships) throw invalid("users' groups do not list every group membership");
+
+    // Valid: replace everything at once.
+    this.changes += 1;
+    this.owner = owner.id;
+    this.config = {
+      ...snapshot.config,
+      verifiedDomains: snapshot.config.verifiedDomains.map((d) => d.toLowerCase()),
+    };
+    for (const [target, source] of [
+      [this.users, users],
+      [this.byUserName, byUserName],
+      [this.groups, groups],
+      [this.groupsByName, groupsByName],
+      [this.groupsOfUser, groupsOfUser],
+    ] as [Map<string, unknown>, Map<string, unknown>][]) {
+      target.clear();
+      for (const [key, value] of source) target.set(key, value);
+    }
+    this.listed = null;
   }
 
   state() {
@@ -279,6 +441,7 @@ export class NotionStore {
 
   /** POST: creates the account, or re-adds a removed member (same id). */
   createUser(input: UserInput): UserRecord {
+    this.changes += 1;
     const userName = normalizeEmail(input.userName);
     for (const field of ['givenName', 'familyName', 'formatted', 'title'] as const)
       checkText(field, input[field]);
@@ -317,6 +480,7 @@ export class NotionStore {
 
   /** PATCH/PUT: applies every change or none. */
   updateUser(user: UserRecord, change: UserChange): UserRecord {
+    this.changes += 1;
     for (const field of ['givenName', 'familyName', 'formatted', 'title'] as const)
       checkText(field, change[field]);
     const userName = change.userName === undefined ? user.userName : normalizeEmail(change.userName);
@@ -359,6 +523,7 @@ export class NotionStore {
 
   /** DELETE: removes the member from the workspace (the account cannot be deleted by SCIM). */
   deleteUser(user: UserRecord): void {
+    this.changes += 1;
     if (user.id === this.ownerId) throw this.ownerRemovalError();
     if (user.active) this.removeFromWorkspace(user);
   }
@@ -422,6 +587,7 @@ export class NotionStore {
 
   /** Several groups may share a name (nothing documents a uniqueness rule). */
   createGroup(displayName: string, members: readonly string[]): GroupRecord {
+    this.changes += 1;
     this.checkDisplayName(displayName);
     this.checkNewMembers(members, new Set());
     const now = Date.now();
@@ -444,6 +610,7 @@ export class NotionStore {
     group: GroupRecord,
     change: { displayName?: string; members?: readonly string[] },
   ): GroupRecord {
+    this.changes += 1;
     if (change.displayName !== undefined) this.checkDisplayName(change.displayName);
     if (change.members) this.checkNewMembers(change.members, group.members);
     if (change.displayName !== undefined && change.displayName !== group.displayName) {
@@ -461,6 +628,7 @@ export class NotionStore {
   }
 
   deleteGroup(group: GroupRecord): void {
+    this.changes += 1;
     if (group.soleOwner) {
       // Documented refusal with no documented code: 409, a conflict with the pages' permissions.
       throw new ScimError(
@@ -474,6 +642,7 @@ export class NotionStore {
   }
 
   setSoleOwner(id: string, soleOwner: boolean): GroupRecord | undefined {
+    this.changes += 1;
     const group = this.groups.get(id);
     if (group) group.soleOwner = soleOwner;
     return group;
