@@ -10,7 +10,9 @@ import { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { syncUserSignal, userStateQuery, userWorkflow } from '../workflows/user';
 import { createWorkers, type WorkerSet } from '../worker/worker';
 import { cleanEnv, runCli } from './support/cli';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
@@ -199,6 +201,23 @@ test('U7: a re-bound user is re-added under the same Notion id', async () => {
   if (before) expect(after?.id).toBe(before);
 });
 
+test('U7 (removed members stay listed): reactivation is PATCH active=true under the same id, no POST', async () => {
+  notion.configure({ removedUsersListed: true });
+  try {
+    jumpcloud.suspendUser(jcUser('person20')._id);
+    await cli('sync');
+    const removed = notionUser('person20@example.com');
+    expect(removed?.active).toBe(false);
+    jumpcloud.suspendUser(jcUser('person20')._id, false);
+    notion.control.clearRequests();
+    await cli('sync');
+    expect(notionUser('person20@example.com')).toMatchObject({ id: removed!.id, active: true });
+    expect(writes()).toEqual({ 'PATCH /scim/v2/Users/{id}': 1 });
+  } finally {
+    notion.configure({ removedUsersListed: false });
+  }
+});
+
 test('U8/U9: an unverified domain and bad data give per-user errors while all others converge', async () => {
   jumpcloud.updateUser(jcUser('contractor')._id, { firstname: 'Evelyn' });
   await cli('sync');
@@ -235,6 +254,47 @@ test('C8: provision converges one user now and prints each step', async () => {
   expect(result.stdout).toMatch(/Result: in-sync/);
   expect(notionUser('person5@example.com')?.givenName).toBe('Renamed');
   expect(writes()).toEqual({ 'PATCH /scim/v2/Users/{id}': 1 });
+});
+
+test('§7: a user workflow continues-as-new when its history grows, keeping its link and search attributes', async () => {
+  const user = jumpcloud.createUser({
+    username: 'rolling',
+    email: 'rolling@example.com',
+    firstname: 'Roll',
+    lastname: 'Ing',
+  });
+  jumpcloud.bind({ type: 'user', id: user._id });
+  const policy = { usernameSource: 'email' as const, protectedUsers: ['owner@example.com'] };
+  const start = async (n: number) =>
+    temporal.client.workflow.signalWithStart(userWorkflow, {
+      workflowId: workflowIds.user('users-e2e', user._id),
+      taskQueue: String(env.TEMPORAL_TASK_QUEUE),
+      args: [{ connectorId: 'users-e2e', jumpcloudUserId: user._id, policy, maxHistoryEvents: 40 }],
+      signal: syncUserSignal,
+      signalArgs: [{ reason: `test ${n}`, policy }],
+    });
+  const handle = await start(0);
+  const firstRunId = (await handle.describe()).runId;
+  let runId = firstRunId;
+  for (let n = 1; n <= 12 && runId === firstRunId; n++) {
+    const before = (await handle.query(userStateQuery)).lastSyncAt;
+    await start(n);
+    for (let i = 0; i < 100 && (await handle.query(userStateQuery)).lastSyncAt === before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    runId = (await temporal.client.workflow.getHandle(handle.workflowId).describe()).runId;
+  }
+  expect(runId).not.toBe(firstRunId);
+  const latest = temporal.client.workflow.getHandle(handle.workflowId);
+  const state = await latest.query(userStateQuery);
+  expect(state).toMatchObject({
+    linked: true,
+    status: 'in-sync',
+    notionId: notionUser('rolling@example.com')!.id,
+  });
+  expect((await latest.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.email)).toBe(
+    'rolling@example.com',
+  );
 });
 
 test('§7: every workflow history of this story replays deterministically against the workflow code', async () => {

@@ -100,6 +100,8 @@ export const userWorkflowInputSchema = z.object({
   policy: userPolicySchema,
   state: userStateSchema.optional(),
   pending: z.array(syncRequestSchema).optional(),
+  /** Test hook: continue-as-new after this many history events (default MAX_HISTORY_EVENTS). */
+  maxHistoryEvents: z.number().int().positive().optional(),
 });
 export type UserWorkflowInput = z.infer<typeof userWorkflowInputSchema>;
 
@@ -400,7 +402,8 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   }
 
   const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS);
 
   for (;;) {
     await condition(() => (pending.length > 0 && !busy) || shouldContinueAsNew());
