@@ -86,13 +86,17 @@ async function follow(
   let done = 0;
   let failed = 0;
   let lastPrinted = -1;
+  let lastPrintedAt = 0;
   while (summary.dispatched > 0) {
     done = (await client.workflow.count(base)).count;
     failed = (await client.workflow.count(`${base} AND ${SEARCH_ATTRIBUTES.syncState.name} = "error"`)).count;
     bar?.update(done, { failed });
-    if (!tty && done !== lastPrinted) {
+    // Without a terminal (logs, CI): a line every 5 s at most, and the last one.
+    const finished = done >= summary.dispatched;
+    if (!tty && done !== lastPrinted && (finished || Date.now() - lastPrintedAt >= 5000)) {
       process.stderr.write(`users: ${done}/${summary.dispatched} done, ${failed} failed\n`);
       lastPrinted = done;
+      lastPrintedAt = Date.now();
     }
     if (done >= summary.dispatched || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
