@@ -297,6 +297,18 @@ test('§7: a user workflow continues-as-new when its history grows, keeping its 
   );
 });
 
+test('C2: deactivate stops every sync and leaves Notion as it is', async () => {
+  const before = JSON.stringify(notionUsers());
+  const result = await cli('deactivate');
+  expect(result.stdout).toMatch(/deactivated/);
+  jumpcloud.suspendUser(jcUser('person30')._id);
+  const refused = await runCli(['sync'], env);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/not activated/);
+  expect(JSON.stringify(notionUsers())).toBe(before);
+  expect((await cli('status')).stdout).toMatch(/Connector users-e2e: not activated/);
+});
+
 test('§7: every workflow history of this story replays deterministically against the workflow code', async () => {
   const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "users-e2e"`;
   const histories = temporal.client.workflow.list({ query }).intoHistories();
