@@ -2,9 +2,15 @@
  * Activities that call JumpCloud: each is one request or one paged listing, runs on the
  * `-jumpcloud` task queue (rate-limited cluster-wide) and only reads, except for import.
  */
-import type { JumpCloudApplication, JumpCloudClient } from '../api/jumpcloud';
+import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
 import type { JumpCloudUserFacts } from '../workflows/user-plan';
 import { mapFailures } from './failures';
+
+/** What the planner needs of a JumpCloud user. */
+export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
+  const { id, username, email, firstname, lastname, state } = user;
+  return { id, username, email, firstname, lastname, state };
+}
 
 export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
   return {
@@ -20,9 +26,7 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudGetUser(id: string): Promise<JumpCloudUserFacts | null> {
       return mapFailures(async () => {
         const user = await jumpcloud.getUser(id);
-        if (!user) return null;
-        const { username, email, firstname, lastname, state } = user;
-        return { id: user.id, username, email, firstname, lastname, state };
+        return user ? toJumpCloudUserFacts(user) : null;
       });
     },
     /** C8: a user by JumpCloud id, username or email (null: no such user). */

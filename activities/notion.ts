@@ -8,7 +8,8 @@ import type { NotionScimClient, NotionUser } from '../api/notion';
 import type { DesiredNotionUser, NotionUserFacts, UserChanges } from '../workflows/user-plan';
 import { mapFailures } from './failures';
 
-function facts(user: NotionUser): NotionUserFacts {
+/** What the planner needs of a Notion user. */
+export function toNotionUserFacts(user: NotionUser): NotionUserFacts {
   return {
     id: user.id,
     userName: user.userName,
@@ -34,21 +35,21 @@ export function createNotionActivities(notion: NotionScimClient) {
     async notionGetUser(id: string): Promise<NotionUserFacts | null> {
       return mapFailures(async () => {
         const user = await notion.getUser(id);
-        return user ? facts(user) : null;
+        return user ? toNotionUserFacts(user) : null;
       });
     },
     /** U3: matching by userName (Notion's `email` filter). */
     async notionFindUserByEmail(email: string): Promise<NotionUserFacts | null> {
       return mapFailures(async () => {
         const user = await notion.findUserByEmail(email);
-        return user ? facts(user) : null;
+        return user ? toNotionUserFacts(user) : null;
       });
     },
     /** U4 (and U7's re-add): POST; a current member answers 409, reported as `exists`. */
     async notionCreateUser(user: DesiredNotionUser): Promise<CreateOutcome> {
       return mapFailures(async () => {
         try {
-          return { outcome: 'created', user: facts(await notion.createUser(user)) };
+          return { outcome: 'created', user: toNotionUserFacts(await notion.createUser(user)) };
         } catch (error) {
           if (isApiError(error, 'Conflict')) return { outcome: 'exists' };
           throw error;
@@ -63,7 +64,7 @@ export function createNotionActivities(notion: NotionScimClient) {
     ): Promise<NotionUserFacts | null> {
       return mapFailures(async () => {
         const user = await notion.patchUser(id, changes, userName);
-        return user ? facts(user) : null;
+        return user ? toNotionUserFacts(user) : null;
       });
     },
     /** U6: PATCH active=false (never DELETE). */

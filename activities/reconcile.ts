@@ -18,10 +18,11 @@ import {
   planUser,
   scopeOf,
   type JumpCloudUserFacts,
-  type NotionUserFacts,
   type UserOperation,
 } from '../workflows/user-plan';
 import { mapFailures } from './failures';
+import { toJumpCloudUserFacts } from './jumpcloud';
+import { toNotionUserFacts } from './notion';
 
 export interface ReconcileInput {
   connectorId: string;
@@ -67,11 +68,6 @@ interface Link {
   syncState?: string;
 }
 
-function notionFacts(user: NotionUser): NotionUserFacts {
-  const { id, userName, active, givenName, familyName, formatted } = user;
-  return { id, userName, active, givenName, familyName, formatted };
-}
-
 /** `create ann@example.com`, `update familyName, formatted`, `deactivate (suspended)`… */
 export function describeOperation(operation: UserOperation): string {
   switch (operation.kind) {
@@ -98,19 +94,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       deps.jumpcloud.listUsers(),
     ]);
     const bound = new Set(appUsers.map((u) => u.id));
-    const users = new Map<string, JumpCloudUserFacts>(
-      allUsers.map((u) => [
-        u.id,
-        {
-          id: u.id,
-          username: u.username,
-          email: u.email,
-          firstname: u.firstname,
-          lastname: u.lastname,
-          state: u.state,
-        },
-      ]),
-    );
+    const users = new Map<string, JumpCloudUserFacts>(allUsers.map((u) => [u.id, toJumpCloudUserFacts(u)]));
 
     heartbeat({ phase: 'reading Notion' });
     let listing = await deps.notion.listUsers();
@@ -155,7 +139,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       const observed: Observed = {
         jumpcloud: user,
         bound: bound.has(id),
-        notion: notion ? notionFacts(notion) : null,
+        notion: notion ? toNotionUserFacts(notion) : null,
       };
       const operations = planUser({
         scope,

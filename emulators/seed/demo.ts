@@ -8,18 +8,9 @@
  * ids, names and memberships on every run.
  */
 import type { JumpCloudSeed } from '../jumpcloud/seed';
+import type { NotionSeed } from '../notion';
 
-/** The Notion emulator's seed contract (declared here structurally: no import from it). */
-export interface NotionSeed {
-  users?: {
-    userName: string;
-    givenName?: string;
-    familyName?: string;
-    formatted?: string;
-    active?: boolean;
-  }[];
-  groups?: { displayName: string; members?: string[]; soleOwner?: boolean }[];
-}
+export type { NotionSeed } from '../notion';
 
 export interface DemoOrganization {
   jumpcloud: JumpCloudSeed;
