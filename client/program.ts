@@ -1,7 +1,7 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS } from '../local/stack';
-import { activateCommand, deactivateCommand } from './commands/connector';
+import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { localCommand } from './commands/local';
 import { provisionCommand } from './commands/provision';
 import { syncCommand } from './commands/sync';
@@ -56,6 +56,19 @@ export function buildProgram(): Command {
     .description('stop every sync at once; Notion is left as it is (C2)')
     .option('--json', 'print as JSON')
     .action(deactivateCommand);
+
+  const groups = program.command('groups').description('group management (G8): off until enabled');
+  for (const action of ['enable', 'disable'] as const) {
+    groups
+      .command(action)
+      .description(
+        action === 'enable'
+          ? 'keep the bound groups and their memberships in Notion (takeover by name)'
+          : 'leave Notion groups as they are and send no group request; users are still managed',
+      )
+      .option('--json', 'print as JSON')
+      .action((options: { json?: boolean }) => groupsCommand(action, options));
+  }
 
   program
     .command('status')

@@ -206,3 +206,27 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
     }
   },
 );
+
+test('G8: `groups enable` and `groups disable` switch group management, shown by `status`', async () => {
+  const taskQueue = uniqueTaskQueue('groups');
+  const settings = {
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    CONNECTOR_ID: 'groups-test',
+  };
+  const workers = await createWorkers({
+    config: testWorkerConfig(settings),
+    connection: temporal.nativeConnection,
+    client: temporal.client,
+    workflowBundle: await temporal.workflowBundle(),
+  });
+  await workers.runUntil(async () => {
+    const env = cleanEnv(settings);
+    expect((await runCli(['status'], env)).stdout).toMatch(/group management: disabled/);
+    const enabled = await runCli(['groups', 'enable'], env);
+    expect([enabled.code, enabled.stdout]).toEqual([0, expect.stringMatching(/Group management enabled/)]);
+    expect((await runCli(['status'], env)).stdout).toMatch(/group management: enabled/);
+    const disabled = await runCli(['groups', 'disable', '--json'], env);
+    expect((JSON.parse(disabled.stdout) as { groupManagement: boolean }).groupManagement).toBe(false);
+  });
+});

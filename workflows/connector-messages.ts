@@ -23,6 +23,7 @@ export interface ConnectorStatus {
   connectorId: string;
   activated: boolean;
   groupManagement: boolean;
+  groupManagementChangedAt?: string;
   lastVerification?: Verification;
   lastReconcile?: ReconcileRecord;
   runningReconcile?: string;
@@ -36,6 +37,12 @@ export const checkWorkersUpdate = defineUpdate<WorkerHealth>('checkWorkers');
 export const activateUpdate = defineUpdate<Verification>('activate');
 /** C2: stops every sync; Notion is left as it is. */
 export const deactivateUpdate = defineUpdate<ConnectorStatus>('deactivate');
+/**
+ * G8: turns group management on or off. Off (the default, as in JumpCloud): groups and memberships
+ * are left as they are in Notion and no group request is sent; users are still managed. On:
+ * G1–G3 resume, with takeover by name.
+ */
+export const setGroupManagementUpdate = defineUpdate<ConnectorStatus, [boolean]>('setGroupManagement');
 /** C5 on demand (C7 with `dryRun`): starts a reconciliation, answering its workflow id. */
 export const startSyncUpdate = defineUpdate<
   { workflowId: string; reconcileId: string },

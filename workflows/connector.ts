@@ -29,6 +29,7 @@ import {
   deactivateUpdate,
   reconcileFinishedSignal,
   resolveUserUpdate,
+  setGroupManagementUpdate,
   startSyncUpdate,
   statusQuery,
   type ConnectorStatus,
@@ -107,6 +108,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     state.lastVerification = verification;
     if (verification.verified) state.activated = true;
     return verification;
+  });
+
+  setHandler(setGroupManagementUpdate, (enabled) => {
+    state.groupManagement = enabled;
+    state.groupManagementChangedAt = new Date().toISOString();
+    return state;
   });
 
   setHandler(deactivateUpdate, async () => {

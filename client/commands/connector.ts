@@ -1,7 +1,7 @@
 /** `jc-notion activate` (C1) and `jc-notion deactivate` (C2). */
 import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
-import { activateUpdate, deactivateUpdate } from '../../workflows/connector';
+import { activateUpdate, deactivateUpdate, setGroupManagementUpdate } from '../../workflows/connector';
 import { CliError } from '../errors';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
@@ -40,6 +40,29 @@ export async function deactivateCommand(options: OutputOptions): Promise<void> {
     if (options.json) printJson(status);
     else
       printLines([`Connector ${config.connectorId}: deactivated (every sync stopped; Notion left as it is)`]);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** `jc-notion groups enable|disable` (G8). */
+export async function groupsCommand(action: 'enable' | 'disable', options: OutputOptions): Promise<void> {
+  const config = loadConfig('client');
+  const client = await connectClient(config);
+  try {
+    await requireWorkers(client, config);
+    const status = await withWorkerDeadline(client, config, () =>
+      client.workflow.executeUpdateWithStart(setGroupManagementUpdate, {
+        args: [action === 'enable'],
+        startWorkflowOperation: connectorStart(config),
+      }),
+    );
+    if (options.json) return printJson(status);
+    printLines([
+      action === 'enable'
+        ? `Group management enabled for connector ${config.connectorId}: bound groups are kept in Notion (taking over groups with the same name)`
+        : `Group management disabled for connector ${config.connectorId}: Notion groups are left as they are; users are still managed`,
+    ]);
   } finally {
     await client.connection.close();
   }
