@@ -9,6 +9,8 @@ import { requestPermitUpdate } from '../workflows/reconcile-messages';
 import { createApiClients, type ApiClients } from './clients';
 import { workerHealth, type WorkerHealth } from './health';
 import { createJumpCloudActivities } from './jumpcloud';
+import { countReconciled, dispatchGroups, type GroupDispatchInput } from './groups';
+import { nudgeUsers, provisionedNotionIds } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput, type ReconcileSummary } from './reconcile';
 import type { UserPolicy } from '../workflows/user';
@@ -58,6 +60,33 @@ export function createActivities(deps: ActivityDeps) {
       } finally {
         await paced.close();
       }
+    },
+    /** C5 for groups: hands every bound or linked group to its workflow. */
+    async dispatchGroups(input: GroupDispatchInput): Promise<number> {
+      return dispatchGroups(
+        {
+          jumpcloud: deps.clients.jumpcloud,
+          client: deps.temporal,
+          appId: deps.config.jumpcloud.appId,
+          taskQueue: deps.config.temporal.taskQueue,
+        },
+        input,
+      );
+    },
+    /** Progress of a reconciliation: entity workflows it has brought to a settled state. */
+    async countReconciled(connectorId: string, reconcileId: string, kind: 'user' | 'group'): Promise<number> {
+      return countReconciled(deps.temporal, connectorId, reconcileId, kind);
+    },
+    /** G9: the Notion ids of the provisioned users among these JumpCloud users. */
+    async provisionedNotionIds(
+      connectorId: string,
+      jumpcloudUserIds: string[],
+    ): Promise<Record<string, string>> {
+      return provisionedNotionIds(deps.temporal, connectorId, jumpcloudUserIds);
+    },
+    /** G6/G7: these users re-check their scope against JumpCloud now. */
+    async nudgeUsers(connectorId: string, jumpcloudUserIds: string[], reason: string): Promise<number> {
+      return nudgeUsers(deps.temporal, connectorId, jumpcloudUserIds, reason);
     },
     /** The worker's user policy (SPEC §2 settings that shape users), for requests made by workflows. */
     async userPolicy(): Promise<UserPolicy> {

@@ -3,6 +3,7 @@
  * `-jumpcloud` task queue (rate-limited cluster-wide) and only reads, except for import.
  */
 import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
+import type { JumpCloudGroupFacts } from '../workflows/group-plan';
 import type { JumpCloudUserFacts } from '../workflows/user-plan';
 import { mapFailures } from './failures';
 
@@ -40,6 +41,17 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
             : (await jumpcloud.listUsers(`username:$eq:${value}`)).find((u) => u.username === value);
         return found ? { id: found.id, username: found.username } : null;
       });
+    },
+    /** A user group as JumpCloud has it now; null once deleted. */
+    async jumpcloudGetGroup(id: string): Promise<JumpCloudGroupFacts | null> {
+      return mapFailures(async () => {
+        const group = await jumpcloud.getGroup(id);
+        return group ? { id: group.id, name: group.name } : null;
+      });
+    },
+    /** G1: the group's users as JumpCloud resolves them (direct and nested). */
+    async jumpcloudGroupMemberIds(id: string): Promise<string[]> {
+      return mapFailures(async () => (await jumpcloud.listGroupMembership(id)).map((member) => member.id));
     },
     /** The ids of the groups a user belongs to, directly or through nesting. */
     async jumpcloudUserGroupIds(userId: string): Promise<string[]> {

@@ -4,7 +4,8 @@
  * on (a 409, a vanished id) are results, not failures, so that each step shows in its history.
  */
 import { isApiError } from '../api/errors';
-import type { NotionScimClient, NotionUser } from '../api/notion';
+import type { NotionGroup, NotionScimClient, NotionUser } from '../api/notion';
+import type { NotionGroupFacts } from '../workflows/group-plan';
 import type { DesiredNotionUser, NotionUserFacts, UserChanges } from '../workflows/user-plan';
 import { mapFailures } from './failures';
 
@@ -18,6 +19,10 @@ export function toNotionUserFacts(user: NotionUser): NotionUserFacts {
     familyName: user.familyName,
     formatted: user.formatted,
   };
+}
+
+function groupFacts(group: NotionGroup): NotionGroupFacts {
+  return { id: group.id, displayName: group.displayName, memberIds: group.memberIds };
 }
 
 export type CreateOutcome = { outcome: 'created'; user: NotionUserFacts } | { outcome: 'exists' };
@@ -82,6 +87,43 @@ export function createNotionActivities(notion: NotionScimClient) {
           throw error;
         }
       });
+    },
+    async notionGetGroup(id: string): Promise<NotionGroupFacts | null> {
+      return mapFailures(async () => {
+        const group = await notion.getGroup(id);
+        return group ? groupFacts(group) : null;
+      });
+    },
+    /** G3/G5: the group named exactly so, if any. */
+    async notionFindGroupByName(displayName: string): Promise<NotionGroupFacts | null> {
+      return mapFailures(async () => {
+        const group = await notion.findGroupByName(displayName);
+        return group ? groupFacts(group) : null;
+      });
+    },
+    /** G2: creates the group (members follow in batches). */
+    async notionCreateGroup(displayName: string): Promise<NotionGroupFacts> {
+      return mapFailures(async () => groupFacts(await notion.createGroup(displayName)));
+    },
+    /** G5: rename in place. */
+    async notionRenameGroup(id: string, displayName: string): Promise<void> {
+      return mapFailures(() => notion.renameGroup(id, displayName));
+    },
+    /** G4: one batch of members, one request. */
+    async notionAddGroupMembers(id: string, memberIds: string[]): Promise<void> {
+      return mapFailures(async () => {
+        await notion.addMembers(id, memberIds, memberIds.length);
+      });
+    },
+    /** G4: one batch of members, one request (or the filter-path form where the first is refused). */
+    async notionRemoveGroupMembers(id: string, memberIds: string[]): Promise<void> {
+      return mapFailures(async () => {
+        await notion.removeMembers(id, memberIds, memberIds.length);
+      });
+    },
+    /** G7: deletes the group; a refusal (pages without a full-access owner) is GroupDeletionRefused. */
+    async notionDeleteGroup(id: string, displayName: string): Promise<'deleted' | 'already-gone'> {
+      return mapFailures(() => notion.deleteGroup(id, displayName));
     },
   };
 }

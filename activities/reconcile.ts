@@ -46,6 +46,8 @@ export interface ReconcileSummary {
   planned: Record<UserOperation['kind'] | 'retry', number>;
   /** User workflows signalled. */
   dispatched: number;
+  /** Group workflows signalled (group management enabled). */
+  groupsDispatched?: number;
   /** Dry run: what would be done, per user (at most PLAN_LIMIT entries). */
   plan?: PlanEntry[];
   truncated?: number;

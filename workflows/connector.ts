@@ -85,6 +85,18 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(statusQuery, () => state);
 
+  async function startReconcile(dryRun: boolean): Promise<{ workflowId: string; reconcileId: string }> {
+    const reconcileId = `${new Date().toISOString()}-${uuid4().slice(0, 8)}`;
+    const workflowId = workflowIds.reconcile(state.connectorId, reconcileId);
+    await startChild(reconcileWorkflow, {
+      workflowId,
+      args: [{ connectorId: state.connectorId, reconcileId, dryRun, groupManagement: state.groupManagement }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    if (!dryRun) state.runningReconcile = workflowId;
+    return { workflowId, reconcileId };
+  }
+
   setHandler(checkWorkersUpdate, async () => {
     const health = await workerHealth();
     state.lastWorkerCheck = { at: new Date().toISOString(), worker: health.worker };
@@ -110,9 +122,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     return verification;
   });
 
-  setHandler(setGroupManagementUpdate, (enabled) => {
+  setHandler(setGroupManagementUpdate, async (enabled) => {
+    const wasEnabled = state.groupManagement;
     state.groupManagement = enabled;
     state.groupManagementChangedAt = new Date().toISOString();
+    // G8: enabling resumes G1–G3 (takeover by name) at once when the connector is active.
+    if (enabled && !wasEnabled && state.activated && !state.runningReconcile) await startReconcile(false);
     return state;
   });
 
@@ -128,28 +143,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     return state;
   });
 
-  setHandler(
-    startSyncUpdate,
-    async ({ dryRun }) => {
-      const startedAt = new Date().toISOString();
-      const reconcileId = `${startedAt}-${uuid4().slice(0, 8)}`;
-      const workflowId = workflowIds.reconcile(state.connectorId, reconcileId);
-      await startChild(reconcileWorkflow, {
-        workflowId,
-        args: [{ connectorId: state.connectorId, reconcileId, dryRun }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-      if (!dryRun) state.runningReconcile = workflowId;
-      return { workflowId, reconcileId };
+  setHandler(startSyncUpdate, ({ dryRun }) => startReconcile(dryRun), {
+    validator: (_request: { dryRun: boolean }) => {
+      // C1: nothing syncs before activation.
+      if (!state.activated) throw new Error('the connector is not activated: run `jc-notion activate` first');
     },
-    {
-      validator: (_request: { dryRun: boolean }) => {
-        // C1: nothing syncs before activation.
-        if (!state.activated)
-          throw new Error('the connector is not activated: run `jc-notion activate` first');
-      },
-    },
-  );
+  });
 
   setHandler(resolveUserUpdate, async (ref) => {
     const [user, policy] = await Promise.all([jumpcloud.jumpcloudFindUser(ref), userPolicy()]);

@@ -1,4 +1,5 @@
 /** The workflows a worker runs (its `workflowsPath`). Deterministic orchestration only. */
 export { connectorWorkflow } from './connector';
+export { groupWorkflow } from './group';
 export { reconcileWorkflow } from './reconcile';
 export { userWorkflow } from './user';

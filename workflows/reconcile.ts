@@ -5,6 +5,7 @@
  */
 import {
   getExternalWorkflowHandle,
+  sleep,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -13,6 +14,7 @@ import {
 import type { Activities, JumpCloudActivities, NotionActivities, ReconcileSummary } from '../activities';
 import { taskQueues } from '../temporal/task-queues';
 import { requestPermitUpdate } from './reconcile-messages';
+import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { reconcileFinishedSignal } from './connector-messages';
@@ -21,7 +23,18 @@ export interface ReconcileWorkflowInput {
   connectorId: string;
   reconcileId: string;
   dryRun: boolean;
+  /** G8: groups are reconciled only while group management is enabled. */
+  groupManagement?: boolean;
 }
+
+/** How long the groups wait for the users handed over to converge first (G9). */
+const USERS_BEFORE_GROUPS = '10 minutes';
+
+const { dispatchGroups, countReconciled } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+});
 
 const { reconcileUsers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
@@ -48,6 +61,21 @@ export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
     const summary = await reconcileUsers(input);
+    if (input.groupManagement && !input.dryRun) {
+      // G9: users are provisioned before they are added to groups.
+      const deadline = Date.now() + ms(USERS_BEFORE_GROUPS);
+      while (
+        summary.dispatched > 0 &&
+        Date.now() < deadline &&
+        (await countReconciled(input.connectorId, input.reconcileId, 'user')) < summary.dispatched
+      ) {
+        await sleep('1 second');
+      }
+      summary.groupsDispatched = await dispatchGroups({
+        connectorId: input.connectorId,
+        reconcileId: input.reconcileId,
+      });
+    }
     await connector.signal(reconcileFinishedSignal, {
       reconcileId: input.reconcileId,
       dryRun: input.dryRun,

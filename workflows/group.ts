@@ -1,0 +1,261 @@
+/**
+ * One workflow per JumpCloud user group (`jcn/<connector>/group/<JumpCloud id>`): the durable link
+ * to its Notion group, its status, and the members it last saw. On a `sync` signal it reads
+ * JumpCloud (the group, its binding, its resolved members) and Notion, plans with the pure group
+ * planner (G1–G5, G7, G9, G10) and applies each operation as one activity (member changes in
+ * batches). Group management off (G8): nothing is read or sent. Unbound (G6) or deleted (G7):
+ * its last members re-check their scope against JumpCloud, and are deactivated unless another
+ * binding still covers them.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import { z } from 'zod';
+import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { taskQueues } from '../temporal/task-queues';
+import { batches, planGroup, type GroupOperation, type NotionGroupFacts } from './group-plan';
+
+/** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
+export const MEMBER_BATCH = 100;
+
+export const groupSyncRequestSchema = z.object({
+  reason: z.string(),
+  /** G8, as the connector has it when the request is made. */
+  groupManagement: z.boolean(),
+  reconcileId: z.string().optional(),
+});
+export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
+
+export const groupStatuses = [
+  'pending',
+  'in-sync',
+  'empty',
+  'unbound',
+  'deleted',
+  'rename-conflict',
+  'deletion-refused',
+  'disabled',
+  'error',
+] as const;
+export type GroupStatus = (typeof groupStatuses)[number];
+
+export const groupStateSchema = z.object({
+  notionId: z.string().optional(),
+  name: z.string().optional(),
+  status: z.enum(groupStatuses),
+  /** The JumpCloud members seen at the last sync while bound (who to nudge on G6/G7). */
+  lastMemberIds: z.array(z.string()),
+  problem: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  lastSyncAt: z.string().optional(),
+  lastReconcileId: z.string().optional(),
+  lastGroupManagement: z.boolean().optional(),
+});
+export type GroupState = z.infer<typeof groupStateSchema>;
+
+export const groupWorkflowInputSchema = z.object({
+  connectorId: z.string().min(1),
+  jumpcloudGroupId: z.string().regex(/^[0-9a-f]{24}$/i),
+  state: groupStateSchema.optional(),
+  pending: z.array(groupSyncRequestSchema).optional(),
+  /** Test hook: how long before a refused deletion is tried again (default 1 hour). */
+  retryDelayMs: z.number().int().positive().optional(),
+});
+export type GroupWorkflowInput = z.infer<typeof groupWorkflowInputSchema>;
+
+export const syncGroupSignal = defineSignal<[GroupSyncRequest]>('sync');
+export const groupStateQuery = defineQuery<GroupState>('state');
+
+const MAX_HISTORY_EVENTS = 5_000;
+
+export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void> {
+  const parsed = groupWorkflowInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid group workflow input: ${parsed.error.issues[0]?.message}`,
+      'InvalidInput',
+    );
+  }
+  const input = parsed.data;
+  const queues = taskQueues(workflowInfo().taskQueue);
+  const retry: RetryPolicy = {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+  };
+  const timeouts = { startToCloseTimeout: '45 seconds', scheduleToCloseTimeout: '1 hour', retry } as const;
+  const notion = proxyActivities<NotionActivities>({ ...timeouts, taskQueue: queues.notion });
+  const jumpcloud = proxyActivities<JumpCloudActivities>({ ...timeouts, taskQueue: queues.jumpcloud });
+  const main = proxyActivities<Activities>({ ...timeouts, startToCloseTimeout: '5 minutes' });
+
+  const state: GroupState = input.state ?? { status: 'pending', lastMemberIds: [] };
+  const pending: GroupSyncRequest[] = [...(input.pending ?? [])];
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
+    { key: SEARCH_ATTRIBUTES.kind, value: 'group' },
+    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: input.jumpcloudGroupId },
+  ]);
+  setHandler(groupStateQuery, () => state);
+  setHandler(syncGroupSignal, (request) => {
+    pending.push(request);
+  });
+
+  async function converge(request: GroupSyncRequest): Promise<void> {
+    state.lastGroupManagement = request.groupManagement;
+    if (request.reconcileId) state.lastReconcileId = request.reconcileId;
+    state.lastSyncAt = new Date().toISOString();
+    if (!request.groupManagement) {
+      // G8: left as it is in Notion; no group request at all.
+      state.status = 'disabled';
+      return;
+    }
+    try {
+      const group = await jumpcloud.jumpcloudGetGroup(input.jumpcloudGroupId);
+      const bound = group
+        ? (await jumpcloud.jumpcloudAppBindings('user_group')).includes(input.jumpcloudGroupId)
+        : false;
+      if (group) state.name = group.name;
+      const memberIds = group && bound ? await jumpcloud.jumpcloudGroupMemberIds(input.jumpcloudGroupId) : [];
+      const links = memberIds.length > 0 ? await main.provisionedNotionIds(input.connectorId, memberIds) : {};
+      const desiredMemberIds = memberIds.map((id) => links[id]).filter((id): id is string => Boolean(id));
+      let linked: NotionGroupFacts | null = state.notionId
+        ? await notion.notionGetGroup(state.notionId)
+        : null;
+      if (state.notionId && !linked) state.notionId = undefined; // deleted in Notion: re-created or re-adopted
+      const sameName =
+        group && (!linked || linked.displayName !== group.name)
+          ? await notion.notionFindGroupByName(group.name)
+          : null;
+
+      const { operations, note } = planGroup({
+        jumpcloud: group,
+        bound,
+        desiredMemberIds,
+        linked,
+        sameName: sameName && sameName.id !== linked?.id ? sameName : null,
+      });
+      state.problem = undefined;
+      if (!group || !bound) {
+        // G6/G7: the sync of this group stops; its last members re-check their scope against
+        // JumpCloud now (deactivated unless another binding covers them), whatever Notion says next.
+        if (state.lastMemberIds.length > 0) {
+          await main.nudgeUsers(
+            input.connectorId,
+            state.lastMemberIds,
+            group ? 'group unbound' : 'group deleted',
+          );
+          state.lastMemberIds = [];
+        }
+        for (const operation of operations) linked = await apply(operation, linked);
+        state.status = group ? 'unbound' : 'deleted';
+        if (!group) state.notionId = undefined;
+        return;
+      }
+      for (const operation of operations) linked = await apply(operation, linked);
+      state.lastMemberIds = memberIds;
+      state.status =
+        (state.problem as GroupState['problem'])?.code === 'RenameConflict'
+          ? 'rename-conflict'
+          : note === 'empty'
+            ? 'empty'
+            : 'in-sync';
+    } catch (error) {
+      const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+      const code = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : 'Error';
+      state.problem = {
+        code,
+        message: cause instanceof Error ? cause.message : String(cause),
+        at: new Date().toISOString(),
+      };
+      state.status = code === 'GroupDeletionRefused' ? 'deletion-refused' : 'error';
+    } finally {
+      publish();
+    }
+  }
+
+  async function apply(
+    operation: GroupOperation,
+    linked: NotionGroupFacts | null,
+  ): Promise<NotionGroupFacts | null> {
+    switch (operation.kind) {
+      case 'create': {
+        const created = await notion.notionCreateGroup(operation.displayName);
+        state.notionId = created.id;
+        for (const batch of batches(operation.addMemberIds, MEMBER_BATCH))
+          await notion.notionAddGroupMembers(created.id, batch);
+        return { ...created, memberIds: operation.addMemberIds };
+      }
+      case 'adopt':
+        state.notionId = operation.notionId;
+        return linked;
+      case 'rename':
+        await notion.notionRenameGroup(operation.notionId, operation.displayName);
+        return linked;
+      case 'rename-conflict':
+        // G5: visible, nothing overwritten; memberships are still kept in step.
+        state.problem = {
+          code: 'RenameConflict',
+          message: `cannot rename the Notion group to "${operation.displayName}": another Notion group (${operation.ownerId}) has that name`,
+          at: new Date().toISOString(),
+        };
+        return linked;
+      case 'add-members':
+        for (const batch of batches(operation.memberIds, MEMBER_BATCH))
+          await notion.notionAddGroupMembers(operation.notionId, batch);
+        return linked;
+      case 'remove-members':
+        for (const batch of batches(operation.memberIds, MEMBER_BATCH))
+          await notion.notionRemoveGroupMembers(operation.notionId, batch);
+        return linked;
+      case 'delete':
+        await notion.notionDeleteGroup(operation.notionId, state.name ?? operation.notionId);
+        state.status = 'deleted';
+        return null;
+    }
+  }
+
+  function publish(): void {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
+      ...(state.name ? [{ key: SEARCH_ATTRIBUTES.groupName, value: state.name }] : []),
+      ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
+      ...(state.lastReconcileId
+        ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }]
+        : []),
+    ]);
+  }
+
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+  const retryDelay = input.retryDelayMs ?? 3_600_000;
+  for (;;) {
+    // A refused deletion is tried again later, not lost (G7).
+    const wake = () => pending.length > 0 || shouldContinueAsNew();
+    if (state.status === 'deletion-refused') {
+      if (!(await condition(wake, retryDelay))) {
+        pending.push({
+          reason: 'retry refused deletion',
+          groupManagement: state.lastGroupManagement ?? true,
+        });
+      }
+    } else await condition(wake);
+    if (shouldContinueAsNew()) break;
+    const batch = pending.splice(0);
+    const request = batch[batch.length - 1]!;
+    const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
+    await converge({ ...request, reconcileId });
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof groupWorkflow>({ ...input, state, pending });
+}
