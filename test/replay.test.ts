@@ -1,6 +1,7 @@
 /**
  * SPEC §7: recorded histories of the workflows (test/fixtures/histories, captured from the
- * end-to-end story by `RECORD_HISTORIES=test/fixtures/histories npx jest test/users.e2e.test.ts`)
+ * end-to-end stories by `RECORD_HISTORIES=test/fixtures/histories npx jest test/users.e2e.test.ts
+ * test/groups.e2e.test.ts`)
  * replay against today's workflow code. A change that breaks determinism fails here: guard it with
  * `patched()` instead.
  */
@@ -18,9 +19,9 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 });
 
-test('recorded histories exist for the user and connector workflows', () => {
-  expect(files.some((f) => f.startsWith('user-'))).toBe(true);
-  expect(files.some((f) => f.startsWith('connector-'))).toBe(true);
+test('recorded histories exist for the user, group and connector workflows', () => {
+  for (const kind of ['user-', 'group-', 'connector-'])
+    expect(files.some((f) => f.startsWith(kind))).toBe(true);
 });
 
 test.each(files)('replays %s', async (file) => {

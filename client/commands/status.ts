@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { checkWorkersUpdate, statusQuery, type ConnectorStatus } from '../../workflows/connector';
+import { groupStateQuery } from '../../workflows/group';
 import { userStateQuery } from '../../workflows/user';
 import { printJson, printLines, table, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
@@ -31,6 +32,35 @@ export interface StatusReport {
     manualDeletion: UserEntry[];
     query: { errors: string; manualDeletion: string };
   };
+  /** G5 rename conflicts, G7 refused deletions and other group errors. */
+  groups: { problems: GroupEntry[]; query: string };
+}
+
+export interface GroupEntry {
+  jumpcloudId: string;
+  name?: string;
+  status?: string;
+  code?: string;
+  message?: string;
+}
+
+async function listGroupProblems(client: Client, query: string): Promise<GroupEntry[]> {
+  const entries: GroupEntry[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    const state = await client.workflow
+      .getHandle(execution.workflowId)
+      .query(groupStateQuery)
+      .catch(() => undefined);
+    entries.push({
+      jumpcloudId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId) ?? execution.workflowId,
+      name: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.groupName),
+      status: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState),
+      code: state?.problem?.code,
+      message: state?.problem?.message,
+    });
+    if (entries.length >= LIST_LIMIT) break;
+  }
+  return entries;
 }
 
 async function listUsers(client: Client, query: string, withError: boolean): Promise<UserEntry[]> {
@@ -71,18 +101,21 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       });
       const connector = await (await start.workflowHandle()).query(statusQuery);
       const query = { errors: userQuery(config, 'error'), manualDeletion: userQuery(config, 'deleted') };
-      const [errors, manualDeletion] = await Promise.all([
+      const groupQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group" AND ${SEARCH_ATTRIBUTES.syncState.name} IN ("rename-conflict", "deletion-refused", "error")`;
+      const [errors, manualDeletion, groupProblems] = await Promise.all([
         listUsers(client, query.errors, true),
         listUsers(client, query.manualDeletion, false),
+        listGroupProblems(client, groupQuery),
       ]);
       return {
         connector,
         workers: { polling, answeredBy: health },
         users: { errors, manualDeletion, query },
+        groups: { problems: groupProblems, query: groupQuery },
       } satisfies StatusReport;
     });
     if (options.json) return printJson(report);
-    const { connector, workers, users } = report;
+    const { connector, workers, users, groups } = report;
     const last = connector.lastReconcile;
     const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
     printLines([
@@ -110,6 +143,10 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       ...users.errors.map((u) => `  ${name(u)}: ${u.code ?? 'error'}: ${u.message ?? ''}`),
       `Deleted in JumpCloud and deactivated in Notion (account deletion must be done manually in Notion): ${users.manualDeletion.length}`,
       ...users.manualDeletion.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
+      `Groups needing attention: ${groups.problems.length}`,
+      ...groups.problems.map(
+        (g) => `  ${g.name ?? g.jumpcloudId} (${g.status}): ${g.message ?? g.code ?? ''}`,
+      ),
     ]);
   } finally {
     await client.connection.close();

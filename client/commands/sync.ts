@@ -57,6 +57,9 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
         ['users planned', String(summary.dispatched)],
         ['done', String(progress.done)],
         ['failed', String(progress.failed)],
+        ...(summary.groupsDispatched !== undefined
+          ? ([['groups synced', `${progress.groupsDone}/${summary.groupsDispatched}`]] as [string, string][])
+          : []),
       ]),
       ...(progress.done < summary.dispatched
         ? [`${summary.dispatched - progress.done} still in progress: see \`jc-notion status\``]
@@ -76,33 +79,41 @@ async function follow(
   summary: ReconcileSummary,
   tty: boolean,
   timeoutMs: number,
-): Promise<{ done: number; failed: number }> {
-  const base = `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.reconcileId.name} = "${summary.reconcileId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"`;
+): Promise<{ done: number; failed: number; groupsDone: number }> {
+  const scope = (kind: string) =>
+    `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.reconcileId.name} = "${summary.reconcileId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "${kind}"`;
+  const groups = summary.groupsDispatched ?? 0;
+  const total = summary.dispatched + groups;
   const bar = tty
-    ? new SingleBar({ format: 'users {bar} {value}/{total}  failed: {failed}', hideCursor: true })
+    ? new SingleBar({ format: 'users and groups {bar} {value}/{total}  failed: {failed}', hideCursor: true })
     : undefined;
-  bar?.start(summary.dispatched, 0, { failed: 0 });
+  bar?.start(total, 0, { failed: 0 });
   const deadline = Date.now() + timeoutMs;
   let done = 0;
   let failed = 0;
+  let groupsDone = 0;
   let lastPrinted = -1;
   let lastPrintedAt = 0;
-  while (summary.dispatched > 0) {
-    done = (await client.workflow.count(base)).count;
-    failed = (await client.workflow.count(`${base} AND ${SEARCH_ATTRIBUTES.syncState.name} = "error"`)).count;
-    bar?.update(done, { failed });
+  while (total > 0) {
+    done = (await client.workflow.count(scope('user'))).count;
+    failed = (
+      await client.workflow.count(`${scope('user')} AND ${SEARCH_ATTRIBUTES.syncState.name} = "error"`)
+    ).count;
+    groupsDone = groups > 0 ? (await client.workflow.count(scope('group'))).count : 0;
+    bar?.update(done + groupsDone, { failed });
     // Without a terminal (logs, CI): a line every 5 s at most, and the last one.
-    const finished = done >= summary.dispatched;
-    if (!tty && done !== lastPrinted && (finished || Date.now() - lastPrintedAt >= 5000)) {
-      process.stderr.write(`users: ${done}/${summary.dispatched} done, ${failed} failed\n`);
-      lastPrinted = done;
+    const finished = done >= summary.dispatched && groupsDone >= groups;
+    if (!tty && done + groupsDone !== lastPrinted && (finished || Date.now() - lastPrintedAt >= 5000)) {
+      const groupPart = groups > 0 ? `; groups: ${groupsDone}/${groups}` : '';
+      process.stderr.write(`users: ${done}/${summary.dispatched} done, ${failed} failed${groupPart}\n`);
+      lastPrinted = done + groupsDone;
       lastPrintedAt = Date.now();
     }
-    if (done >= summary.dispatched || Date.now() > deadline) break;
+    if (finished || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   bar?.stop();
-  return { done, failed };
+  return { done, failed, groupsDone };
 }
 
 function printPlan(summary: ReconcileSummary, json?: boolean): void {
