@@ -6,7 +6,6 @@
  */
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -35,6 +34,7 @@ import {
   type ConnectorStatus,
   type Verification,
 } from './connector-messages';
+import { parseInput } from './entity';
 import { reconcileWorkflow } from './reconcile';
 
 export * from './connector-messages';
@@ -56,14 +56,7 @@ const { workerHealth, userPolicy } = proxyActivities<Activities>({
 const MAX_HISTORY_EVENTS = 2_000;
 
 export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void> {
-  const parsed = connectorInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid connector input: ${parsed.error.issues[0]?.message}`,
-      'InvalidInput',
-    );
-  }
-  const input = parsed.data;
+  const input = parseInput(connectorInputSchema, rawInput, 'connector');
   const state: ConnectorStatus = input.state ?? {
     connectorId: input.connectorId,
     activated: false,

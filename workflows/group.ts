@@ -20,11 +20,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
-import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { taskQueues } from '../temporal/task-queues';
+import { API_ACTIVITY_OPTIONS, apiActivities, parseInput } from './entity';
 import { batches, planGroup, type GroupOperation, type NotionGroupFacts } from './group-plan';
 
 /** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
@@ -80,24 +79,9 @@ export const groupStateQuery = defineQuery<GroupState>('state');
 const MAX_HISTORY_EVENTS = 5_000;
 
 export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void> {
-  const parsed = groupWorkflowInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid group workflow input: ${parsed.error.issues[0]?.message}`,
-      'InvalidInput',
-    );
-  }
-  const input = parsed.data;
-  const queues = taskQueues(workflowInfo().taskQueue);
-  const retry: RetryPolicy = {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-  };
-  const timeouts = { startToCloseTimeout: '45 seconds', scheduleToCloseTimeout: '1 hour', retry } as const;
-  const notion = proxyActivities<NotionActivities>({ ...timeouts, taskQueue: queues.notion });
-  const jumpcloud = proxyActivities<JumpCloudActivities>({ ...timeouts, taskQueue: queues.jumpcloud });
-  const main = proxyActivities<Activities>({ ...timeouts, startToCloseTimeout: '5 minutes' });
+  const input = parseInput(groupWorkflowInputSchema, rawInput, 'group workflow');
+  const { notion, jumpcloud } = apiActivities();
+  const main = proxyActivities<Activities>({ ...API_ACTIVITY_OPTIONS, startToCloseTimeout: '5 minutes' });
 
   const state: GroupState = input.state ?? { status: 'pending', lastMemberIds: [] };
   const pending: GroupSyncRequest[] = [...(input.pending ?? [])];

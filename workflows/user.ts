@@ -14,16 +14,13 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
-import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { taskQueues } from '../temporal/task-queues';
+import { API_ACTIVITY_OPTIONS, apiActivities, parseInput } from './entity';
 import {
   mapUser,
   planUser,
@@ -117,44 +114,15 @@ export const provisionUserUpdate = defineUpdate<{ steps: Step[]; state: UserStat
 export const userStateQuery = defineQuery<UserState>('state');
 
 const MAX_HISTORY_EVENTS = 5_000;
-/** How long a retryable failure (an outage) is retried before it is recorded as an error. */
-const RETRY_BUDGET = '1 hour';
-/** One request (HTTP timeouts: ~40 s at most); a worker that dies mid-activity is noticed after this. */
-const ACTIVITY_TIMEOUT = '45 seconds';
 
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
-  const parsed = userWorkflowInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid user workflow input: ${parsed.error.issues[0]?.message}`,
-      'InvalidInput',
-    );
-  }
-  const input = parsed.data;
-  const queues = taskQueues(workflowInfo().taskQueue);
-  const retry: RetryPolicy = {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-  };
-  const notion = proxyActivities<NotionActivities>({
-    taskQueue: queues.notion,
-    startToCloseTimeout: ACTIVITY_TIMEOUT,
-    scheduleToCloseTimeout: RETRY_BUDGET,
-    retry,
-  });
+  const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');
+  const { notion, jumpcloud } = apiActivities();
   // Notion answers a userName change onto another account's email with a 500: a few attempts only.
-  const notionRename = proxyActivities<NotionActivities>({
-    taskQueue: queues.notion,
-    startToCloseTimeout: ACTIVITY_TIMEOUT,
-    retry: { ...retry, maximumAttempts: 3 },
-  });
-  const jumpcloud = proxyActivities<JumpCloudActivities>({
-    taskQueue: queues.jumpcloud,
-    startToCloseTimeout: ACTIVITY_TIMEOUT,
-    scheduleToCloseTimeout: RETRY_BUDGET,
-    retry,
-  });
+  const notionRename = apiActivities({
+    scheduleToCloseTimeout: undefined,
+    retry: { ...API_ACTIVITY_OPTIONS.retry, maximumAttempts: 3 },
+  }).notion;
 
   const state: UserState = input.state ?? { linked: false, status: 'pending', deletedInJumpCloud: false };
   const policy = (): UserPolicy => state.policy ?? input.policy;

@@ -1,0 +1,53 @@
+/**
+ * What every entity workflow (user, group) shares: validating its input, and the proxies of the
+ * API activities with the same timeouts and retries. Deterministic: workflow code only.
+ */
+import {
+  ApplicationFailure,
+  proxyActivities,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { JumpCloudActivities, NotionActivities } from '../activities';
+import { taskQueues } from '../temporal/task-queues';
+
+/** Invalid input fails the workflow at once (a retry would never fix it). */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid ${what} input: ${parsed.error.issues[0]?.message}`,
+      'InvalidInput',
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * One request per activity: its HTTP timeouts stay within ~40 s, so a worker that dies mid-activity
+ * is noticed after 45 s; a retryable failure (an outage) is retried for an hour before it is
+ * recorded as the entity's error.
+ */
+export const API_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '45 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+} satisfies ActivityOptions;
+
+/** The API activities on their rate-limited task queues (temporal/task-queues.ts). */
+export function apiActivities(overrides: ActivityOptions = {}) {
+  const queues = taskQueues(workflowInfo().taskQueue);
+  return {
+    notion: proxyActivities<NotionActivities>({
+      ...API_ACTIVITY_OPTIONS,
+      ...overrides,
+      taskQueue: queues.notion,
+    }),
+    jumpcloud: proxyActivities<JumpCloudActivities>({
+      ...API_ACTIVITY_OPTIONS,
+      ...overrides,
+      taskQueue: queues.jumpcloud,
+    }),
+  };
+}
