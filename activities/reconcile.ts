@@ -21,6 +21,7 @@ import {
   type UserOperation,
 } from '../workflows/user-plan';
 import { mapFailures } from './failures';
+import { planGroupsDryRun, type GroupPlanEntry } from './group-dry-run';
 import { toJumpCloudUserFacts } from './jumpcloud';
 import { toNotionUserFacts } from './notion';
 
@@ -28,6 +29,8 @@ export interface ReconcileInput {
   connectorId: string;
   reconcileId: string;
   dryRun: boolean;
+  /** G8: a dry run plans the groups too while group management is enabled. */
+  groupManagement?: boolean;
 }
 
 export interface PlanEntry {
@@ -48,6 +51,8 @@ export interface ReconcileSummary {
   dispatched: number;
   /** Group workflows signalled (group management enabled). */
   groupsDispatched?: number;
+  /** Dry run with group management enabled: what each group would get. */
+  groupPlan?: GroupPlanEntry[];
   /** Dry run: what would be done, per user (at most PLAN_LIMIT entries). */
   plan?: PlanEntry[];
   truncated?: number;
@@ -178,6 +183,16 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
         operations: w.operations.map(describeOperation),
       }));
       if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
+      if (input.groupManagement) {
+        heartbeat({ phase: 'planning groups' });
+        summary.groupPlan = await planGroupsDryRun({
+          jumpcloud: deps.jumpcloud,
+          notion: deps.notion,
+          client: deps.client,
+          appId: deps.appId,
+          connectorId: input.connectorId,
+        });
+      }
       return summary;
     }
 

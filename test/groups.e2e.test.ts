@@ -232,6 +232,21 @@ test('G7: a refused deletion is shown and retried, not lost', async () => {
   await eventually(() => nGroup('Locked') === undefined);
 });
 
+test('C7: --dry-run plans the group operations too, and writes nothing', async () => {
+  jumpcloud.addGroupMember(jcGroup('Design').id, { type: 'user', id: jcUser('e1')._id });
+  notion.control.clearRequests();
+  const result = await cli('sync', '--dry-run');
+  expect(result.stdout).toMatch(/Groups: 2 to change/);
+  expect(result.stdout).toMatch(
+    /Marketing: cannot rename to "Marketing": another Notion group has that name/,
+  );
+  expect(result.stdout).toMatch(/Design: add e1/);
+  expect(Object.keys(notion.control.requests().byRoute).filter((route) => !route.startsWith('GET '))).toEqual(
+    [],
+  );
+  expect(members('Design')).toEqual(['d0@example.com', 'd1@example.com']);
+});
+
 test('G8: disabling stops group requests again while users are still managed', async () => {
   await cli('groups', 'disable');
   jumpcloud.addGroupMember(jcGroup('Design').id, { type: 'user', id: jcUser('e0')._id });

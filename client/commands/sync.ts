@@ -138,6 +138,14 @@ function printPlan(summary: ReconcileSummary, json?: boolean): void {
       (entry) => `  ${entry.username ?? entry.jumpcloudId}: ${entry.operations.join('; ')}`,
     ),
     ...(summary.truncated ? [`  … and ${summary.truncated} more users`] : []),
+    ...(summary.groupPlan
+      ? [
+          `Groups: ${summary.groupPlan.length} to change`,
+          ...summary.groupPlan.map(
+            (entry) => `  ${entry.name ?? entry.jumpcloudId}: ${entry.operations.join('; ')}`,
+          ),
+        ]
+      : []),
   ]);
 }
 

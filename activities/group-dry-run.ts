@@ -1,0 +1,99 @@
+/**
+ * C7 for groups: what the group phase of a reconciliation would do, planned with the same pure
+ * planner the group workflows run, from bulk reads, writing nothing. Members are the users already
+ * provisioned (G9); users the same run would create join their groups after it.
+ */
+import type { JumpCloudClient } from '../api/jumpcloud';
+import type { NotionScimClient } from '../api/notion';
+import type { Client } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { planGroup, type GroupOperation, type NotionGroupFacts } from '../workflows/group-plan';
+
+export interface GroupPlanEntry {
+  jumpcloudId: string;
+  name?: string;
+  operations: string[];
+}
+
+export function describeGroupOperation(operation: GroupOperation, names: Map<string, string>): string {
+  const who = (ids: string[]) =>
+    ids.length <= 5 ? ids.map((id) => names.get(id) ?? id).join(', ') : `${ids.length} members`;
+  switch (operation.kind) {
+    case 'create':
+      return `create "${operation.displayName}" with ${who(operation.addMemberIds)}`;
+    case 'adopt':
+      return `adopt the existing Notion group ${operation.notionId}`;
+    case 'rename':
+      return `rename to "${operation.displayName}"`;
+    case 'rename-conflict':
+      return `cannot rename to "${operation.displayName}": another Notion group has that name`;
+    case 'add-members':
+      return `add ${who(operation.memberIds)}`;
+    case 'remove-members':
+      return `remove ${who(operation.memberIds)}`;
+    case 'delete':
+      return 'delete the Notion group';
+  }
+}
+
+export async function planGroupsDryRun(deps: {
+  jumpcloud: JumpCloudClient;
+  notion: NotionScimClient;
+  client: Client;
+  appId: string;
+  connectorId: string;
+}): Promise<GroupPlanEntry[]> {
+  const bound = new Set(
+    (await deps.jumpcloud.listApplicationBindings(deps.appId, 'user_group')).map((b) => b.id),
+  );
+  const notionGroups = (await deps.notion.listGroups()).items;
+  const byId = new Map<string, NotionGroupFacts>(notionGroups.map((g) => [g.id, g]));
+
+  const linkedGroups = new Map<string, string | undefined>();
+  const groupQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${deps.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group"`;
+  for await (const execution of deps.client.workflow.list({ query: groupQuery })) {
+    const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
+    const state = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState);
+    if (id && state !== 'unbound' && state !== 'deleted')
+      linkedGroups.set(id, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId));
+  }
+  // G9: members are the provisioned users, by their links.
+  const notionIdOf = new Map<string, string>();
+  const names = new Map<string, string>();
+  const userQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${deps.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user" AND ${SEARCH_ATTRIBUTES.syncState.name} = "in-sync"`;
+  for await (const execution of deps.client.workflow.list({ query: userQuery })) {
+    const jumpcloudId = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
+    const notionId = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId);
+    if (jumpcloudId && notionId) notionIdOf.set(jumpcloudId, notionId);
+    const username = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username);
+    if (notionId && username) names.set(notionId, username);
+  }
+
+  const plans: GroupPlanEntry[] = [];
+  for (const id of new Set([...bound, ...linkedGroups.keys()])) {
+    const group = (await deps.jumpcloud.getGroup(id)) ?? null;
+    const isBound = Boolean(group) && bound.has(id);
+    const members = group && isBound ? await deps.jumpcloud.listGroupMembership(id) : [];
+    const desired = members.map((m) => notionIdOf.get(m.id)).filter((n): n is string => Boolean(n));
+    const linkedId = linkedGroups.get(id);
+    const linked = linkedId ? (byId.get(linkedId) ?? null) : null;
+    const sameName = group
+      ? (notionGroups.find((g) => g.displayName === group.name && g.id !== linked?.id) ?? null)
+      : null;
+    const { operations } = planGroup({
+      jumpcloud: group,
+      bound: isBound,
+      desiredMemberIds: desired,
+      linked,
+      sameName,
+    });
+    if (operations.length > 0) {
+      plans.push({
+        jumpcloudId: id,
+        name: group?.name,
+        operations: operations.map((o) => describeGroupOperation(o, names)),
+      });
+    }
+  }
+  return plans;
+}
