@@ -1,15 +1,18 @@
 /**
  * What every entity workflow (user, group) shares: validating its input, and the proxies of the
- * API activities with the same timeouts and retries. Deterministic: workflow code only.
+ * API activities with the same timeouts and retries, their search-attribute identity.
+ * Deterministic: workflow code only.
  */
 import {
   ApplicationFailure,
   proxyActivities,
+  upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 
 /** Invalid input fails the workflow at once (a retry would never fix it). */
@@ -50,4 +53,13 @@ export function apiActivities(overrides: ActivityOptions = {}) {
       taskQueue: queues.jumpcloud,
     }),
   };
+}
+
+/** Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). */
+export function tagEntity(kind: 'user' | 'group', connectorId: string, jumpcloudId: string): void {
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.connectorId, value: connectorId },
+    { key: SEARCH_ATTRIBUTES.kind, value: kind },
+    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: jumpcloudId },
+  ]);
 }

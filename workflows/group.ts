@@ -23,7 +23,7 @@ import {
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, parseInput } from './entity';
+import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
 import { batches, planGroup, type GroupOperation, type NotionGroupFacts } from './group-plan';
 
 /** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
@@ -85,11 +85,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
 
   const state: GroupState = input.state ?? { status: 'pending', lastMemberIds: [] };
   const pending: GroupSyncRequest[] = [...(input.pending ?? [])];
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
-    { key: SEARCH_ATTRIBUTES.kind, value: 'group' },
-    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: input.jumpcloudGroupId },
-  ]);
+  tagEntity('group', input.connectorId, input.jumpcloudGroupId);
   setHandler(groupStateQuery, () => state);
   setHandler(syncGroupSignal, (request) => {
     pending.push(request);

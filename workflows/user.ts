@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, parseInput } from './entity';
+import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
 import {
   mapUser,
   planUser,
@@ -127,11 +127,7 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const state: UserState = input.state ?? { linked: false, status: 'pending', deletedInJumpCloud: false };
   const policy = (): UserPolicy => state.policy ?? input.policy;
   const pending: SyncRequest[] = [...(input.pending ?? [])];
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
-    { key: SEARCH_ATTRIBUTES.kind, value: 'user' },
-    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: input.jumpcloudUserId },
-  ]);
+  tagEntity('user', input.connectorId, input.jumpcloudUserId);
 
   setHandler(userStateQuery, () => state);
   setHandler(syncUserSignal, (request) => {
