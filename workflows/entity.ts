@@ -10,10 +10,16 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
+
+/** JumpCloud object ids: 24 hexadecimal characters. */
+export const jumpcloudIdSchema = z.string().regex(/^[0-9a-f]{24}$/i);
+
+/** The last failure an entity recorded (shown by `status`). */
+export const problemSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
 
 /** Invalid input fails the workflow at once (a retry would never fix it). */
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {

@@ -23,7 +23,14 @@ import {
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
+import {
+  API_ACTIVITY_OPTIONS,
+  apiActivities,
+  jumpcloudIdSchema,
+  parseInput,
+  problemSchema,
+  tagEntity,
+} from './entity';
 import { batches, planGroup, type GroupOperation, type NotionGroupFacts } from './group-plan';
 
 /** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
@@ -56,7 +63,7 @@ export const groupStateSchema = z.object({
   status: z.enum(groupStatuses),
   /** The JumpCloud members seen at the last sync while bound (who to nudge on G6/G7). */
   lastMemberIds: z.array(z.string()),
-  problem: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  problem: problemSchema.optional(),
   lastSyncAt: z.string().optional(),
   lastReconcileId: z.string().optional(),
   lastGroupManagement: z.boolean().optional(),
@@ -65,7 +72,7 @@ export type GroupState = z.infer<typeof groupStateSchema>;
 
 export const groupWorkflowInputSchema = z.object({
   connectorId: z.string().min(1),
-  jumpcloudGroupId: z.string().regex(/^[0-9a-f]{24}$/i),
+  jumpcloudGroupId: jumpcloudIdSchema,
   state: groupStateSchema.optional(),
   pending: z.array(groupSyncRequestSchema).optional(),
   /** Test hook: how long before a refused deletion is tried again (default 1 hour). */

@@ -20,7 +20,14 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
+import {
+  API_ACTIVITY_OPTIONS,
+  apiActivities,
+  jumpcloudIdSchema,
+  parseInput,
+  problemSchema,
+  tagEntity,
+} from './entity';
 import {
   mapUser,
   planUser,
@@ -85,7 +92,7 @@ export const userStateSchema = z.object({
   email: z.string().optional(),
   /** U10: deleted in JumpCloud and deactivated here: the account is to be deleted by hand. */
   deletedInJumpCloud: z.boolean(),
-  error: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  error: problemSchema.optional(),
   lastSyncAt: z.string().optional(),
   lastReconcileId: z.string().optional(),
 });
@@ -93,7 +100,7 @@ export type UserState = z.infer<typeof userStateSchema>;
 
 export const userWorkflowInputSchema = z.object({
   connectorId: z.string().min(1),
-  jumpcloudUserId: z.string().regex(/^[0-9a-f]{24}$/i),
+  jumpcloudUserId: jumpcloudIdSchema,
   policy: userPolicySchema,
   state: userStateSchema.optional(),
   pending: z.array(syncRequestSchema).optional(),

@@ -395,22 +395,14 @@ export class NotionStore {
     this.listed = null;
   }
 
+  /** The snapshot, with each group's members' userNames for readers. */
   state() {
+    const { version: _version, emulator: _emulator, ...workspace } = this.snapshot();
     return {
-      config: this.config,
-      tokenOwner: { id: this.ownerId, userName: this.ownerEmail },
-      users: [...this.users.values()].map((user) => ({
-        ...user,
-        groups: [...(this.groupsOfUser.get(user.id) ?? [])].map((group) => group.id),
-      })),
-      groups: [...this.groups.values()].map((group) => ({
-        id: group.id,
-        displayName: group.displayName,
-        members: [...group.members],
-        memberUserNames: [...group.members].map((id) => this.users.get(id)?.userName),
-        soleOwner: group.soleOwner,
-        created: group.created,
-        lastModified: group.lastModified,
+      ...workspace,
+      groups: workspace.groups.map((group) => ({
+        ...group,
+        memberUserNames: group.members.map((id) => this.users.get(id)?.userName),
       })),
     };
   }
