@@ -1,8 +1,10 @@
 /**
  * API errors as Temporal failures: retryable ones keep Temporal's retry policy, with
- * `nextRetryDelay` honouring `Retry-After`; permanent ones and rejected credentials are
- * non-retryable, with the error code as the failure `type` the workflows switch on. Messages come
- * from ApiError, which never holds a secret.
+ * `nextRetryDelay` honouring `Retry-After`; permanent ones are non-retryable, with the error code
+ * as the failure `type` the workflows switch on. Rejected credentials (C3) are retried no sooner
+ * than the credential guard's next probe, so entities wait for the credentials to work again
+ * instead of failing one by one; credential checks (C1, the C3 probe) report them at once.
+ * Messages come from ApiError, which never holds a secret.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../api/errors';
@@ -10,7 +12,12 @@ import { ApiError } from '../api/errors';
 /** Failure types that mean "stop the flow", not "this entity failed" (SPEC C3). */
 export const CREDENTIALS_REJECTED = 'CredentialsRejected';
 
-export function toFailure(error: unknown): unknown {
+export interface FailureOptions {
+  /** Rejected credentials are the answer (a credentials check), not a reason to wait and retry. */
+  credentialsFinal?: boolean;
+}
+
+export function toFailure(error: unknown, options: FailureOptions = {}): unknown {
   if (!(error instanceof ApiError)) return error;
   const { info } = error;
   const details = [
@@ -27,17 +34,18 @@ export function toFailure(error: unknown): unknown {
   return ApplicationFailure.create({
     type: info.code,
     message: error.message,
-    nonRetryable: info.class !== 'retryable',
+    nonRetryable:
+      info.class === 'permanent' || (info.class === 'credentials' && Boolean(options.credentialsFinal)),
     nextRetryDelay: info.retryAfterMs,
     details,
   });
 }
 
 /** Runs an activity body, converting API errors on the way out. */
-export async function mapFailures<T>(fn: () => Promise<T>): Promise<T> {
+export async function mapFailures<T>(fn: () => Promise<T>, options: FailureOptions = {}): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw toFailure(error);
+    throw toFailure(error, options);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import { requestPermitUpdate } from '../workflows/reconcile-messages';
 import { createApiClients, type ApiClients } from './clients';
 import { workerHealth, type WorkerHealth } from './health';
@@ -14,6 +14,19 @@ import { nudgeUsers, provisionedNotionIds } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput, type ReconcileSummary } from './reconcile';
 import type { UserPolicy } from '../workflows/user';
+import { createNotifier, type Notification, type NotificationOutcome } from './notify';
+import { pollFeed, type FeedPollInput, type FeedPollResult } from './feed';
+import { ensureReconcileSchedule, pauseReconcileSchedule, type ScheduleState } from './schedule';
+import { releaseHeldDeactivations } from './approval';
+import { workflowIds } from '../temporal/ids';
+import {
+  requestDeactivationUpdate,
+  reserveDeactivationsUpdate,
+  statusQuery,
+  type DeactivationBatch,
+  type DeactivationDecision,
+} from '../workflows/connector-messages';
+import { groupWorkflow, syncGroupSignal } from '../workflows/group';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -24,32 +37,85 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
+/**
+ * Clients whose every request first takes a permit from the calling workflow (which runs a no-op
+ * activity on the service's rate-limited queue): bulk reads share the cluster-wide budget with
+ * single requests (ADR 0004). The credential guards are the process's own (C3).
+ */
+function pacedClients(deps: ActivityDeps): ApiClients {
+  const execution = activityInfo().workflowExecution;
+  if (!execution) throw new Error('paced clients need a calling workflow');
+  const caller = deps.temporal.workflow.getHandle(execution.workflowId);
+  return createApiClients(
+    deps.config,
+    {
+      notion: () => caller.executeUpdate(requestPermitUpdate, { args: ['notion'] }),
+      jumpcloud: () => caller.executeUpdate(requestPermitUpdate, { args: ['jumpcloud'] }),
+    },
+    deps.clients.guards,
+  );
+}
+
 /** Activities of the main task queue: no single-request API calls. */
 export function createActivities(deps: ActivityDeps) {
+  const connector = (connectorId: string) =>
+    deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
   const policy = {
     usernameSource: deps.config.usernameSource,
     protectedUsers: deps.config.notion.protectedUsers,
   };
+  const notifier = createNotifier(deps.config);
   return {
+    /** Mail to NOTIFY_EMAIL through NOTIFY_SMTP_URL; logged only when they are unset. */
+    async sendNotification(notification: Notification): Promise<NotificationOutcome> {
+      const outcome = await notifier.send(notification);
+      if (outcome.sent) log.info('notification sent', { subject: notification.subject, to: outcome.to });
+      else log.warn('notification not mailed', { subject: notification.subject, reason: outcome.reason });
+      return outcome;
+    },
     /** Reports this worker's identity and configuration (without secrets). */
     async workerHealth(): Promise<WorkerHealth> {
       return Promise.resolve(workerHealth(deps.config, deps.identity));
     },
     /** C5/C7: plans every user and hands the differences to their workflows (or only plans). */
     async reconcileUsers(input: ReconcileInput): Promise<ReconcileSummary> {
-      // Bulk reads take a permit per request from the same cluster-wide budget as single requests.
-      const execution = activityInfo().workflowExecution;
-      if (!execution) throw new Error('reconcileUsers runs only inside a reconcile workflow');
-      const reconcile = deps.temporal.workflow.getHandle(execution.workflowId);
-      const paced = createApiClients(deps.config, {
-        notion: () => reconcile.executeUpdate(requestPermitUpdate, { args: ['notion'] }),
-        jumpcloud: () => reconcile.executeUpdate(requestPermitUpdate, { args: ['jumpcloud'] }),
-      });
+      const paced = pacedClients(deps);
       try {
         return await reconcileUsers(
           {
             jumpcloud: paced.jumpcloud,
             notion: paced.notion,
+            client: deps.temporal,
+            appId: deps.config.jumpcloud.appId,
+            taskQueue: deps.config.temporal.taskQueue,
+            policy,
+            reserveDeactivations: (count) =>
+              connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {
+                args: [
+                  { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
+                ],
+              }),
+          },
+          input,
+        );
+      } finally {
+        await paced.close();
+      }
+    },
+    /** C4: the workers' feed settings (workflows read no environment). */
+    async feedSettings(): Promise<{ pollIntervalMs: number; overlapMs: number }> {
+      return Promise.resolve({
+        pollIntervalMs: deps.config.pollIntervalMs,
+        overlapMs: deps.config.feedOverlapMs,
+      });
+    },
+    /** C4: one poll of Directory Insights, routed to the entity workflows. */
+    async pollFeed(input: FeedPollInput): Promise<FeedPollResult> {
+      const paced = pacedClients(deps);
+      try {
+        return await pollFeed(
+          {
+            jumpcloud: paced.jumpcloud,
             client: deps.temporal,
             appId: deps.config.jumpcloud.appId,
             taskQueue: deps.config.temporal.taskQueue,
@@ -60,6 +126,61 @@ export function createActivities(deps: ActivityDeps) {
       } finally {
         await paced.close();
       }
+    },
+    /** C5: creates (or updates and unpauses) the reconciliation Schedule. */
+    async ensureReconcileSchedule(connectorId: string): Promise<ScheduleState> {
+      return ensureReconcileSchedule(deps.temporal, {
+        connectorId,
+        taskQueue: deps.config.temporal.taskQueue,
+        intervalMs: deps.config.reconcileIntervalMs,
+      });
+    },
+    /** C2/C5: pauses the reconciliation Schedule. */
+    async pauseReconcileSchedule(connectorId: string): Promise<ScheduleState | null> {
+      return pauseReconcileSchedule(deps.temporal, connectorId);
+    },
+    /** What a scheduled reconciliation needs to know of its connector. */
+    async connectorStatus(
+      connectorId: string,
+    ): Promise<{ activated: boolean; groupManagement: boolean; runningReconcile?: string }> {
+      const status = await connector(connectorId).query(statusQuery);
+      return {
+        activated: status.activated,
+        groupManagement: status.groupManagement,
+        runningReconcile: status.runningReconcile,
+      };
+    },
+    /** C6: asks the connector whether this user may be deactivated now (DEACTIVATION_THRESHOLD). */
+    async requestDeactivation(
+      connectorId: string,
+      request: { jumpcloudUserId: string; batch?: DeactivationBatch },
+    ): Promise<DeactivationDecision> {
+      return connector(connectorId).executeUpdate(requestDeactivationUpdate, {
+        args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+      });
+    },
+    /** C6: `approve` / `reject`: signals every held user; answers how many. */
+    async releaseHeldDeactivations(connectorId: string, decision: 'approve' | 'reject'): Promise<number> {
+      return releaseHeldDeactivations(deps.temporal, connectorId, decision);
+    },
+    /** G2/G9 outside reconciliations: a user just provisioned joins its bound groups in Notion. */
+    async nudgeGroups(
+      connectorId: string,
+      groupIds: string[],
+      hint: { reason: string; provisioned: Record<string, string> },
+    ): Promise<number> {
+      const status = await connector(connectorId).query(statusQuery);
+      if (!status.groupManagement || !status.activated) return 0;
+      for (const id of new Set(groupIds)) {
+        await deps.temporal.workflow.signalWithStart(groupWorkflow, {
+          workflowId: workflowIds.group(connectorId, id),
+          taskQueue: deps.config.temporal.taskQueue,
+          args: [{ connectorId, jumpcloudGroupId: id }],
+          signal: syncGroupSignal,
+          signalArgs: [{ reason: hint.reason, groupManagement: true, provisioned: hint.provisioned }],
+        });
+      }
+      return new Set(groupIds).size;
     },
     /** C5 for groups: hands every bound or linked group to its workflow. */
     async dispatchGroups(input: GroupDispatchInput): Promise<number> {
@@ -85,8 +206,13 @@ export function createActivities(deps: ActivityDeps) {
       return provisionedNotionIds(deps.temporal, connectorId, jumpcloudUserIds);
     },
     /** G6/G7: these users re-check their scope against JumpCloud now. */
-    async nudgeUsers(connectorId: string, jumpcloudUserIds: string[], reason: string): Promise<number> {
-      return nudgeUsers(deps.temporal, connectorId, jumpcloudUserIds, reason);
+    async nudgeUsers(
+      connectorId: string,
+      jumpcloudUserIds: string[],
+      reason: string,
+      batch?: DeactivationBatch,
+    ): Promise<number> {
+      return nudgeUsers(deps.temporal, connectorId, jumpcloudUserIds, reason, batch);
     },
     /** The worker's user policy (SPEC §2 settings that shape users), for requests made by workflows. */
     async userPolicy(): Promise<UserPolicy> {

@@ -21,7 +21,7 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     },
     /** C1: the API key works and the Notion application exists. */
     async jumpcloudVerifyApplication(): Promise<JumpCloudApplication> {
-      return mapFailures(() => jumpcloud.getApplication(appId));
+      return mapFailures(() => jumpcloud.getApplication(appId, { probe: true }), { credentialsFinal: true });
     },
     /** The user as JumpCloud has it now; null once deleted. */
     async jumpcloudGetUser(id: string): Promise<JumpCloudUserFacts | null> {

@@ -6,6 +6,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import type { DeactivationBatch } from '../workflows/connector-messages';
 import { syncUserSignal } from '../workflows/user';
 
 const IN_CHUNK = 100;
@@ -38,11 +39,14 @@ export async function nudgeUsers(
   connectorId: string,
   jumpcloudUserIds: string[],
   reason: string,
+  batch?: DeactivationBatch,
 ): Promise<number> {
   let nudged = 0;
   for (const id of new Set(jumpcloudUserIds)) {
     try {
-      await client.workflow.getHandle(workflowIds.user(connectorId, id)).signal(syncUserSignal, { reason });
+      await client.workflow
+        .getHandle(workflowIds.user(connectorId, id))
+        .signal(syncUserSignal, { reason, ...(batch ? { batch } : {}) });
       nudged += 1;
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;

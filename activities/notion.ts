@@ -35,7 +35,7 @@ export function createNotionActivities(notion: NotionScimClient) {
     },
     /** C1: the token works. */
     async notionVerifyCredentials(): Promise<void> {
-      return mapFailures(() => notion.checkCredentials());
+      return mapFailures(() => notion.checkCredentials(), { credentialsFinal: true });
     },
     async notionGetUser(id: string): Promise<NotionUserFacts | null> {
       return mapFailures(async () => {

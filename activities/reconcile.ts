@@ -20,6 +20,7 @@ import {
   type JumpCloudUserFacts,
   type UserOperation,
 } from '../workflows/user-plan';
+import type { DeactivationDecision } from '../workflows/connector-messages';
 import { mapFailures } from './failures';
 import { planGroupsDryRun, type GroupPlanEntry } from './group-dry-run';
 import { toJumpCloudUserFacts } from './jumpcloud';
@@ -49,6 +50,8 @@ export interface ReconcileSummary {
   planned: Record<UserOperation['kind'] | 'retry', number>;
   /** User workflows signalled. */
   dispatched: number;
+  /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
+  held?: number;
   /** Group workflows signalled (group management enabled). */
   groupsDispatched?: number;
   /** Dry run with group management enabled: what each group would get. */
@@ -68,6 +71,8 @@ export interface ReconcileDeps {
   appId: string;
   taskQueue: string;
   policy: UserPolicy;
+  /** C6: asks the connector whether this reconciliation may deactivate `count` users. */
+  reserveDeactivations: (count: number) => Promise<DeactivationDecision>;
 }
 
 interface Link {
@@ -155,6 +160,13 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
         linked: Boolean(link?.notionId) || (Boolean(notion) && scope.inScope),
         protectedUsers: deps.policy.protectedUsers,
       });
+      // C6: a deactivation already held waits for the admin's decision, not for this run's.
+      if (
+        link?.syncState === 'held' &&
+        operations.length > 0 &&
+        operations.every((o) => o.kind === 'deactivate')
+      )
+        continue;
       for (const operation of operations) planned[operation.kind] += 1;
       // A user whose last attempt failed is retried once per reconciliation, never in a loop.
       const retry = operations.length === 0 && link?.syncState === 'error';
@@ -196,6 +208,14 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       return summary;
     }
 
+    // C6: one decision for all of this reconciliation's deactivations; nothing else waits for it.
+    let deactivation: 'granted' | 'hold' | undefined;
+    if (planned.deactivate > 0) {
+      const decision = await deps.reserveDeactivations(planned.deactivate);
+      deactivation = decision === 'granted' ? 'granted' : 'hold';
+      if (decision === 'held') summary.held = planned.deactivate;
+    }
+
     let next = 0;
     await Promise.all(
       Array.from({ length: DISPATCH_CONCURRENCY }, async () => {
@@ -212,6 +232,9 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
                 reconcileId: input.reconcileId,
                 observed: item.observed,
                 policy: deps.policy,
+                ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation
+                  ? { deactivation }
+                  : {}),
               },
             ],
           });

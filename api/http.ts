@@ -6,6 +6,7 @@
  */
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { CredentialGuard } from './credential-guard';
 import { ApiError, classifyStatus, parseRetryAfter, type ApiErrorInfo, type ApiService } from './errors';
 
 export interface HttpTimeouts {
@@ -35,6 +36,8 @@ export interface HttpServiceOptions {
   timeouts?: Partial<HttpTimeouts>;
   /** Awaited before every request: a rate limiter's permit, for bulk reads. */
   beforeRequest?: () => Promise<void>;
+  /** C3: the circuit breaker on this service's credentials (shared by a process's clients). */
+  guard?: CredentialGuard;
   contentType?: string;
   connections?: number;
 }
@@ -51,6 +54,8 @@ export interface HttpRequest<T> {
   schema: z.ZodType<T>;
   /** Statuses that are not errors (default: any 2xx). */
   accept?: number[];
+  /** A credentials check: goes through even while the credential guard is open (C1, C3 probes). */
+  probe?: boolean;
 }
 
 export interface HttpResponse<T> {
@@ -85,8 +90,11 @@ export class HttpService {
         entity: request.entity,
         ...info,
       };
-      throw new ApiError(this.options.refine ? this.options.refine(full) : full);
+      const refined = this.options.refine ? this.options.refine(full) : full;
+      this.options.guard?.observe(refined);
+      throw new ApiError(refined);
     };
+    this.options.guard?.admit(request);
     await this.options.beforeRequest?.();
 
     let response: Dispatcher.ResponseData;
@@ -139,6 +147,7 @@ export class HttpService {
         detail: `unexpected response: ${issue ? `${issue.path.join('.') || '(body)'} ${issue.message}` : 'invalid'}`,
       });
     }
+    this.options.guard?.observe(undefined);
     return { status, data: parsed.data, headers };
   }
 

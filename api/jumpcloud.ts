@@ -108,6 +108,8 @@ export interface JumpCloudClientOptions {
   orgId?: string;
   beforeRequest?: HttpServiceOptions['beforeRequest'];
   timeouts?: HttpServiceOptions['timeouts'];
+  /** C3: the process's circuit breaker on the JumpCloud key. */
+  guard?: HttpServiceOptions['guard'];
 }
 
 const jcError = z.looseObject({ message: z.string().optional(), error: z.string().optional() });
@@ -129,6 +131,7 @@ export class JumpCloudClient {
       },
       beforeRequest: options.beforeRequest,
       timeouts: options.timeouts,
+      guard: options.guard,
     };
     this.api = new HttpService({ ...common, baseUrl: `${options.baseUrl}/api` });
     this.insights = new HttpService({ ...common, baseUrl: options.insightsUrl });
@@ -139,8 +142,10 @@ export class JumpCloudClient {
   }
 
   /** The Notion SSO application (C1 checks it exists). */
-  async getApplication(appId: string): Promise<JumpCloudApplication> {
+  /** C1 (and C3's probe, `probe: true`: sent even while the credential guard is open). */
+  async getApplication(appId: string, options: { probe?: boolean } = {}): Promise<JumpCloudApplication> {
     const { data } = await this.api.request({
+      probe: options.probe,
       operation: 'read application',
       entity: appId,
       method: 'GET',

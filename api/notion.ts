@@ -106,6 +106,8 @@ export interface NotionClientOptions {
   token: () => string;
   beforeRequest?: HttpServiceOptions['beforeRequest'];
   timeouts?: HttpServiceOptions['timeouts'];
+  /** C3: the process's circuit breaker on the Notion token. */
+  guard?: HttpServiceOptions['guard'];
 }
 
 const scimError = z.looseObject({ detail: z.string().optional(), scimType: z.string().optional() });
@@ -147,6 +149,7 @@ export class NotionScimClient {
       contentType: 'application/scim+json',
       beforeRequest: options.beforeRequest,
       timeouts: options.timeouts,
+      guard: options.guard,
     });
   }
 
@@ -157,6 +160,7 @@ export class NotionScimClient {
   /** C1: the token works (`GET /Users?count=1`; ServiceProviderConfig needs no auth, so it proves nothing). */
   async checkCredentials(): Promise<void> {
     await this.http.request({
+      probe: true,
       operation: 'verify token',
       method: 'GET',
       path: '/Users',

@@ -1,6 +1,7 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS } from '../local/stack';
+import { approvalCommand } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { localCommand } from './commands/local';
 import { provisionCommand } from './commands/provision';
@@ -90,6 +91,19 @@ export function buildProgram(): Command {
     .description('converge one user now and print each step with its outcome (C8)')
     .option('--json', 'print as JSON')
     .action(provisionCommand);
+
+  program
+    .command('approve')
+    .description('apply the deactivations held by the mass-deactivation guard (C6)')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) => approvalCommand('approve', options));
+
+  program
+    .command('reject')
+    .description('drop the deactivations held by the mass-deactivation guard; the users stay (C6)')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) => approvalCommand('reject', options));
+
 
   return program;
 }

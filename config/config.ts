@@ -139,6 +139,10 @@ const schema = z
     NOTION_PROTECTED_USERS: emailList.default([]),
     POLL_INTERVAL: duration.default(10_000),
     RECONCILE_INTERVAL: duration.default(3_600_000),
+    /** Extension: how far back each poll looks again for events that arrive late (C4). */
+    FEED_OVERLAP: duration.default(120_000),
+    /** Extension: how often rejected credentials are tried again (C3). */
+    CREDENTIALS_PROBE_INTERVAL: duration.default(30_000),
     DEACTIVATION_THRESHOLD: z.coerce
       .number({ message: 'must be a whole number' })
       .int({ message: 'must be a whole number' })
@@ -196,6 +200,8 @@ export interface Config {
   usernameSource: 'email' | 'username';
   pollIntervalMs: number;
   reconcileIntervalMs: number;
+  feedOverlapMs: number;
+  credentialsProbeIntervalMs: number;
   deactivationThreshold: number;
   notify: { smtpUrl?: string; emails: string[] };
 }
@@ -290,6 +296,8 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
     usernameSource: e.USERNAME_SOURCE,
     pollIntervalMs: e.POLL_INTERVAL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL,
+    feedOverlapMs: e.FEED_OVERLAP,
+    credentialsProbeIntervalMs: e.CREDENTIALS_PROBE_INTERVAL,
     deactivationThreshold: e.DEACTIVATION_THRESHOLD,
     notify: { smtpUrl: e.NOTIFY_SMTP_URL, emails: e.NOTIFY_EMAIL ?? [] },
   };
@@ -328,6 +336,8 @@ export function describeConfig(config: Config): Record<string, string | number |
     USERNAME_SOURCE: config.usernameSource,
     POLL_INTERVAL: ms(config.pollIntervalMs),
     RECONCILE_INTERVAL: ms(config.reconcileIntervalMs),
+    FEED_OVERLAP: ms(config.feedOverlapMs),
+    CREDENTIALS_PROBE_INTERVAL: ms(config.credentialsProbeIntervalMs),
     DEACTIVATION_THRESHOLD: config.deactivationThreshold,
     NOTIFY_SMTP_URL: config.notify.smtpUrl ? redactUrl(config.notify.smtpUrl) : 'unset',
     NOTIFY_EMAIL: config.notify.emails,

@@ -11,7 +11,14 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { createActivitiesByQueue } from '../activities';
-import { createApiClients, type ApiClients } from '../activities/clients';
+import {
+  createApiClients,
+  createCredentialGuards,
+  type ApiClients,
+  type CredentialGuards,
+} from '../activities/clients';
+import { workflowIds } from '../temporal/ids';
+import { credentialsRejectedSignal } from '../workflows/connector-messages';
 import { type WorkerConfig } from '../config/config';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';
@@ -61,6 +68,29 @@ export function dispatchRate(maxRps: number): number {
   return maxRps * RATE_HEADROOM;
 }
 
+/**
+ * C3: the process's credential guards. When one opens, the connector is told (once per opening
+ * and worker): it shows "credentials rejected", sends the alert and probes until they work.
+ */
+export function credentialGuards(config: WorkerConfig, client: Client): CredentialGuards {
+  return createCredentialGuards(config, {
+    onReject: (rejection) => {
+      client.workflow
+        .getHandle(workflowIds.connector(config.connectorId))
+        .signal(credentialsRejectedSignal, {
+          ...rejection,
+          probeIntervalMs: config.credentialsProbeIntervalMs,
+        })
+        .catch((error: unknown) => {
+          Runtime.instance().logger.warn('could not tell the connector that credentials were rejected', {
+            service: rejection.service,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
+    },
+  });
+}
+
 export interface CreateWorkersOptions {
   config: WorkerConfig;
   connection: NativeConnection;
@@ -88,7 +118,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
   const queues = taskQueues(config.temporal.taskQueue);
   const ownClients = !options.clients;
-  const clients = options.clients ?? createApiClients(config);
+  const clients = options.clients ?? createApiClients(config, {}, credentialGuards(config, options.client));
   const activities = createActivitiesByQueue({ config, identity, clients, temporal: options.client });
   const common = {
     connection,

@@ -19,6 +19,41 @@ export interface ReconcileRecord {
   error?: string;
 }
 
+/** C3: a service whose credentials were rejected. */
+export interface RejectedService {
+  service: 'notion' | 'jumpcloud';
+  since: string;
+  detail: string;
+}
+
+export interface CredentialsStatus {
+  state: 'ok' | 'rejected';
+  rejected: RejectedService[];
+  lastProbeAt?: string;
+  /** How often the connector probes rejected credentials (the workers' CREDENTIALS_PROBE_INTERVAL). */
+  probeIntervalMs?: number;
+  recoveredAt?: string;
+}
+
+/** C6: deactivations held for an admin's decision. */
+export interface ApprovalStatus {
+  since: string;
+  /** Deactivations held so far (the users are listed by `status`, from their workflows). */
+  held: number;
+  reason: string;
+  alerted?: boolean;
+}
+
+/** C6: what the guard has let through in the last hour. */
+export interface DeactivationGuardState {
+  /** Granted deactivations: when (ms since epoch) and how many. */
+  ledger: { at: number; count: number }[];
+  /** Decisions taken for a batch (one event, one reconciliation), applied to all its members. */
+  batches: Record<string, { decision: DeactivationDecision; at: number }>;
+}
+
+export type DeactivationDecision = 'granted' | 'held';
+
 export interface ConnectorStatus {
   connectorId: string;
   activated: boolean;
@@ -28,6 +63,14 @@ export interface ConnectorStatus {
   lastReconcile?: ReconcileRecord;
   runningReconcile?: string;
   lastWorkerCheck?: { at: string; worker: string };
+  credentials?: CredentialsStatus;
+  approval?: ApprovalStatus;
+  lastApproval?: { decision: 'approve' | 'reject'; at: string; users: number };
+  deactivationGuard?: DeactivationGuardState;
+  /** C5: the Schedule of periodic reconciliations, while activated. */
+  schedule?: { scheduleId: string; intervalMs: number; paused: boolean };
+  /** C4: the change feed's workflow, while activated. */
+  feed?: string;
 }
 
 export const statusQuery = defineQuery<ConnectorStatus>('status');
@@ -53,6 +96,35 @@ export const resolveUserUpdate = defineUpdate<
   { jumpcloudUserId: string; username: string; policy: UserPolicy } | null,
   [string]
 >('resolveUser');
+/** C3: a worker's credential guard has opened (sent once per worker and opening). */
+export const credentialsRejectedSignal =
+  defineSignal<[RejectedService & { probeIntervalMs: number }]>('credentialsRejected');
+/** C5: a scheduled reconciliation has started (so that `deactivate` can stop it and `status` show it). */
+export const reconcileStartedSignal =
+  defineSignal<[{ workflowId: string; reconcileId: string }]>('reconcileStarted');
+
+/** A batch: the users one event or one reconciliation affects, decided together (C6). */
+export interface DeactivationBatch {
+  id: string;
+  size: number;
+}
+
+/** C6: may this user be deactivated now? `held` waits for `jc-notion approve`. */
+export const requestDeactivationUpdate = defineUpdate<
+  DeactivationDecision,
+  [{ jumpcloudUserId: string; threshold: number; batch?: DeactivationBatch }]
+>('requestDeactivation');
+/** C6: may this reconciliation deactivate `count` users? */
+export const reserveDeactivationsUpdate = defineUpdate<
+  DeactivationDecision,
+  [{ reconcileId: string; count: number; threshold: number }]
+>('reserveDeactivations');
+/** C6: `jc-notion approve` / `reject`: releases or drops every held deactivation. */
+export const decideDeactivationsUpdate = defineUpdate<
+  { decision: 'approve' | 'reject'; users: number },
+  ['approve' | 'reject']
+>('decideDeactivations');
+
 export const reconcileFinishedSignal =
   defineSignal<[{ reconcileId: string; dryRun: boolean; summary?: ReconcileSummary; error?: string }]>(
     'reconcileFinished',

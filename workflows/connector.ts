@@ -10,6 +10,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -17,6 +18,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { z } from 'zod';
 import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
 import { workflowIds } from '../temporal/ids';
@@ -25,16 +27,24 @@ import { taskQueues } from '../temporal/task-queues';
 import {
   activateUpdate,
   checkWorkersUpdate,
+  credentialsRejectedSignal,
   deactivateUpdate,
+  decideDeactivationsUpdate,
   reconcileFinishedSignal,
+  reconcileStartedSignal,
+  requestDeactivationUpdate,
+  reserveDeactivationsUpdate,
   resolveUserUpdate,
   setGroupManagementUpdate,
   startSyncUpdate,
   statusQuery,
   type ConnectorStatus,
+  type DeactivationDecision,
+  type DeactivationGuardState,
   type Verification,
 } from './connector-messages';
 import { parseInput } from './entity';
+import { feedWorkflow } from './feed';
 import { reconcileWorkflow } from './reconcile';
 
 export * from './connector-messages';
@@ -47,10 +57,19 @@ export const connectorInputSchema = z.object({
 export type ConnectorInput = z.infer<typeof connectorInputSchema>;
 export type ConnectorState = ConnectorStatus;
 
-const { workerHealth, userPolicy } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3 },
+const { workerHealth, userPolicy, ensureReconcileSchedule, pauseReconcileSchedule } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 3 },
+  });
+
+/** Alerts are worth some patience: the SMTP server may be down for a while. */
+const { sendNotification, releaseHeldDeactivations } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 10 },
 });
+
+const HOUR_MS = 3_600_000;
 
 /** Keeps histories small even where the server does not suggest continue-as-new. */
 const MAX_HISTORY_EVENTS = 2_000;
@@ -111,9 +130,40 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
       at: new Date().toISOString(),
     };
     state.lastVerification = verification;
-    if (verification.verified) state.activated = true;
+    if (verification.verified) {
+      state.activated = true;
+      if (state.credentials?.state === 'rejected') {
+        // C1 just proved both credentials work.
+        state.credentials = {
+          ...state.credentials,
+          state: 'ok',
+          rejected: [],
+          recoveredAt: new Date().toISOString(),
+        };
+      }
+      if (patched('c4-c5-feed-and-schedule')) {
+        await startFeed();
+        state.schedule = await ensureReconcileSchedule(state.connectorId);
+      }
+    }
     return verification;
   });
+
+  /** C4: the change feed runs while the connector is activated (one per connector). */
+  async function startFeed(): Promise<void> {
+    const workflowId = workflowIds.feed(state.connectorId);
+    try {
+      await startChild(feedWorkflow, {
+        workflowId,
+        args: [{ connectorId: state.connectorId, cursor: { watermark: new Date().toISOString(), seen: [] } }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (error) {
+      // Already polling (activated twice): its cursor is the one to keep.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    state.feed = workflowId;
+  }
 
   setHandler(setGroupManagementUpdate, async (enabled) => {
     const wasEnabled = state.groupManagement;
@@ -133,6 +183,14 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
         .catch(() => undefined);
       state.runningReconcile = undefined;
     }
+    if (patched('c4-c5-feed-and-schedule')) {
+      await getExternalWorkflowHandle(workflowIds.feed(state.connectorId))
+        .cancel()
+        .catch(() => undefined); // not running: nothing to stop
+      state.feed = undefined;
+      const schedule = await pauseReconcileSchedule(state.connectorId);
+      state.schedule = schedule ?? undefined;
+    }
     return state;
   });
 
@@ -148,12 +206,155 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
   });
 
+  setHandler(reconcileStartedSignal, ({ workflowId }) => {
+    if (state.activated) state.runningReconcile = workflowId;
+  });
+
+  // ---- C3: credentials rejected ---------------------------------------------------------------
+  const alerts: { subject: string; text: string }[] = [];
+  let nextProbeAt = 0;
+  setHandler(credentialsRejectedSignal, ({ service, since, detail, probeIntervalMs }) => {
+    // Before activation, C1's verification reports a rejection to the admin directly.
+    if (!state.activated) return;
+    const credentials = state.credentials ?? { state: 'ok', rejected: [] };
+    if (credentials.rejected.some((r) => r.service === service)) return; // another worker saw it too
+    const wasOk = credentials.state === 'ok';
+    state.credentials = {
+      ...credentials,
+      state: 'rejected',
+      rejected: [...credentials.rejected, { service, since, detail }],
+      probeIntervalMs,
+    };
+    nextProbeAt = Date.now() + probeIntervalMs;
+    const name = service === 'notion' ? 'Notion SCIM token' : 'JumpCloud API key';
+    alerts.push({
+      subject: `credentials rejected: ${name}`,
+      text: [
+        `The ${name} was rejected (${detail}) at ${since}.`,
+        wasOk
+          ? 'Requests to this service are paused on every worker; nothing is retried entity by entity.'
+          : '',
+        `The connector tries the credentials again every ${Math.round(probeIntervalMs / 1000)} s and resumes by itself once they work:`,
+        service === 'notion'
+          ? "replace NOTION_SCIM_TOKEN in the workers' environment (a new token is used by the next request)."
+          : "replace JUMPCLOUD_API_KEY in the workers' environment (a new key is used by the next request).",
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    });
+  });
+
+  /** C3: one request per rejected service; the connector resumes when all of them work again. */
+  async function probeCredentials(): Promise<void> {
+    const credentials = state.credentials;
+    if (!credentials || credentials.state !== 'rejected') return;
+    const probe = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } } as const;
+    const still = [];
+    for (const rejected of credentials.rejected) {
+      try {
+        if (rejected.service === 'notion')
+          await proxyActivities<NotionActivities>({
+            ...probe,
+            taskQueue: queues.notion,
+          }).notionVerifyCredentials();
+        else
+          await proxyActivities<JumpCloudActivities>({
+            ...probe,
+            taskQueue: queues.jumpcloud,
+          }).jumpcloudVerifyApplication();
+      } catch (error) {
+        still.push({ ...rejected, detail: failureMessage(error) });
+      }
+    }
+    const at = new Date().toISOString();
+    if (still.length === 0) {
+      state.credentials = { ...credentials, state: 'ok', rejected: [], lastProbeAt: at, recoveredAt: at };
+      alerts.push({
+        subject: 'credentials accepted again',
+        text: `The credentials work again (checked at ${at}); requests have resumed.`,
+      });
+    } else {
+      state.credentials = { ...credentials, rejected: still, lastProbeAt: at };
+    }
+    nextProbeAt = Date.now() + (credentials.probeIntervalMs ?? 30_000);
+  }
+
+  // ---- C6: the mass-deactivation guard ------------------------------------------------------
+  const guard = (): DeactivationGuardState => {
+    state.deactivationGuard ??= { ledger: [], batches: {} };
+    const now = Date.now();
+    const { ledger, batches } = state.deactivationGuard;
+    state.deactivationGuard.ledger = ledger.filter((entry) => now - entry.at < HOUR_MS);
+    for (const [id, batch] of Object.entries(batches)) if (now - batch.at >= HOUR_MS) delete batches[id];
+    return state.deactivationGuard;
+  };
+  const grantedLastHour = (g: DeactivationGuardState) =>
+    g.ledger.reduce((sum, entry) => sum + entry.count, 0);
+
+  function hold(count: number, reason: string): void {
+    const first = !state.approval;
+    state.approval = {
+      since: state.approval?.since ?? new Date().toISOString(),
+      held: (state.approval?.held ?? 0) + count,
+      reason: state.approval?.reason ?? reason,
+      alerted: state.approval?.alerted,
+    };
+    if (first) approvalAlertAt = Date.now() + APPROVAL_ALERT_DELAY_MS;
+  }
+  /** The alert waits a little so that it counts a whole batch, not its first member. */
+  const APPROVAL_ALERT_DELAY_MS = 10_000;
+  let approvalAlertAt = 0;
+
+  setHandler(requestDeactivationUpdate, ({ threshold, batch }): DeactivationDecision => {
+    const g = guard();
+    const known = batch ? g.batches[batch.id] : undefined;
+    if (known) {
+      if (known.decision === 'held') hold(1, 'held');
+      return known.decision;
+    }
+    const size = batch?.size ?? 1;
+    const decision: DeactivationDecision = grantedLastHour(g) + size > threshold ? 'held' : 'granted';
+    if (decision === 'granted') g.ledger.push({ at: Date.now(), count: size });
+    else
+      hold(
+        1,
+        batch && batch.size > threshold
+          ? `one change would deactivate ${batch.size} users (DEACTIVATION_THRESHOLD ${threshold})`
+          : `more than ${threshold} deactivations in one hour (DEACTIVATION_THRESHOLD)`,
+      );
+    if (batch) g.batches[batch.id] = { decision, at: Date.now() };
+    return decision;
+  });
+
+  setHandler(reserveDeactivationsUpdate, ({ count, threshold }): DeactivationDecision => {
+    const g = guard();
+    if (count > threshold || grantedLastHour(g) + count > threshold) {
+      hold(
+        count,
+        count > threshold
+          ? `one reconciliation would deactivate ${count} users (DEACTIVATION_THRESHOLD ${threshold})`
+          : `more than ${threshold} deactivations in one hour (DEACTIVATION_THRESHOLD)`,
+      );
+      return 'held';
+    }
+    g.ledger.push({ at: Date.now(), count });
+    return 'granted';
+  });
+
+  setHandler(decideDeactivationsUpdate, async (decision) => {
+    const users = await releaseHeldDeactivations(state.connectorId, decision);
+    state.approval = undefined;
+    state.lastApproval = { decision, at: new Date().toISOString(), users };
+    return { decision, users };
+  });
+
   setHandler(reconcileFinishedSignal, ({ reconcileId, dryRun, summary, error }) => {
     if (!dryRun) {
       state.lastReconcile = {
         reconcileId,
         dryRun,
-        startedAt: reconcileId.slice(0, 24),
+        // `2026-12-01T20:00:00.000Z-1a2b3c4d` (on demand) or `scheduled-2026-12-01T20:00:00Z`.
+        startedAt: /\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(reconcileId)?.[0] ?? reconcileId,
         finishedAt: new Date().toISOString(),
         summary,
         error,
@@ -162,9 +363,38 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     }
   });
 
-  await condition(
-    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS,
-  );
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+  const rejected = () => state.credentials?.state === 'rejected';
+  const approvalAlertDue = () => Boolean(state.approval && !state.approval.alerted);
+  for (;;) {
+    // Timers only while something is due (probes, the approval alert): an idle connector's
+    // history stays as it was.
+    const due = [
+      rejected() ? nextProbeAt : undefined,
+      approvalAlertDue() ? approvalAlertAt : undefined,
+    ].filter((at): at is number => at !== undefined);
+    const wake = () => shouldContinueAsNew() || alerts.length > 0;
+    if (due.length > 0) await condition(wake, Math.max(1, Math.min(...due) - Date.now()));
+    else await condition(() => wake() || rejected() || approvalAlertDue());
+    if (shouldContinueAsNew()) break;
+    while (alerts.length > 0) {
+      const alert = alerts.shift()!;
+      await sendNotification(alert).catch(() => undefined); // the activity logs what it could not send
+    }
+    if (rejected() && Date.now() >= nextProbeAt) await probeCredentials();
+    if (approvalAlertDue() && Date.now() >= approvalAlertAt && state.approval) {
+      state.approval.alerted = true;
+      alerts.push({
+        subject: `${state.approval.held} deactivation(s) await approval`,
+        text: [
+          `Deactivations are held: ${state.approval.reason}.`,
+          'Nothing else is held up. Review them with `jc-notion status`, then run `jc-notion approve` to apply them',
+          'or `jc-notion reject` to drop them.',
+        ].join('\n'),
+      });
+    }
+  }
   await condition(allHandlersFinished);
   await continueAsNew<typeof connectorWorkflow>({ connectorId: state.connectorId, state });
 }

@@ -41,6 +41,11 @@ export const groupSyncRequestSchema = z.object({
   /** G8, as the connector has it when the request is made. */
   groupManagement: z.boolean(),
   reconcileId: z.string().optional(),
+  /**
+   * Members just provisioned (JumpCloud id → Notion id), known before visibility shows their
+   * links (G9 after a provisioning outside reconciliations).
+   */
+  provisioned: z.record(z.string(), z.string()).optional(),
 });
 export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
 
@@ -114,7 +119,12 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
         : false;
       if (group) state.name = group.name;
       const memberIds = group && bound ? await jumpcloud.jumpcloudGroupMemberIds(input.jumpcloudGroupId) : [];
-      const links = memberIds.length > 0 ? await main.provisionedNotionIds(input.connectorId, memberIds) : {};
+      const links = {
+        ...(memberIds.length > 0 ? await main.provisionedNotionIds(input.connectorId, memberIds) : {}),
+        ...Object.fromEntries(
+          Object.entries(request.provisioned ?? {}).filter(([id]) => memberIds.includes(id)),
+        ),
+      };
       const desiredMemberIds = memberIds.map((id) => links[id]).filter((id): id is string => Boolean(id));
       let linked: NotionGroupFacts | null = state.notionId
         ? await notion.notionGetGroup(state.notionId)
@@ -137,10 +147,12 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
         // G6/G7: the sync of this group stops; its last members re-check their scope against
         // JumpCloud now (deactivated unless another binding covers them), whatever Notion says next.
         if (state.lastMemberIds.length > 0) {
+          // C6: the members of one unbinding or deletion are decided together.
           await main.nudgeUsers(
             input.connectorId,
             state.lastMemberIds,
             group ? 'group unbound' : 'group deleted',
+            { id: `group:${input.jumpcloudGroupId}:${state.lastSyncAt}`, size: state.lastMemberIds.length },
           );
           state.lastMemberIds = [];
         }
@@ -241,7 +253,8 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     const batch = pending.splice(0);
     const request = batch[batch.length - 1]!;
     const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
-    await converge({ ...request, reconcileId });
+    const provisioned = Object.assign({}, ...batch.map((r) => r.provisioned ?? {})) as Record<string, string>;
+    await converge({ ...request, reconcileId, provisioned });
   }
   await condition(allHandlersFinished);
   await continueAsNew<typeof groupWorkflow>({ ...input, state, pending });

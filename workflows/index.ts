@@ -1,5 +1,6 @@
 /** The workflows a worker runs (its `workflowsPath`). Deterministic orchestration only. */
 export { connectorWorkflow } from './connector';
+export { feedWorkflow } from './feed';
 export { groupWorkflow } from './group';
 export { reconcileWorkflow } from './reconcile';
 export { userWorkflow } from './user';

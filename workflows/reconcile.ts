@@ -17,7 +17,7 @@ import { requestPermitUpdate } from './reconcile-messages';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { reconcileFinishedSignal } from './connector-messages';
+import { reconcileFinishedSignal, reconcileStartedSignal } from './connector-messages';
 
 export interface ReconcileWorkflowInput {
   connectorId: string;
@@ -25,10 +25,21 @@ export interface ReconcileWorkflowInput {
   dryRun: boolean;
   /** G8: groups are reconciled only while group management is enabled. */
   groupManagement?: boolean;
+  /**
+   * C5: started by the connector's Schedule. The run then asks the connector for its state (it
+   * skips when deactivated or when another reconciliation is running) and takes its id from the
+   * workflow id the Schedule gave it.
+   */
+  scheduled?: boolean;
 }
 
 /** How long the groups wait for the users handed over to converge first (G9). */
 const USERS_BEFORE_GROUPS = '10 minutes';
+
+const { connectorStatus } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
 
 const { dispatchGroups, countReconciled } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -42,7 +53,20 @@ const { reconcileUsers } = proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
 });
 
-export async function reconcileWorkflow(input: ReconcileWorkflowInput): Promise<ReconcileSummary> {
+export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promise<ReconcileSummary | null> {
+  let input = rawInput;
+  if (input.scheduled) {
+    const { workflowId } = workflowInfo();
+    const reconcileId = workflowId.slice(workflowId.lastIndexOf('/') + 1);
+    const status = await connectorStatus(input.connectorId);
+    // C2: nothing runs while deactivated; C5: never two reconciliations at once.
+    if (!status.activated || status.runningReconcile) return null;
+    input = { ...input, reconcileId, groupManagement: status.groupManagement };
+    await getExternalWorkflowHandle(workflowIds.connector(input.connectorId)).signal(reconcileStartedSignal, {
+      workflowId,
+      reconcileId,
+    });
+  }
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'reconcile' },

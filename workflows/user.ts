@@ -14,11 +14,14 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
+  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
+import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import {
   API_ACTIVITY_OPTIONS,
@@ -70,23 +73,48 @@ export const userPolicySchema = z.object({
 });
 export type UserPolicy = z.infer<typeof userPolicySchema>;
 
+/**
+ * C6: what the mass-deactivation guard has already decided for this request's deactivation:
+ * `granted`/`hold` by a reconciliation for all of its deactivations, `approved`/`rejected` by an
+ * admin for held ones. Absent: the workflow asks the connector before deactivating.
+ */
+export const deactivationDirectiveSchema = z.enum(['granted', 'hold', 'approved', 'rejected']);
+
 export const syncRequestSchema = z.object({
   reason: z.string(),
   reconcileId: z.string().optional(),
   observed: observedSchema.optional(),
   policy: userPolicySchema.optional(),
+  deactivation: deactivationDirectiveSchema.optional(),
+  /** C6: the users one event affects are decided together. */
+  batch: z.object({ id: z.string(), size: z.number().int().positive() }).optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
-/** `deleted`: deleted in JumpCloud and deactivated in Notion (U10: delete the account by hand). */
-export type UserStatus =
-  'pending' | 'in-sync' | 'deactivated' | 'deleted' | 'out-of-scope' | 'protected' | 'error';
+/**
+ * `deleted`: deleted in JumpCloud and deactivated in Notion (U10: delete the account by hand).
+ * `held`: its deactivation awaits `jc-notion approve` (C6); `rejected`: an admin dropped it.
+ */
+export const userStatuses = [
+  'pending',
+  'in-sync',
+  'deactivated',
+  'deleted',
+  'out-of-scope',
+  'protected',
+  'held',
+  'rejected',
+  'error',
+] as const;
+export type UserStatus = (typeof userStatuses)[number];
 
 export const userStateSchema = z.object({
   notionId: z.string().optional(),
   /** U3/U11: linked users only are managed. */
   linked: z.boolean(),
-  status: z.enum(['pending', 'in-sync', 'deactivated', 'deleted', 'out-of-scope', 'protected', 'error']),
+  status: z.enum(userStatuses),
+  /** C6: the deactivation held for approval. */
+  held: z.object({ reason: z.string(), since: z.string() }).optional(),
   policy: userPolicySchema.optional(),
   username: z.string().optional(),
   email: z.string().optional(),
@@ -125,6 +153,10 @@ const MAX_HISTORY_EVENTS = 5_000;
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');
   const { notion, jumpcloud } = apiActivities();
+  const main = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
   // Notion answers a userName change onto another account's email with a 500: a few attempts only.
   const notionRename = apiActivities({
     scheduleToCloseTimeout: undefined,
@@ -156,14 +188,15 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   async function readFacts(
     request: SyncRequest,
     steps: Step[],
-  ): Promise<{ user: JumpCloudUserFacts | null; bound: boolean }> {
-    if (request.observed) return { user: request.observed.jumpcloud, bound: request.observed.bound };
+  ): Promise<{ user: JumpCloudUserFacts | null; bound: boolean; boundGroupIds: string[] }> {
+    if (request.observed)
+      return { user: request.observed.jumpcloud, bound: request.observed.bound, boundGroupIds: [] };
     const user = await jumpcloud.jumpcloudGetUser(input.jumpcloudUserId);
     steps.push({
       step: 'read JumpCloud user',
       outcome: user ? `${user.username} (${user.state})` : 'deleted',
     });
-    if (!user || user.state !== 'ACTIVATED') return { user, bound: false };
+    if (!user || user.state !== 'ACTIVATED') return { user, bound: false, boundGroupIds: [] };
     const [groups, boundGroups, boundUsers] = await Promise.all([
       jumpcloud.jumpcloudUserGroupIds(input.jumpcloudUserId),
       jumpcloud.jumpcloudAppBindings('user_group'),
@@ -171,15 +204,32 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
     ]);
     const bound = boundUsers.includes(input.jumpcloudUserId) || groups.some((id) => boundGroups.includes(id));
     steps.push({ step: 'check binding to the Notion application', outcome: bound ? 'bound' : 'not bound' });
-    return { user, bound };
+    return { user, bound, boundGroupIds: groups.filter((id) => boundGroups.includes(id)) };
   }
 
   async function converge(request: SyncRequest): Promise<Step[]> {
     const steps: Step[] = [];
     if (request.policy) state.policy = request.policy;
+    if (request.deactivation === 'rejected') {
+      // C6: an admin dropped the held deactivation; the member stays. A later reconciliation
+      // proposes it again while the user is out of scope.
+      if (state.status === 'held') {
+        state.status = 'rejected';
+        state.held = undefined;
+        steps.push({
+          step: 'held deactivation',
+          outcome: 'rejected by an admin: the member stays in Notion',
+        });
+        publish();
+      }
+      return steps;
+    }
+    const previouslyHeld = state.held;
+    state.held = undefined;
     const { usernameSource, protectedUsers } = policy();
+    let joinGroups: string[] = [];
     try {
-      const { user, bound } = await readFacts(request, steps);
+      const { user, bound, boundGroupIds } = await readFacts(request, steps);
       if (user) {
         state.username = user.username;
         state.email = user.email?.trim().toLowerCase();
@@ -217,20 +267,23 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
           step: 'compare',
           outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})`,
         });
-      for (const operation of operations) await apply(operation, steps);
+      for (const operation of operations) await apply(operation, steps, request, previouslyHeld);
+      if (operations.some((o) => o.kind === 'create' || o.kind === 'reactivate')) joinGroups = boundGroupIds;
 
       if (!state.error) {
         if (scope.inScope) state.status = operations.some((o) => o.kind === 'invalid') ? 'error' : 'in-sync';
         else {
           const protectedUser = operations.some((o) => o.kind === 'protected');
           state.deletedInJumpCloud = scope.reason === 'deleted' && state.linked;
-          state.status = protectedUser
-            ? 'protected'
-            : state.deletedInJumpCloud
-              ? 'deleted'
-              : state.linked
-                ? 'deactivated'
-                : 'out-of-scope';
+          state.status = state.held
+            ? 'held'
+            : protectedUser
+              ? 'protected'
+              : state.deletedInJumpCloud
+                ? 'deleted'
+                : state.linked
+                  ? 'deactivated'
+                  : 'out-of-scope';
         }
         if (scope.inScope) state.deletedInJumpCloud = false;
       }
@@ -240,10 +293,53 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
     state.lastSyncAt = new Date().toISOString();
     if (request.reconcileId) state.lastReconcileId = request.reconcileId;
     publish();
+    // G2/G9 outside reconciliations (which hand the groups over themselves): a user just
+    // provisioned joins its bound groups in Notion now, once its link is published.
+    if (joinGroups.length > 0 && state.notionId && patched('g9-groups-after-provision')) {
+      const count = await main.nudgeGroups(input.connectorId, joinGroups, {
+        reason: `member ${state.username ?? input.jumpcloudUserId} provisioned`,
+        provisioned: { [input.jumpcloudUserId]: state.notionId },
+      });
+      steps.push({
+        step: 'sync its bound groups',
+        outcome: count > 0 ? `${count} group(s) asked` : 'group management off',
+      });
+    }
     return steps;
   }
 
-  async function apply(operation: UserOperation, steps: Step[]): Promise<void> {
+  /** C6: whether the guard lets this deactivation through now; a held one is recorded. */
+  async function deactivationAllowed(
+    operation: Extract<UserOperation, { kind: 'deactivate' }>,
+    request: SyncRequest,
+    previouslyHeld: UserState['held'],
+    steps: Step[],
+  ): Promise<boolean> {
+    let decision: 'granted' | 'held';
+    const directive = request.deactivation;
+    if (directive === 'approved' || (directive === 'granted' && !previouslyHeld)) decision = 'granted';
+    // Held stays held until an admin decides, whatever the rolling hour says later.
+    else if (directive === 'hold' || previouslyHeld) decision = 'held';
+    else
+      decision = await main.requestDeactivation(input.connectorId, {
+        jumpcloudUserId: input.jumpcloudUserId,
+        ...(request.batch ? { batch: request.batch } : {}),
+      });
+    if (decision === 'granted') return true;
+    state.held = { reason: operation.reason, since: previouslyHeld?.since ?? new Date().toISOString() };
+    steps.push({
+      step: `deactivate Notion member (active=false; ${operation.reason})`,
+      outcome: 'held: more deactivations than DEACTIVATION_THRESHOLD; awaiting `jc-notion approve`',
+    });
+    return false;
+  }
+
+  async function apply(
+    operation: UserOperation,
+    steps: Step[],
+    request: SyncRequest = { reason: 'follow-up' },
+    previouslyHeld?: UserState['held'],
+  ): Promise<void> {
     switch (operation.kind) {
       case 'create': {
         const created = await notion.notionCreateUser(operation.user);
@@ -319,6 +415,11 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
         return;
       }
       case 'deactivate': {
+        if (
+          patched('c6-deactivation-guard') &&
+          !(await deactivationAllowed(operation, request, previouslyHeld, steps))
+        )
+          return;
         const outcome = await notion.notionDeactivateUser(
           operation.notionId,
           state.email ?? operation.notionId,
@@ -382,10 +483,16 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
     // Several requests at once converge once: the latest facts win, every reconcile id is kept.
     const batch = pending.splice(0);
     const request = batch[batch.length - 1]!;
-    const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
+    const latest = <K extends keyof SyncRequest>(key: K) => [...batch].reverse().find((r) => r[key])?.[key];
     busy = true;
     try {
-      await converge({ ...request, reconcileId });
+      // An admin's decision or a guard's verdict is not lost to a hint that arrived after it.
+      await converge({
+        ...request,
+        reconcileId: latest('reconcileId'),
+        deactivation: latest('deactivation'),
+        batch: latest('batch'),
+      });
     } finally {
       busy = false;
     }

@@ -30,7 +30,9 @@ export interface StatusReport {
   users: {
     errors: UserEntry[];
     manualDeletion: UserEntry[];
-    query: { errors: string; manualDeletion: string };
+    /** C6: deactivations held for `approve` / `reject`. */
+    awaitingApproval: UserEntry[];
+    query: { errors: string; manualDeletion: string; awaitingApproval: string };
   };
   /** G5 rename conflicts, G7 refused deletions and other group errors. */
   groups: { problems: GroupEntry[]; query: string };
@@ -100,17 +102,22 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         startWorkflowOperation: start,
       });
       const connector = await (await start.workflowHandle()).query(statusQuery);
-      const query = { errors: userQuery(config, 'error'), manualDeletion: userQuery(config, 'deleted') };
+      const query = {
+        errors: userQuery(config, 'error'),
+        manualDeletion: userQuery(config, 'deleted'),
+        awaitingApproval: userQuery(config, 'held'),
+      };
       const groupQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group" AND ${SEARCH_ATTRIBUTES.syncState.name} IN ("rename-conflict", "deletion-refused", "error")`;
-      const [errors, manualDeletion, groupProblems] = await Promise.all([
+      const [errors, manualDeletion, awaitingApproval, groupProblems] = await Promise.all([
         listUsers(client, query.errors, true),
         listUsers(client, query.manualDeletion, false),
+        listUsers(client, query.awaitingApproval, false),
         listGroupProblems(client, groupQuery),
       ]);
       return {
         connector,
         workers: { polling, answeredBy: health },
-        users: { errors, manualDeletion, query },
+        users: { errors, manualDeletion, awaitingApproval, query },
         groups: { problems: groupProblems, query: groupQuery },
       } satisfies StatusReport;
     });
@@ -123,7 +130,19 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       ...(connector.lastVerification && !connector.lastVerification.verified
         ? [`  last verification failed: ${connector.lastVerification.reasons.join('; ')}`]
         : []),
+      ...(connector.credentials?.state === 'rejected'
+        ? connector.credentials.rejected.map(
+            (r) =>
+              `  credentials rejected: ${r.service === 'notion' ? 'Notion SCIM token' : 'JumpCloud API key'} since ${r.since} (${r.detail}); requests paused, probing every ${Math.round((connector.credentials?.probeIntervalMs ?? 30_000) / 1000)} s`,
+          )
+        : ['  credentials: ok']),
       `  group management: ${connector.groupManagement ? 'enabled' : 'disabled'}`,
+      `  change feed: ${connector.feed ? 'polling Directory Insights' : 'stopped'}`,
+      `  scheduled reconciliation: ${
+        connector.schedule
+          ? `every ${Math.round(connector.schedule.intervalMs / 1000)} s${connector.schedule.paused ? ' (paused)' : ''}`
+          : 'none'
+      }`,
       `  last sync: ${
         last
           ? `${last.finishedAt ?? 'running'}${last.error ? ` failed: ${last.error}` : last.summary ? ` (${last.summary.dispatched} users handed over, ${last.summary.jumpcloudInScope} in scope)` : ''}`
@@ -139,6 +158,13 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         ]),
         '    ',
       ),
+      ...(connector.approval || users.awaitingApproval.length > 0
+        ? [
+            `Awaiting approval: ${users.awaitingApproval.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} deactivation(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
+            ...users.awaitingApproval.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
+            '  run `jc-notion approve` to apply them or `jc-notion reject` to drop them',
+          ]
+        : ['Awaiting approval: none']),
       `Users in error: ${users.errors.length}${users.errors.length >= LIST_LIMIT ? '+' : ''}`,
       ...users.errors.map((u) => `  ${name(u)}: ${u.code ?? 'error'}: ${u.message ?? ''}`),
       `Deleted in JumpCloud and deactivated in Notion (account deletion must be done manually in Notion): ${users.manualDeletion.length}`,

@@ -45,6 +45,8 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       .catch((error: unknown) => {
         throw new CliError(`the reconciliation failed: ${causeMessage(error)}`);
       });
+    // Only scheduled runs skip (deactivated, or another one running); `sync` starts its own.
+    if (!summary) throw new CliError('the reconciliation was skipped');
     if (dryRun) return printPlan(summary, options.json);
 
     const progress = await follow(client, config, summary, tty, (options.timeout ?? 600) * 1000);

@@ -1,0 +1,272 @@
+/**
+ * C4: one poll of the change feed. Reads the Directory Insights events since the cursor's overlap
+ * window, drops those already seen, routes the rest (activities/feed-routing.ts) to the user and
+ * group workflows — signal-with-start for users and groups that now matter, a plain signal for
+ * those only an existing workflow can care about — and returns the advanced cursor. Only the
+ * cursor and counts travel through workflow history, never the events themselves.
+ */
+import { heartbeat, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { JumpCloudClient } from '../api/jumpcloud';
+import { isApiError } from '../api/errors';
+import { workflowIds } from '../temporal/ids';
+import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../workflows/connector-messages';
+import { groupWorkflow, syncGroupSignal } from '../workflows/group';
+import { syncUserSignal, userWorkflow, type UserPolicy } from '../workflows/user';
+import { mapFailures } from './failures';
+import { advanceCursor, pollStart, routeEvent, type Cursor, type UserMode } from './feed-routing';
+
+export interface FeedPollInput {
+  connectorId: string;
+  cursor: Cursor;
+  overlapMs: number;
+}
+
+export interface FeedPollResult {
+  cursor: Cursor;
+  /** Events returned by Directory Insights (including the overlap window). */
+  events: number;
+  /** Events not seen before, routed now. */
+  fresh: number;
+  users: number;
+  groups: number;
+  reconcileRequested: boolean;
+}
+
+export interface FeedDeps {
+  jumpcloud: JumpCloudClient;
+  client: Client;
+  appId: string;
+  taskQueue: string;
+  policy: UserPolicy;
+}
+
+const PAGE = 1000;
+
+export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<FeedPollResult> {
+  return mapFailures(async () => {
+    const events = await deps.jumpcloud.events({
+      service: ['directory'],
+      startTime: pollStart(input.cursor, input.overlapMs),
+      limit: PAGE,
+    });
+    const seen = new Set(input.cursor.seen);
+    const fresh = events.filter((event) => !seen.has(event.id));
+    const result: FeedPollResult = {
+      cursor: advanceCursor(input.cursor, events, input.overlapMs),
+      events: events.length,
+      fresh: fresh.length,
+      users: 0,
+      groups: 0,
+      reconcileRequested: false,
+    };
+    if (fresh.length === 0) return result;
+
+    const connector = deps.client.workflow.getHandle(workflowIds.connector(input.connectorId));
+    const status = await connector.query(statusQuery);
+    if (!status.activated) return result; // C2: nothing syncs; the events are behind the cursor now
+
+    const router = new Router(deps, input.connectorId, status.groupManagement);
+    for (const event of fresh) {
+      const routed = routeEvent(event, deps.appId);
+      for (const target of routed.targets) {
+        switch (target.kind) {
+          case 'user':
+            router.user(target.id, target.mode, routed, undefined);
+            break;
+          case 'group':
+            router.group(target.id, target.mode, routed.eventType);
+            break;
+          case 'members': {
+            const members = await router.members(target.groupId);
+            if (members === null) {
+              router.reconcile = `members of user group ${target.groupId} are unknown`;
+              break;
+            }
+            const batch = routed.removal
+              ? { id: `event:${routed.eventId}`, size: members.length }
+              : undefined;
+            for (const id of members) router.user(id, target.mode, routed, batch);
+            break;
+          }
+          case 'reconcile':
+            // A deleted group's members cannot be read any more: without group management (whose
+            // group workflow remembers them) only a reconciliation finds who left the scope.
+            if (!status.groupManagement) router.reconcile = target.reason;
+            break;
+        }
+      }
+      heartbeat({ routed: event.id });
+    }
+    const sent = await router.send();
+    result.users = sent.users;
+    result.groups = sent.groups;
+    if (router.reconcile) {
+      result.reconcileRequested = true;
+      await connector
+        .executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] })
+        .catch((error: unknown) => {
+          log.warn('could not start a reconciliation for a feed event', { reason: router.reconcile, error });
+        });
+    }
+    return result;
+  });
+}
+
+interface UserRoute {
+  mode: UserMode;
+  reason: string;
+  batch?: DeactivationBatch;
+}
+
+/** Collects the targets of one poll (each entity once) and sends their signals. */
+class Router {
+  private readonly users = new Map<string, UserRoute>();
+  private readonly groups = new Map<string, { mode: 'bound' | 'check' | 'existing'; reason: string }>();
+  private readonly membersCache = new Map<string, string[] | null>();
+  private bindings: { users: Set<string>; groups: Set<string> } | undefined;
+  reconcile: string | undefined;
+
+  constructor(
+    private readonly deps: FeedDeps,
+    private readonly connectorId: string,
+    private readonly groupManagement: boolean,
+  ) {}
+
+  user(id: string, mode: UserMode, event: { eventType: string; eventId: string }, batch?: DeactivationBatch) {
+    const known = this.users.get(id);
+    const strongest: UserMode =
+      known?.mode === 'bound' || mode === 'bound'
+        ? 'bound'
+        : known?.mode === 'check' || mode === 'check'
+          ? 'check'
+          : 'existing';
+    this.users.set(id, {
+      mode: strongest,
+      reason: `event ${event.eventType} ${event.eventId}`,
+      batch: batch ?? known?.batch,
+    });
+  }
+
+  group(id: string, mode: 'bound' | 'check' | 'existing', eventType: string) {
+    if (!this.groupManagement) return; // G8: no group request at all
+    const known = this.groups.get(id);
+    const strongest =
+      known?.mode === 'bound' || mode === 'bound'
+        ? 'bound'
+        : known?.mode === 'check' || mode === 'check'
+          ? 'check'
+          : 'existing';
+    this.groups.set(id, { mode: strongest, reason: `event ${eventType}` });
+  }
+
+  /** A group's resolved members; null when the group no longer exists. */
+  async members(groupId: string): Promise<string[] | null> {
+    if (!this.membersCache.has(groupId)) {
+      try {
+        const members = await this.deps.jumpcloud.listGroupMembership(groupId);
+        this.membersCache.set(
+          groupId,
+          members.map((m) => m.id),
+        );
+      } catch (error) {
+        if (!isApiError(error, 'NotFound')) throw error;
+        this.membersCache.set(groupId, null);
+      }
+    }
+    return this.membersCache.get(groupId) ?? null;
+  }
+
+  private async currentBindings() {
+    if (!this.bindings) {
+      const [users, groups] = await Promise.all([
+        this.deps.jumpcloud.listApplicationBindings(this.deps.appId, 'user'),
+        this.deps.jumpcloud.listApplicationBindings(this.deps.appId, 'user_group'),
+      ]);
+      this.bindings = { users: new Set(users.map((b) => b.id)), groups: new Set(groups.map((b) => b.id)) };
+    }
+    return this.bindings;
+  }
+
+  /** U1, as cheaply as routing allows: bound directly, or through one of its (nested) groups. */
+  private async userIsBound(id: string): Promise<boolean> {
+    const bindings = await this.currentBindings();
+    if (bindings.users.has(id)) return true;
+    try {
+      const groups = await this.deps.jumpcloud.listUserGroups(id);
+      return groups.some((group) => bindings.groups.has(group.id));
+    } catch (error) {
+      if (isApiError(error, 'NotFound')) return false;
+      throw error;
+    }
+  }
+
+  private async exists(workflowId: string): Promise<boolean> {
+    try {
+      const description = await this.deps.client.workflow.getHandle(workflowId).describe();
+      return description.status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async send(): Promise<{ users: number; groups: number }> {
+    let users = 0;
+    let groups = 0;
+    const { client, taskQueue, policy } = this.deps;
+    for (const [id, route] of this.users) {
+      const workflowId = workflowIds.user(this.connectorId, id);
+      const start =
+        route.mode === 'bound' ||
+        (route.mode === 'check' && !(await this.exists(workflowId)) && (await this.userIsBound(id)));
+      const request = { reason: route.reason, policy, ...(route.batch ? { batch: route.batch } : {}) };
+      if (start) {
+        await client.workflow.signalWithStart(userWorkflow, {
+          workflowId,
+          taskQueue,
+          args: [{ connectorId: this.connectorId, jumpcloudUserId: id, policy }],
+          signal: syncUserSignal,
+          signalArgs: [request],
+        });
+        users += 1;
+      } else if (
+        await signalIfRunning(() => client.workflow.getHandle(workflowId).signal(syncUserSignal, request))
+      ) {
+        users += 1;
+      }
+      heartbeat({ users });
+    }
+    const bound = this.groups.size > 0 ? (await this.currentBindings()).groups : new Set<string>();
+    for (const [id, route] of this.groups) {
+      const workflowId = workflowIds.group(this.connectorId, id);
+      const request = { reason: route.reason, groupManagement: true };
+      if (route.mode === 'bound' || (route.mode === 'check' && bound.has(id))) {
+        await client.workflow.signalWithStart(groupWorkflow, {
+          workflowId,
+          taskQueue,
+          args: [{ connectorId: this.connectorId, jumpcloudGroupId: id }],
+          signal: syncGroupSignal,
+          signalArgs: [request],
+        });
+        groups += 1;
+      } else if (
+        await signalIfRunning(() => client.workflow.getHandle(workflowId).signal(syncGroupSignal, request))
+      ) {
+        groups += 1;
+      }
+    }
+    return { users, groups };
+  }
+}
+
+/** Signals a workflow that exists; false when there is none (nothing to tell). */
+async function signalIfRunning(signal: () => Promise<void>): Promise<boolean> {
+  try {
+    await signal();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}

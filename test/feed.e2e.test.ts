@@ -1,0 +1,322 @@
+/**
+ * The change feed, the reconciliation Schedule, rejected credentials and the mass-deactivation
+ * guard end to end (SPEC C2–C6, G4, G9): a real Temporal dev server, the product's workers in this
+ * process, both emulators, a mail sink, and the `jc-notion` command. After the initial sync no
+ * test runs `sync`: changes made in JumpCloud reach Notion through Directory Insights alone. The
+ * tests form one story and run in order.
+ */
+import { Worker } from '@temporalio/worker';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
+import { createMailSink, type MailSink } from '../emulators/mail';
+import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { reconcileScheduleId } from '../activities/schedule';
+import { workflowIds } from '../temporal/ids';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { statusQuery } from '../workflows/connector';
+import { feedStateQuery } from '../workflows/feed';
+import { createWorkers, type WorkerSet } from '../worker/worker';
+import { cleanEnv, runCli } from './support/cli';
+import { TEST_SECRETS, testWorkerConfig } from './support/config';
+import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
+
+const APP = '64b7f0c2a1d3e4f5a6b7c8d9';
+const CONNECTOR = 'feed-e2e';
+let temporal: TestTemporal;
+let jumpcloud: JumpCloudEmulator;
+let notion: NotionEmulator;
+let mail: MailSink;
+let workers: WorkerSet;
+let running: Promise<void>;
+let env: NodeJS.ProcessEnv;
+
+interface NotionState {
+  users: { id: string; userName: string; active: boolean; givenName?: string; familyName?: string }[];
+  groups: { id: string; displayName: string; memberUserNames: (string | undefined)[] }[];
+}
+const nState = () => notion.state() as NotionState;
+const nUser = (email: string) => nState().users.find((u) => u.userName === email);
+const members = (name: string) =>
+  [...(nState().groups.find((g) => g.displayName === name)?.memberUserNames ?? [])].sort();
+const jcUser = (username: string) => jumpcloud.state().users.find((u) => u.username === username)!;
+const jcGroup = (name: string) => jumpcloud.state().groups.find((g) => g.name === name)!;
+const bulk = Array.from({ length: 40 }, (_, i) => `bulk${i}`);
+const connector = () => temporal.client.workflow.getHandle(workflowIds.connector(CONNECTOR));
+const userQuery = (state: string) =>
+  `${SEARCH_ATTRIBUTES.connectorId.name} = "${CONNECTOR}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user" AND ${SEARCH_ATTRIBUTES.syncState.name} = "${state}"`;
+const countUsers = async (state: string) => (await temporal.client.workflow.count(userQuery(state))).count;
+
+async function cli(...args: string[]) {
+  const result = await runCli(args, env);
+  if (result.code !== 0)
+    throw new Error(`jc-notion ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+  return result;
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  temporal = await startTestTemporal();
+  jumpcloud = createJumpCloudEmulator({ apiKey: TEST_SECRETS.JUMPCLOUD_API_KEY, notionAppId: APP });
+  notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN, verifiedDomains: ['example.com'] });
+  mail = createMailSink();
+  const jcOrigin = await jumpcloud.listen();
+  const notionOrigin = await notion.listen();
+  const mailUrls = await mail.listen({ smtpPort: 0, httpPort: 0 });
+
+  const person = (username: string) => ({
+    username,
+    email: `${username}@example.com`,
+    firstname: username,
+    lastname: 'Original',
+  });
+  jumpcloud.seed({
+    users: [...['ann', 'bob', 'cat', 'dan', 'eve', 'fay'].map(person), ...bulk.map(person), person('solo')],
+    groups: [
+      { name: 'Team', members: ['ann', 'bob', 'cat', 'dan'] },
+      { name: 'Others', members: ['eve', 'fay', 'ann'] },
+      { name: 'Bulk', members: bulk },
+    ],
+    bindings: [{ groups: ['Team', 'Others', 'Bulk'], users: ['solo'] }],
+  });
+
+  const settings = {
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('feed'),
+    CONNECTOR_ID: CONNECTOR,
+    JUMPCLOUD_BASE_URL: jcOrigin,
+    JUMPCLOUD_INSIGHTS_URL: `${jcOrigin}/insights/directory/v1`,
+    NOTION_SCIM_BASE_URL: `${notionOrigin}/scim/v2`,
+    NOTION_MAX_RPS: '100',
+    JUMPCLOUD_MAX_RPS: '200',
+    NOTION_PROTECTED_USERS: 'owner@example.com',
+    POLL_INTERVAL: '1s',
+    FEED_OVERLAP: '30s',
+    RECONCILE_INTERVAL: '1h',
+    DEACTIVATION_THRESHOLD: '25',
+    CREDENTIALS_PROBE_INTERVAL: '3s',
+    NOTIFY_SMTP_URL: mailUrls.smtpUrl,
+    NOTIFY_EMAIL: 'identity-admins@example.com',
+  };
+  workers = await createWorkers({
+    config: testWorkerConfig(settings),
+    connection: temporal.nativeConnection,
+    client: temporal.client,
+    workflowBundle: await temporal.workflowBundle(),
+  });
+  running = workers.run();
+  env = cleanEnv(settings);
+});
+
+afterAll(async () => {
+  workers?.shutdown();
+  await running;
+  await jumpcloud?.close();
+  await notion?.close();
+  await mail?.close();
+  await temporal?.stop();
+});
+
+test('C4/C5: activation starts the change feed and creates the reconciliation Schedule (SKIP overlap, RECONCILE_INTERVAL)', async () => {
+  await cli('activate');
+  await cli('groups', 'enable'); // G8 on: starts a reconciliation (G1–G3), which provisions everyone
+  await eventually(
+    () => nUser('bulk39@example.com')?.active === true && members('Team').length === 4,
+    60_000,
+  );
+  const feed = await temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR)).describe();
+  expect(feed.status.name).toBe('RUNNING');
+  const schedule = await temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR)).describe();
+  expect(schedule.policies.overlap).toBe('SKIP');
+  expect(schedule.spec.intervals?.[0]?.every).toBe(3_600_000);
+  expect(schedule.state.paused).toBe(false);
+  const status = await cli('status');
+  expect(status.stdout).toMatch(/change feed: polling Directory Insights/);
+  expect(status.stdout).toMatch(/scheduled reconciliation: every 3600 s/);
+});
+
+test('C4/U4/G9: a user created and bound in JumpCloud appears in Notion, in its group, without any sync', async () => {
+  const newcomer = jumpcloud.createUser({
+    username: 'newcomer',
+    email: 'Newcomer@Example.com',
+    firstname: 'New',
+    lastname: 'Comer',
+  });
+  jumpcloud.addGroupMember(jcGroup('Team').id, { type: 'user', id: newcomer._id });
+  await eventually(() => nUser('newcomer@example.com')?.active === true);
+  expect(nUser('newcomer@example.com')).toMatchObject({ givenName: 'New', familyName: 'Comer' });
+  await eventually(() => members('Team').includes('newcomer@example.com'));
+});
+
+test('C4/U5: a rename propagates through the feed alone', async () => {
+  jumpcloud.updateUser(jcUser('bob')._id, { lastname: 'Renamed' });
+  await eventually(() => nUser('bob@example.com')?.familyName === 'Renamed');
+});
+
+test('C4/G4: a membership change propagates through the feed alone (the member stays in scope through another group)', async () => {
+  jumpcloud.removeGroupMember(jcGroup('Team').id, { type: 'user', id: jcUser('ann')._id });
+  await eventually(() => !members('Team').includes('ann@example.com'));
+  expect(nUser('ann@example.com')?.active).toBe(true); // still bound through Others
+});
+
+test('C4/U6: unbinding propagates through the feed alone', async () => {
+  jumpcloud.unbind({ type: 'user', id: jcUser('solo')._id });
+  await eventually(() => nUser('solo@example.com')?.active === false);
+});
+
+test('C4: an event that arrives late (inside the overlap window) is still applied; an event read again is applied once', async () => {
+  jumpcloud.setInsightsDelay(4_000);
+  jumpcloud.updateUser(jcUser('cat')._id, { lastname: 'Late' }); // visible 4 s after its time
+  jumpcloud.setInsightsDelay(0);
+  jumpcloud.updateUser(jcUser('dan')._id, { lastname: 'Early' }); // visible at once: the cursor passes the late one
+  await eventually(() => nUser('dan@example.com')?.familyName === 'Early');
+  expect(nUser('cat@example.com')?.familyName).toBe('Original');
+  await eventually(() => nUser('cat@example.com')?.familyName === 'Late');
+
+  // Every poll reads the 30 s overlap window again: the event comes back many times, its sync once.
+  const lateEvent = jumpcloud
+    .events()
+    .filter((e) => e.event_type === 'user_update' && (e.resource as { id?: string }).id === jcUser('cat')._id)
+    .pop()!;
+  const feed = temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR));
+  const polls = (await feed.query(feedStateQuery)).totals.polls;
+  await eventually(async () => (await feed.query(feedStateQuery)).totals.polls >= polls + 3);
+  const history = await temporal.client.workflow
+    .getHandle(workflowIds.user(CONNECTOR, jcUser('cat')._id))
+    .fetchHistory();
+  const signals = (history.events ?? []).filter(
+    (e) =>
+      e.workflowExecutionSignaledEventAttributes?.signalName === 'sync' &&
+      Buffer.from(e.workflowExecutionSignaledEventAttributes.input?.payloads?.[0]?.data ?? [])
+        .toString()
+        .includes(lateEvent.id),
+  );
+  expect(signals).toHaveLength(1);
+});
+
+test('C6: unbinding a group of 40 with the threshold at 25 holds the 40 deactivations until approve; nothing else waits', async () => {
+  mail.clear();
+  jumpcloud.unbind({ type: 'user_group', id: jcGroup('Bulk').id });
+  await eventually(async () => (await countUsers('held')) === 40, 60_000);
+  expect(bulk.every((u) => nUser(`${u}@example.com`)?.active === true)).toBe(true);
+
+  // Nothing else is held up: a rename still goes through.
+  jumpcloud.updateUser(jcUser('eve')._id, { lastname: 'Meanwhile' });
+  await eventually(() => nUser('eve@example.com')?.familyName === 'Meanwhile');
+
+  const status = await cli('status');
+  expect(status.stdout).toMatch(
+    /Awaiting approval: 40 deactivation\(s\) held since .*one change would deactivate 40 users/,
+  );
+  expect(status.stdout).toMatch(/bulk0 <bulk0@example.com>/);
+  await mail.waitFor((m) => /40 deactivation\(s\) await approval/.test(m.subject), 30_000);
+
+  const approved = await cli('approve');
+  expect(approved.stdout).toMatch(/Approved: 40 held deactivation/);
+  await eventually(() => bulk.every((u) => nUser(`${u}@example.com`)?.active === false), 60_000);
+  expect(await countUsers('held')).toBe(0);
+});
+
+test('C6: reject drops the held deactivations; the members stay', async () => {
+  jumpcloud.bind({ type: 'user_group', id: jcGroup('Bulk').id });
+  await eventually(() => bulk.every((u) => nUser(`${u}@example.com`)?.active === true), 60_000);
+  jumpcloud.unbind({ type: 'user_group', id: jcGroup('Bulk').id });
+  await eventually(async () => (await countUsers('held')) === 40, 60_000);
+  const rejected = await cli('reject', '--json');
+  expect(JSON.parse(rejected.stdout)).toEqual({ decision: 'reject', users: 40 });
+  await eventually(async () => (await countUsers('rejected')) === 40);
+  expect(bulk.every((u) => nUser(`${u}@example.com`)?.active === true)).toBe(true);
+  expect((await connector().query(statusQuery)).approval).toBeUndefined();
+  jumpcloud.bind({ type: 'user_group', id: jcGroup('Bulk').id });
+  // Back in scope: the rejected users are in sync again (6 + newcomer + 40).
+  await eventually(async () => (await countUsers('in-sync')) === 47);
+  expect(await countUsers('rejected')).toBe(0);
+});
+
+test('C3: a revoked Notion token shows "credentials rejected", mails an alert, costs far fewer than one request per entity, and recovers without restart', async () => {
+  mail.clear();
+  notion.configure({ tokenValid: false });
+  notion.control.clearRequests();
+  for (const username of bulk.slice(0, 30))
+    jumpcloud.updateUser(jcUser(username)._id, { lastname: 'Rotated' });
+
+  await eventually(async () => (await connector().query(statusQuery)).credentials?.state === 'rejected');
+  await mail.waitFor((m) => /credentials rejected: Notion SCIM token/.test(m.subject), 30_000);
+  const status = await cli('status');
+  expect(status.stdout).toMatch(/credentials rejected: Notion SCIM token since .*401/);
+
+  // 30 users want a change; the flow is paused: a few probes, not one failed request per user.
+  await new Promise((resolve) => setTimeout(resolve, 8_000));
+  const failed = notion.control.requests().total;
+  expect(failed).toBeGreaterThan(0);
+  expect(failed).toBeLessThan(15);
+
+  notion.configure({ tokenValid: true });
+  await eventually(async () => (await connector().query(statusQuery)).credentials?.state === 'ok', 30_000);
+  await eventually(
+    () => bulk.slice(0, 30).every((u) => nUser(`${u}@example.com`)?.familyName === 'Rotated'),
+    60_000,
+  );
+  expect(await countUsers('error')).toBe(0);
+  await mail.waitFor((m) => /credentials accepted again/.test(m.subject), 30_000);
+});
+
+test('C5: with the feed stopped, the scheduled reconciliation repairs a change', async () => {
+  await temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR)).terminate('test: feed stopped');
+  jumpcloud.updateUser(jcUser('fay')._id, { lastname: 'Scheduled' });
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(nUser('fay@example.com')?.familyName).toBe('Original'); // nobody polls any more
+
+  // As if RECONCILE_INTERVAL were 2 s: the Schedule starts the reconciliation, which repairs it.
+  const schedule = temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR));
+  await schedule.update((previous) => ({ ...previous, spec: { intervals: [{ every: '2s' }] } }));
+  await eventually(() => nUser('fay@example.com')?.familyName === 'Scheduled', 60_000);
+  const description = await schedule.describe();
+  expect(description.info.recentActions.length).toBeGreaterThan(0);
+  expect(description.info.recentActions[0]!.action.workflow.workflowId).toMatch(
+    new RegExp(`^jcn/${CONNECTOR}/reconcile/scheduled-`),
+  );
+  await schedule.update((previous) => ({ ...previous, spec: { intervals: [{ every: '1h' }] } }));
+  await eventually(async () =>
+    /^scheduled-/.test((await connector().query(statusQuery)).lastReconcile?.reconcileId ?? ''),
+  );
+});
+
+test('C2: deactivate stops the feed and pauses the Schedule; activate resumes both', async () => {
+  await cli('activate'); // the feed was terminated above: activation starts it again
+  await eventually(
+    async () =>
+      (await temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR)).describe()).status.name ===
+      'RUNNING',
+  );
+  await cli('deactivate');
+  await eventually(
+    async () =>
+      (await temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR)).describe()).status.name !==
+      'RUNNING',
+  );
+  expect(
+    (await temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR)).describe()).state.paused,
+  ).toBe(true);
+  jumpcloud.updateUser(jcUser('ann')._id, { lastname: 'WhileOff' });
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(nUser('ann@example.com')?.familyName).toBe('Original');
+});
+
+test('§7: every workflow history of this story replays deterministically against the workflow code', async () => {
+  const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${CONNECTOR}"`;
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await temporal.workflowBundle() },
+    temporal.client.workflow.list({ query }).intoHistories(),
+  )) {
+    expect([result.workflowId, result.error]).toEqual([result.workflowId, undefined]);
+    replayed += 1;
+  }
+  expect(replayed).toBeGreaterThan(50);
+});

@@ -1,0 +1,104 @@
+/**
+ * The change feed (`jcn/<connector>/feed`, SPEC C4): started when the connector is activated and
+ * cancelled when it is deactivated. Every POLL_INTERVAL one activity reads Directory Insights from
+ * the cursor (minus an overlap window, for events that arrive late), skips the event ids already
+ * seen, and signals the affected user and group workflows. The cursor — the newest event time and
+ * the ids inside the overlap window — is this workflow's state, carried over by continue-as-new.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { taskQueues } from '../temporal/task-queues';
+import { parseInput } from './entity';
+import { requestPermitUpdate } from './reconcile-messages';
+
+export const cursorSchema = z.object({ watermark: z.iso.datetime(), seen: z.array(z.string()) });
+
+export const feedInputSchema = z.object({
+  connectorId: z.string().min(1),
+  cursor: cursorSchema,
+  /** Totals carried over by continue-as-new. */
+  totals: z
+    .object({ polls: z.number(), events: z.number(), users: z.number(), groups: z.number() })
+    .optional(),
+});
+export type FeedInput = z.infer<typeof feedInputSchema>;
+
+export interface FeedState {
+  cursor: z.infer<typeof cursorSchema>;
+  totals: { polls: number; events: number; users: number; groups: number };
+  lastPollAt?: string;
+  pollIntervalMs?: number;
+}
+
+export const feedStateQuery = defineQuery<FeedState>('state');
+
+/** Polls per run: each takes a few history events (the poll, its permits). */
+const POLLS_PER_RUN = 200;
+
+export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
+  const input = parseInput(feedInputSchema, rawInput, 'feed');
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
+    { key: SEARCH_ATTRIBUTES.kind, value: 'feed' },
+  ]);
+  const queues = taskQueues(workflowInfo().taskQueue);
+  const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
+  const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
+  const { jumpcloudPermit } = proxyActivities<JumpCloudActivities>({
+    ...permit,
+    taskQueue: queues.jumpcloud,
+  });
+  // The poll's JumpCloud requests take their permits from the cluster-wide budget (ADR 0004).
+  setHandler(requestPermitUpdate, async (service) => {
+    await (service === 'notion' ? notionPermit() : jumpcloudPermit());
+  });
+  const { feedSettings } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+  // An outage (or rejected credentials, C3) only delays the feed: it retries without end, and the
+  // overlap window plus the cursor make sure nothing in between is lost.
+  const { pollFeed } = proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+
+  const state: FeedState = {
+    cursor: input.cursor,
+    totals: input.totals ?? { polls: 0, events: 0, users: 0, groups: 0 },
+  };
+  setHandler(feedStateQuery, () => state);
+
+  const settings = await feedSettings();
+  state.pollIntervalMs = settings.pollIntervalMs;
+  for (let poll = 0; poll < POLLS_PER_RUN && !workflowInfo().continueAsNewSuggested; poll++) {
+    await sleep(settings.pollIntervalMs);
+    const result = await pollFeed({
+      connectorId: input.connectorId,
+      cursor: state.cursor,
+      overlapMs: settings.overlapMs,
+    });
+    state.cursor = result.cursor;
+    state.lastPollAt = new Date().toISOString();
+    state.totals.polls += 1;
+    state.totals.events += result.fresh;
+    state.totals.users += result.users;
+    state.totals.groups += result.groups;
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof feedWorkflow>({
+    connectorId: input.connectorId,
+    cursor: state.cursor,
+    totals: state.totals,
+  });
+}
