@@ -174,7 +174,10 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       // A linked user out of scope but not yet marked as such also gets its workflow's record updated.
       const unrecorded =
         operations.length === 0 && !scope.inScope && link !== undefined && link.syncState === 'in-sync';
-      if (operations.length > 0 || retry || unrecorded)
+      // U3: a member matched by userName with nothing to change still needs its durable link, or it
+      // would never be deactivated once it leaves the scope (a pre-existing or imported member).
+      const unlinked = operations.length === 0 && scope.inScope && notion !== undefined && !link?.notionId;
+      if (operations.length > 0 || retry || unrecorded || unlinked)
         work.push({ id, observed, username: user?.username, operations });
     }
 

@@ -377,11 +377,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     const wake = () => shouldContinueAsNew() || alerts.length > 0;
     if (due.length > 0) await condition(wake, Math.max(1, Math.min(...due) - Date.now()));
     else await condition(() => wake() || rejected() || approvalAlertDue());
-    if (shouldContinueAsNew()) break;
+    // Alerts go out before continue-as-new, which does not carry them over.
     while (alerts.length > 0) {
       const alert = alerts.shift()!;
       await sendNotification(alert).catch(() => undefined); // the activity logs what it could not send
     }
+    if (shouldContinueAsNew()) break;
     if (rejected() && Date.now() >= nextProbeAt) await probeCredentials();
     if (approvalAlertDue() && Date.now() >= approvalAlertAt && state.approval) {
       state.approval.alerted = true;

@@ -153,8 +153,10 @@ const MAX_HISTORY_EVENTS = 5_000;
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');
   const { notion, jumpcloud } = apiActivities();
+  // The connector answers these; if it cannot for an hour, the user records the error.
   const main = proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '1 hour',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
   // Notion answers a userName change onto another account's email with a 500: a few attempts only.
@@ -226,6 +228,8 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
     }
     const previouslyHeld = state.held;
     state.held = undefined;
+    previouslyRejected = state.status === 'rejected';
+    rejectionKept = false;
     const { usernameSource, protectedUsers } = policy();
     let joinGroups: string[] = [];
     try {
@@ -277,13 +281,15 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
           state.deletedInJumpCloud = scope.reason === 'deleted' && state.linked;
           state.status = state.held
             ? 'held'
-            : protectedUser
-              ? 'protected'
-              : state.deletedInJumpCloud
-                ? 'deleted'
-                : state.linked
-                  ? 'deactivated'
-                  : 'out-of-scope';
+            : rejectionKept
+              ? 'rejected'
+              : protectedUser
+                ? 'protected'
+                : state.deletedInJumpCloud
+                  ? 'deleted'
+                  : state.linked
+                    ? 'deactivated'
+                    : 'out-of-scope';
         }
         if (scope.inScope) state.deletedInJumpCloud = false;
       }
@@ -308,6 +314,10 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
     return steps;
   }
 
+  /** C6, per converge: the user's deactivation was rejected before, and stays so this time. */
+  let previouslyRejected = false;
+  let rejectionKept = false;
+
   /** C6: whether the guard lets this deactivation through now; a held one is recorded. */
   async function deactivationAllowed(
     operation: Extract<UserOperation, { kind: 'deactivate' }>,
@@ -317,6 +327,16 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   ): Promise<boolean> {
     let decision: 'granted' | 'held';
     const directive = request.deactivation;
+    // A rejected deactivation is proposed again by reconciliations only, not by every later hint
+    // of the change the admin has just reviewed.
+    if (previouslyRejected && directive !== 'approved' && !request.reconcileId) {
+      rejectionKept = true;
+      steps.push({
+        step: `deactivate Notion member (active=false; ${operation.reason})`,
+        outcome: 'skipped: an admin rejected this deactivation; the next reconciliation proposes it again',
+      });
+      return false;
+    }
     if (directive === 'approved' || (directive === 'granted' && !previouslyHeld)) decision = 'granted';
     // Held stays held until an admin decides, whatever the rolling hour says later.
     else if (directive === 'hold' || previouslyHeld) decision = 'held';
