@@ -17,11 +17,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { taskQueues } from '../temporal/task-queues';
 import { parseInput } from './entity';
-import { requestPermitUpdate } from './reconcile-messages';
+import { handlePermitRequests } from './permits';
 
 export const cursorSchema = z.object({ watermark: z.iso.datetime(), seen: z.array(z.string()) });
 
@@ -53,17 +52,8 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
     { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'feed' },
   ]);
-  const queues = taskQueues(workflowInfo().taskQueue);
-  const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
-  const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
-  const { jumpcloudPermit } = proxyActivities<JumpCloudActivities>({
-    ...permit,
-    taskQueue: queues.jumpcloud,
-  });
   // The poll's JumpCloud requests take their permits from the cluster-wide budget (ADR 0004).
-  setHandler(requestPermitUpdate, async (service) => {
-    await (service === 'notion' ? notionPermit() : jumpcloudPermit());
-  });
+  handlePermitRequests();
   const { feedSettings } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
   // An outage (or rejected credentials, C3) only delays the feed: it retries without end, and the
   // overlap window plus the cursor make sure nothing in between is lost.

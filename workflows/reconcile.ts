@@ -7,13 +7,11 @@ import {
   getExternalWorkflowHandle,
   sleep,
   proxyActivities,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, JumpCloudActivities, NotionActivities, ReconcileSummary } from '../activities';
-import { taskQueues } from '../temporal/task-queues';
-import { requestPermitUpdate } from './reconcile-messages';
+import type { Activities, ReconcileSummary } from '../activities';
+import { handlePermitRequests } from './permits';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -72,16 +70,7 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
     { key: SEARCH_ATTRIBUTES.kind, value: 'reconcile' },
     { key: SEARCH_ATTRIBUTES.reconcileId, value: input.reconcileId },
   ]);
-  const queues = taskQueues(workflowInfo().taskQueue);
-  const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
-  const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
-  const { jumpcloudPermit } = proxyActivities<JumpCloudActivities>({
-    ...permit,
-    taskQueue: queues.jumpcloud,
-  });
-  setHandler(requestPermitUpdate, async (service) => {
-    await (service === 'notion' ? notionPermit() : jumpcloudPermit());
-  });
+  handlePermitRequests();
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
     const summary = await reconcileUsers(input);
