@@ -10,18 +10,17 @@ import { request } from 'undici';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { createWorkers, type WorkerSet } from '../worker/worker';
-import { cleanEnv, runCli } from './support/cli';
-import { TEST_SECRETS, testWorkerConfig } from './support/config';
-import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
+import { runCli } from './support/cli';
+import { TEST_SECRETS } from './support/config';
+import { productSettings, startProductWorkers, type ProductWorkers } from './support/product';
+import { startTestTemporal, type TestTemporal } from './support/temporal';
 
 const APP = '64b7f0c2a1d3e4f5a6b7c8d9';
 let temporal: TestTemporal;
 let jumpcloud: JumpCloudEmulator;
 let notion: NotionEmulator;
 let notionOrigin: string;
-let workers: WorkerSet;
-let running: Promise<void>;
+let product: ProductWorkers;
 let env: NodeJS.ProcessEnv;
 
 interface NotionState {
@@ -88,29 +87,14 @@ beforeAll(async () => {
     groups: [{ displayName: 'Design', members: ['foreign@example.com'] }],
   });
 
-  const settings = {
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('groups'),
-    CONNECTOR_ID: 'groups-e2e',
-    JUMPCLOUD_BASE_URL: jcOrigin,
-    JUMPCLOUD_INSIGHTS_URL: `${jcOrigin}/insights/directory/v1`,
-    NOTION_SCIM_BASE_URL: `${notionOrigin}/scim/v2`,
-    NOTION_MAX_RPS: '300',
-    JUMPCLOUD_MAX_RPS: '300',
-  };
-  workers = await createWorkers({
-    config: testWorkerConfig(settings),
-    connection: temporal.nativeConnection,
-    client: temporal.client,
-    workflowBundle: await temporal.workflowBundle(),
-  });
-  running = workers.run();
-  env = cleanEnv(settings);
+  const settings = productSettings(temporal, 'groups-e2e', { jumpcloud: jcOrigin, notion: notionOrigin });
+
+  product = await startProductWorkers(temporal, settings);
+  env = product.env;
 });
 
 afterAll(async () => {
-  workers?.shutdown();
-  await running;
+  await product?.stop();
   await jumpcloud?.close();
   await notion?.close();
   await temporal?.stop();

@@ -1,7 +1,7 @@
 /**
  * SPEC §7: recorded histories of the workflows (test/fixtures/histories, captured from the
  * end-to-end stories by `RECORD_HISTORIES=test/fixtures/histories npx jest test/users.e2e.test.ts
- * test/groups.e2e.test.ts`)
+ * test/groups.e2e.test.ts test/feed.e2e.test.ts`)
  * replay against today's workflow code. A change that breaks determinism fails here: guard it with
  * `patched()` instead.
  */
@@ -19,8 +19,8 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 });
 
-test('recorded histories exist for the user, group and connector workflows', () => {
-  for (const kind of ['user-', 'group-', 'connector-'])
+test('recorded histories exist for the user, group, connector, feed and reconcile workflows', () => {
+  for (const kind of ['user-', 'group-', 'connector-', 'feed-', 'reconcile-'])
     expect(files.some((f) => f.startsWith(kind))).toBe(true);
 });
 
