@@ -1,8 +1,25 @@
-/** `npm run bench`: the performance checks (never timed assertions in tests). */
+/**
+ * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
+ * Names: `emulators` (request throughput), `latency` (change feed, C4); all by default.
+ */
 import { benchEmulators } from './emulators';
+import { benchLatency } from './latency';
+
+const BENCHES: Record<string, () => Promise<boolean>> = {
+  emulators: benchEmulators,
+  latency: benchLatency,
+};
 
 async function main(): Promise<void> {
-  const results = { emulators: await benchEmulators() };
+  const names = process.argv.slice(2);
+  const unknown = names.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.exitCode = 2;
+    return;
+  }
+  const results: Record<string, boolean> = {};
+  for (const name of names.length > 0 ? names : Object.keys(BENCHES)) results[name] = await BENCHES[name]!();
   const failed = Object.entries(results).filter(([, ok]) => !ok);
   console.log(
     failed.length === 0

@@ -1,0 +1,119 @@
+/**
+ * Change-feed latency (SPEC C4, issue 7): the time from a change in JumpCloud (visible in
+ * Directory Insights at once) to the change in Notion, over 100 renames made one by one at random
+ * moments of the poll cycle (about one every 3 s), with the default POLL_INTERVAL and the default
+ * Notion rate limit.
+ * Runs on the local stack (dev server, emulators, one worker) on free ports. Target: p95 within
+ * POLL_INTERVAL + 5 s.
+ */
+import { connectClient } from '../temporal/connection';
+import { freePort } from '../temporal/dev-server';
+import { startLocalStack } from '../local/stack';
+import { connectorStart } from '../client/temporal';
+import { activateUpdate, startSyncUpdate } from '../workflows/connector';
+import { type reconcileWorkflow } from '../workflows/reconcile';
+
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
+const USERS = 100;
+const SLACK_MS = 5_000;
+/**
+ * Mean time between changes. Each rename costs two Notion requests (read, PATCH), so one every
+ * 3 s keeps well inside Notion's 3 requests/s: faster streams queue behind NOTION_MAX_RPS, which
+ * is the throughput limit, not the feed's latency.
+ */
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 3_000);
+
+interface NotionUserState {
+  userName: string;
+  familyName?: string;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function benchLatency(): Promise<boolean> {
+  const ports = {
+    temporal: await freePort(),
+    ui: await freePort(),
+    jumpcloud: await freePort(),
+    notion: await freePort(),
+    smtp: await freePort(),
+  };
+  const stack = await startLocalStack({
+    ports,
+    seed: 'none',
+    progress: () => undefined,
+    env: { LOG_LEVEL: 'error' },
+  });
+  const client = await connectClient(stack.config);
+  try {
+    const pollIntervalMs = stack.config.pollIntervalMs;
+    const names = Array.from({ length: USERS }, (_, i) => `lat${i}`);
+    stack.jumpcloud.seed({
+      users: names.map((username) => ({
+        username,
+        email: `${username}@example.com`,
+        firstname: 'Lat',
+        lastname: 'v0',
+      })),
+      groups: [{ name: 'Latency', members: names }],
+      bindings: [{ groups: ['Latency'] }],
+    });
+    const start = connectorStart(stack.config);
+    const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
+      startWorkflowOperation: start,
+    });
+    if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);
+    const sync = await (
+      await start.workflowHandle()
+    ).executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+    await client.workflow.getHandle<typeof reconcileWorkflow>(sync.workflowId).result();
+    const notionUsers = () => (stack.notion.state() as { users: NotionUserState[] }).users;
+    while (notionUsers().filter((u) => u.familyName === 'v0').length < USERS) await sleep(200);
+
+    const ids = new Map(stack.jumpcloud.state().users.map((u) => [u.username, u._id]));
+    const pending = new Map<string, { expected: string; at: number }>();
+    const latencies: number[] = [];
+    const watcher = (async () => {
+      while (latencies.length < CHANGES) {
+        const now = Date.now();
+        const byName = new Map(notionUsers().map((u) => [u.userName, u.familyName]));
+        for (const [userName, change] of pending) {
+          if (byName.get(userName) === change.expected) {
+            latencies.push(now - change.at);
+            pending.delete(userName);
+          }
+        }
+        await sleep(25);
+      }
+    })();
+    process.stdout.write(
+      `latency: ${CHANGES} renames, POLL_INTERVAL ${pollIntervalMs / 1000} s, NOTION_MAX_RPS ${stack.config.notion.maxRps}\n`,
+    );
+    for (let i = 0; i < CHANGES; i++) {
+      const username = names[i % USERS]!;
+      const expected = `v${i + 1}`;
+      // A random moment of the poll cycle, and never two pending changes to one user.
+      while (pending.has(`${username}@example.com`)) await sleep(50);
+      await sleep(GAP_MS / 2 + Math.random() * GAP_MS);
+      stack.jumpcloud.updateUser(ids.get(username)!, { lastname: expected });
+      pending.set(`${username}@example.com`, { expected, at: Date.now() });
+    }
+    await watcher;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p50 = percentile(sorted, 50);
+    const p95 = percentile(sorted, 95);
+    const target = pollIntervalMs + SLACK_MS;
+    const ok = p95 <= target;
+    console.log(
+      `latency: event → Notion p50 ${(p50 / 1000).toFixed(2)} s, p95 ${(p95 / 1000).toFixed(2)} s, max ${(sorted[sorted.length - 1]! / 1000).toFixed(2)} s (target p95 ≤ ${target / 1000} s) ${ok ? 'OK' : 'BELOW TARGET'}`,
+    );
+    return ok;
+  } finally {
+    await client.connection.close();
+    await stack.stop();
+  }
+}
