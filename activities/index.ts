@@ -15,6 +15,7 @@ import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput, type ReconcileSummary } from './reconcile';
 import type { UserPolicy } from '../workflows/user';
 import { createNotifier, type Notification, type NotificationOutcome } from './notify';
+import { createImportActivities } from './import';
 import { pollFeed, type FeedPollInput, type FeedPollResult } from './feed';
 import { ensureReconcileSchedule, pauseReconcileSchedule, type ScheduleState } from './schedule';
 import { releaseHeldDeactivations } from './approval';
@@ -66,6 +67,7 @@ export function createActivities(deps: ActivityDeps) {
   };
   const notifier = createNotifier(deps.config);
   return {
+    ...createImportActivities(deps),
     /** Mail to NOTIFY_EMAIL through NOTIFY_SMTP_URL; logged only when they are unset. */
     async sendNotification(notification: Notification): Promise<NotificationOutcome> {
       const outcome = await notifier.send(notification);

@@ -6,6 +6,7 @@ import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../ap
 import type { JumpCloudGroupFacts } from '../workflows/group-plan';
 import type { JumpCloudUserFacts } from '../workflows/user-plan';
 import { mapFailures } from './failures';
+import { createJumpCloudImportActivities } from './jumpcloud-import';
 
 /** What the planner needs of a JumpCloud user. */
 export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
@@ -15,6 +16,7 @@ export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
 
 export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
   return {
+    ...createJumpCloudImportActivities(jumpcloud),
     /** A request permit for a bulk read (ADR 0004): runs on the rate-limited queue, sends nothing. */
     async jumpcloudPermit(): Promise<void> {
       return Promise.resolve();

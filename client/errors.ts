@@ -8,3 +8,10 @@ export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim() || (error instanceof Error ? error.name : 'unknown error');
 }
+
+/** The root cause's message (Temporal wraps failures). */
+export function causeMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS } from '../local/stack';
 import { approvalCommand } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
+import { registerImportCommands } from './commands/import';
 import { localCommand } from './commands/local';
 import { provisionCommand } from './commands/provision';
 import { syncCommand } from './commands/sync';
@@ -104,6 +105,7 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) => approvalCommand('reject', options));
 
+  registerImportCommands(program);
 
   return program;
 }

@@ -2,5 +2,6 @@
 export { connectorWorkflow } from './connector';
 export { feedWorkflow } from './feed';
 export { groupWorkflow } from './group';
+export { importBatchWorkflow, importListWorkflow, importWorkflow } from './import';
 export { reconcileWorkflow } from './reconcile';
 export { userWorkflow } from './user';

@@ -11,7 +11,7 @@ import { connectClient } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { startSyncUpdate } from '../../workflows/connector';
 import type { reconcileWorkflow } from '../../workflows/reconcile';
-import { CliError } from '../errors';
+import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, table } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
@@ -149,11 +149,4 @@ function printPlan(summary: ReconcileSummary, json?: boolean): void {
         ]
       : []),
   ]);
-}
-
-/** The root cause's message (Temporal wraps failures). */
-function causeMessage(error: unknown): string {
-  let current = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }
