@@ -6,6 +6,7 @@
  * the ids inside the overlap window — is this workflow's state, carried over by continue-as-new.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -39,6 +40,8 @@ export interface FeedState {
   totals: { polls: number; events: number; users: number; groups: number };
   lastPollAt?: string;
   pollIntervalMs?: number;
+  /** The last poll that failed for good (a permanent error): shown by `status`, tried again next interval. */
+  lastError?: { message: string; at: string };
 }
 
 export const feedStateQuery = defineQuery<FeedState>('state');
@@ -73,11 +76,23 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
   state.pollIntervalMs = settings.pollIntervalMs;
   for (let poll = 0; poll < POLLS_PER_RUN && !workflowInfo().continueAsNewSuggested; poll++) {
     await sleep(settings.pollIntervalMs);
-    const result = await pollFeed({
-      connectorId: input.connectorId,
-      cursor: state.cursor,
-      overlapMs: settings.overlapMs,
-    });
+    let result;
+    try {
+      result = await pollFeed({
+        connectorId: input.connectorId,
+        cursor: state.cursor,
+        overlapMs: settings.overlapMs,
+      });
+    } catch (error) {
+      // A permanent failure must not end the feed: the cursor stays, the next interval tries again.
+      const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+      state.lastError = {
+        message: cause instanceof Error ? cause.message : String(cause),
+        at: new Date().toISOString(),
+      };
+      continue;
+    }
+    state.lastError = undefined;
     state.cursor = result.cursor;
     state.lastPollAt = new Date().toISOString();
     state.totals.polls += 1;

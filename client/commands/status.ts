@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { checkWorkersUpdate, statusQuery, type ConnectorStatus } from '../../workflows/connector';
+import { feedStateQuery, type FeedState } from '../../workflows/feed';
 import { groupStateQuery } from '../../workflows/group';
 import { userStateQuery } from '../../workflows/user';
 import { printJson, printLines, table, type OutputOptions } from '../output';
@@ -26,6 +27,8 @@ export interface UserEntry {
 
 export interface StatusReport {
   connector: ConnectorStatus;
+  /** C4: the change feed's cursor, totals and last error, while it runs. */
+  feed?: FeedState;
   workers: { polling: number; answeredBy: WorkerHealth };
   users: {
     errors: UserEntry[];
@@ -102,6 +105,12 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         startWorkflowOperation: start,
       });
       const connector = await (await start.workflowHandle()).query(statusQuery);
+      const feed = connector.feed
+        ? await client.workflow
+            .getHandle(connector.feed)
+            .query(feedStateQuery)
+            .catch(() => undefined)
+        : undefined;
       const query = {
         errors: userQuery(config, 'error'),
         manualDeletion: userQuery(config, 'deleted'),
@@ -116,13 +125,14 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       ]);
       return {
         connector,
+        feed,
         workers: { polling, answeredBy: health },
         users: { errors, manualDeletion, awaitingApproval, query },
         groups: { problems: groupProblems, query: groupQuery },
       } satisfies StatusReport;
     });
     if (options.json) return printJson(report);
-    const { connector, workers, users, groups } = report;
+    const { connector, feed, workers, users, groups } = report;
     const last = connector.lastReconcile;
     const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
     printLines([
@@ -137,7 +147,14 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
           )
         : ['  credentials: ok']),
       `  group management: ${connector.groupManagement ? 'enabled' : 'disabled'}`,
-      `  change feed: ${connector.feed ? 'polling Directory Insights' : 'stopped'}`,
+      `  change feed: ${
+        connector.feed
+          ? `polling Directory Insights${feed?.pollIntervalMs ? ` every ${feed.pollIntervalMs / 1000} s` : ''}${feed?.lastPollAt ? `; last poll ${feed.lastPollAt}, ${feed.totals.events} events routed` : ''}`
+          : 'stopped'
+      }`,
+      ...(feed?.lastError
+        ? [`  change feed error: ${feed.lastError.message} (at ${feed.lastError.at})`]
+        : []),
       `  scheduled reconciliation: ${
         connector.schedule
           ? `every ${Math.round(connector.schedule.intervalMs / 1000)} s${connector.schedule.paused ? ' (paused)' : ''}`
