@@ -1,13 +1,16 @@
 /**
  * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
- * Names: `emulators` (request throughput), `latency` (change feed, C4); all by default.
+ * Names: `emulators` (request throughput), `latency` (change feed, C4), `throughput` (initial
+ * sync of 10,000 users against the platform ceiling, SPEC §9); all by default.
  */
 import { benchEmulators } from './emulators';
 import { benchLatency } from './latency';
+import { benchThroughput } from './throughput';
 
 const BENCHES: Record<string, () => Promise<boolean>> = {
   emulators: benchEmulators,
   latency: benchLatency,
+  throughput: benchThroughput,
 };
 
 async function main(): Promise<void> {
