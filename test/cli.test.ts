@@ -142,9 +142,12 @@ function processesMentioning(needle: string): string[] {
   return out.split('\n').filter((line) => line.includes(needle) && !line.includes('ps -eo'));
 }
 
-test.each(['SIGINT', 'SIGTERM'] as const)(
-  '`local --seed demo` prints ready, serves the UI and both emulators with the demo data, and stops cleanly on %s with no process left behind',
-  async (signal) => {
+/**
+ * `local` on ports free a moment ago: another test file's servers may take one in between (the
+ * mail inbox also takes the SMTP port + 1), which `local` refuses by name; then try other ports.
+ */
+async function startLocalOnFreePorts() {
+  for (let attempt = 1; ; attempt++) {
     const ports = {
       temporal: await freePort(),
       ui: await freePort(),
@@ -173,6 +176,19 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const output = await waitForOutput(child, /^ready$/m, 90_000);
+      return { child, ports, output, exited };
+    } catch (error) {
+      child.kill('SIGKILL');
+      if (attempt >= 3 || !(error instanceof Error) || !/already in use/.test(error.message)) throw error;
+    }
+  }
+}
+
+test.each(['SIGINT', 'SIGTERM'] as const)(
+  '`local --seed demo` prints ready, serves the UI and both emulators with the demo data, and stops cleanly on %s with no process left behind',
+  async (signal) => {
+    const { child, ports, output, exited } = await startLocalOnFreePorts();
+    try {
       expect(output).toContain(`http://127.0.0.1:${ports.ui}`);
       expect(output).toContain(`127.0.0.1:${ports.temporal}`);
       expect(output).toContain('local-notion-token');
