@@ -7,8 +7,7 @@
  * POLL_INTERVAL + 5 s.
  */
 import { connectClient } from '../temporal/connection';
-import { freePort } from '../temporal/dev-server';
-import { startLocalStack } from '../local/stack';
+import { startBenchStack } from './stack';
 import { connectorStart } from '../client/temporal';
 import { activateUpdate, startSyncUpdate } from '../workflows/connector';
 import { type reconcileWorkflow } from '../workflows/reconcile';
@@ -35,19 +34,7 @@ function percentile(sorted: number[], p: number): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function benchLatency(): Promise<boolean> {
-  const ports = {
-    temporal: await freePort(),
-    ui: await freePort(),
-    jumpcloud: await freePort(),
-    notion: await freePort(),
-    smtp: await freePort(),
-  };
-  const stack = await startLocalStack({
-    ports,
-    seed: 'none',
-    progress: () => undefined,
-    env: { LOG_LEVEL: 'error' },
-  });
+  const stack = await startBenchStack();
   const client = await connectClient(stack.config);
   try {
     const pollIntervalMs = stack.config.pollIntervalMs;

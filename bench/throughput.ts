@@ -22,9 +22,9 @@ import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { connectClient, connectWorker } from '../temporal/connection';
-import { freePort } from '../temporal/dev-server';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import type { LocalStack } from '../local/stack';
+import { startBenchStack } from './stack';
 import { connectorStart } from '../client/temporal';
 import type { RequestRecord } from '../emulators/common/control';
 import { activateUpdate, startSyncUpdate } from '../workflows/connector';
@@ -67,25 +67,12 @@ const nActivities = (n: number) => `${n} ${n === 1 ? 'activity' : 'activities'}`
 const progress = (line: string) => process.stderr.write(`throughput: ${line}\n`);
 
 export async function benchThroughput(): Promise<boolean> {
-  const ports = {
-    temporal: await freePort(),
-    ui: await freePort(),
-    jumpcloud: await freePort(),
-    notion: await freePort(),
-    smtp: await freePort(),
-  };
-  const stack = await startLocalStack({
-    ports,
-    seed: 'none',
-    progress: () => undefined,
-    env: {
-      LOG_LEVEL: 'error',
-      NOTION_MAX_RPS: MAX_RPS,
-      JUMPCLOUD_MAX_RPS: MAX_RPS,
-      // The change feed and the Schedule stay quiet: the sync is the only work.
-      POLL_INTERVAL: '1h',
-      RECONCILE_INTERVAL: '1h',
-    },
+  const stack = await startBenchStack({
+    NOTION_MAX_RPS: MAX_RPS,
+    JUMPCLOUD_MAX_RPS: MAX_RPS,
+    // The change feed and the Schedule stay quiet: the sync is the only work.
+    POLL_INTERVAL: '1h',
+    RECONCILE_INTERVAL: '1h',
   });
   const client = await connectClient(stack.config);
   try {
