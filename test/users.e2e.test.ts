@@ -256,6 +256,36 @@ test('C8: provision converges one user now and prints each step', async () => {
   expect(writes()).toEqual({ 'PATCH /scim/v2/Users/{id}': 1 });
 });
 
+test('U3/U6: a member already in Notion exactly as JumpCloud maps it is linked by reconciliation without a write, and deactivated once out of scope', async () => {
+  notion.seed({
+    users: [{ userName: 'already@example.com', givenName: 'Al', familyName: 'Ready', formatted: 'Al Ready' }],
+  });
+  const seeded = notionUser('already@example.com') as { id: string; lastModified?: number };
+  expect(seeded.lastModified).toBeDefined();
+  const user = jumpcloud.createUser({
+    username: 'already',
+    email: 'already@example.com',
+    firstname: 'Al',
+    lastname: 'Ready',
+  });
+  jumpcloud.bind({ type: 'user', id: user._id });
+  notion.control.clearRequests();
+  await cli('sync');
+  // No write for it (the users in error of U8 are retried by every reconciliation, as before).
+  expect(writes()['POST /scim/v2/Users'] ?? 0).toBe(0);
+  expect((notionUser('already@example.com') as { lastModified?: number }).lastModified).toBe(
+    seeded.lastModified,
+  );
+  const state = await temporal.client.workflow
+    .getHandle(workflowIds.user('users-e2e', user._id))
+    .query(userStateQuery);
+  expect(state).toMatchObject({ linked: true, notionId: seeded.id, status: 'in-sync' });
+
+  jumpcloud.unbind({ type: 'user', id: user._id });
+  await cli('sync');
+  expect(notionUser('already@example.com')).toMatchObject({ id: seeded.id, active: false });
+});
+
 test('§7: a user workflow continues-as-new when its history grows, keeping its link and search attributes', async () => {
   const user = jumpcloud.createUser({
     username: 'rolling',
