@@ -1,10 +1,14 @@
 /** The API clients of one worker process: keep-alive pools shared by all its activities. */
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { CredentialGuard, type CredentialGuardOptions } from '../api/credential-guard';
 import type { ApiService } from '../api/errors';
 import { JumpCloudClient } from '../api/jumpcloud';
 import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
+import type { UserPolicy } from '../workflows/user';
 import { secretReader } from '../config/secrets';
+import { requestPermitUpdate } from '../workflows/reconcile-messages';
 
 export interface ApiClients {
   notion: NotionScimClient;
@@ -60,4 +64,38 @@ export function createApiClients(
       await Promise.all([notion.close(), jumpcloud.close()]);
     },
   };
+}
+
+/**
+ * Runs a bulk-reading activity body with clients whose every request first takes a permit from
+ * the calling workflow (which runs a no-op activity on the service's rate-limited queue), so bulk
+ * reads share the cluster-wide budget with single requests (ADR 0004). The credential guards are
+ * the process's own (C3); each permit is also a heartbeat.
+ */
+export async function withPacedClients<T>(
+  deps: { config: WorkerConfig; temporal: Client; clients: ApiClients },
+  fn: (clients: ApiClients) => Promise<T>,
+): Promise<T> {
+  const execution = activityInfo().workflowExecution;
+  if (!execution) throw new Error('paced clients need a calling workflow');
+  const caller = deps.temporal.workflow.getHandle(execution.workflowId);
+  const permit = (service: 'notion' | 'jumpcloud') => async () => {
+    heartbeat();
+    await caller.executeUpdate(requestPermitUpdate, { args: [service] });
+  };
+  const paced = createApiClients(
+    deps.config,
+    { notion: permit('notion'), jumpcloud: permit('jumpcloud') },
+    deps.clients.guards,
+  );
+  try {
+    return await fn(paced);
+  } finally {
+    await paced.close();
+  }
+}
+
+/** The worker's settings that shape a user (SPEC §2), sent with each request: workflows read no environment. */
+export function userPolicyOf(config: WorkerConfig): UserPolicy {
+  return { usernameSource: config.usernameSource, protectedUsers: config.notion.protectedUsers };
 }

@@ -18,6 +18,12 @@ import { z } from 'zod';
  */
 export type UserMode = 'bound' | 'check' | 'existing';
 
+/** When one poll names an entity several times, the mode that starts the most wins. */
+export function strongerMode(known: UserMode | undefined, mode: UserMode): UserMode {
+  if (known === 'bound' || mode === 'bound') return 'bound';
+  return known === 'check' || mode === 'check' ? 'check' : 'existing';
+}
+
 export interface UserTarget {
   kind: 'user';
   id: string;
@@ -35,7 +41,7 @@ export interface GroupTarget {
   kind: 'group';
   id: string;
   /** `existing`: a group unbound or deleted matters only if this connector manages it. */
-  mode: 'bound' | 'check' | 'existing';
+  mode: UserMode;
 }
 
 /** An event whose users cannot be resolved any more (a deleted group's members): reconcile. */

@@ -14,7 +14,14 @@ import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../workflo
 import { groupWorkflow, syncGroupSignal } from '../workflows/group';
 import { syncUserSignal, userWorkflow, type UserPolicy } from '../workflows/user';
 import { mapFailures } from './failures';
-import { advanceCursor, pollStart, routeEvent, type Cursor, type UserMode } from './feed-routing';
+import {
+  advanceCursor,
+  pollStart,
+  routeEvent,
+  strongerMode,
+  type Cursor,
+  type UserMode,
+} from './feed-routing';
 
 export interface FeedPollInput {
   connectorId: string;
@@ -122,7 +129,7 @@ interface UserRoute {
 /** Collects the targets of one poll (each entity once) and sends their signals. */
 class Router {
   private readonly users = new Map<string, UserRoute>();
-  private readonly groups = new Map<string, { mode: 'bound' | 'check' | 'existing'; reason: string }>();
+  private readonly groups = new Map<string, { mode: UserMode; reason: string }>();
   private readonly membersCache = new Map<string, string[] | null>();
   private bindings: { users: Set<string>; groups: Set<string> } | undefined;
   reconcile: string | undefined;
@@ -135,29 +142,19 @@ class Router {
 
   user(id: string, mode: UserMode, event: { eventType: string; eventId: string }, batch?: DeactivationBatch) {
     const known = this.users.get(id);
-    const strongest: UserMode =
-      known?.mode === 'bound' || mode === 'bound'
-        ? 'bound'
-        : known?.mode === 'check' || mode === 'check'
-          ? 'check'
-          : 'existing';
     this.users.set(id, {
-      mode: strongest,
+      mode: strongerMode(known?.mode, mode),
       reason: `event ${event.eventType} ${event.eventId}`,
       batch: batch ?? known?.batch,
     });
   }
 
-  group(id: string, mode: 'bound' | 'check' | 'existing', eventType: string) {
+  group(id: string, mode: UserMode, eventType: string) {
     if (!this.groupManagement) return; // G8: no group request at all
-    const known = this.groups.get(id);
-    const strongest =
-      known?.mode === 'bound' || mode === 'bound'
-        ? 'bound'
-        : known?.mode === 'check' || mode === 'check'
-          ? 'check'
-          : 'existing';
-    this.groups.set(id, { mode: strongest, reason: `event ${eventType}` });
+    this.groups.set(id, {
+      mode: strongerMode(this.groups.get(id)?.mode, mode),
+      reason: `event ${eventType}`,
+    });
   }
 
   /** A group's resolved members; null when the group no longer exists. */

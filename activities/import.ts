@@ -22,9 +22,8 @@ import {
   type ImportResult,
 } from '../workflows/import-messages';
 import { splitName } from '../workflows/import-plan';
-import { requestPermitUpdate } from '../workflows/reconcile-messages';
-import { syncUserSignal, userWorkflow, type UserPolicy } from '../workflows/user';
-import { createApiClients, type ApiClients } from './clients';
+import { syncUserSignal, userWorkflow } from '../workflows/user';
+import { userPolicyOf, withPacedClients } from './clients';
 import { mapFailures } from './failures';
 import type { ActivityDeps } from './index';
 
@@ -140,26 +139,7 @@ async function activated(client: Client, connectorId: string): Promise<boolean> 
 }
 
 export function createImportActivities(deps: ActivityDeps) {
-  /** Clients whose every request takes a permit from the calling workflow (and reports liveness). */
-  function pacedClients(): ApiClients {
-    const execution = activityInfo().workflowExecution;
-    if (!execution) throw new Error('import activities run only inside an import workflow');
-    const caller = deps.temporal.workflow.getHandle(execution.workflowId);
-    const permit = (service: 'notion' | 'jumpcloud') => async () => {
-      heartbeat();
-      await caller.executeUpdate(requestPermitUpdate, { args: [service] });
-    };
-    return createApiClients(
-      deps.config,
-      { notion: permit('notion'), jumpcloud: permit('jumpcloud') },
-      deps.clients.guards,
-    );
-  }
-
-  const policy: UserPolicy = {
-    usernameSource: deps.config.usernameSource,
-    protectedUsers: deps.config.notion.protectedUsers,
-  };
+  const policy = userPolicyOf(deps.config);
 
   return {
     /**
@@ -185,9 +165,8 @@ export function createImportActivities(deps: ActivityDeps) {
     /** I1: every active Notion member, `New` or `Imported`, with name and email (compressed). */
     async importListUsers(input: ImportListInput): Promise<ImportListing> {
       heartbeat({ phase: 'listing', connectorId: input.connectorId });
-      const clients = pacedClients();
-      try {
-        return await mapFailures(async () => {
+      return withPacedClients(deps, (clients) =>
+        mapFailures(async () => {
           const [{ members, complete }, byEmail] = await Promise.all([
             notionMembers(clients.notion),
             usersByEmail(clients.jumpcloud),
@@ -211,10 +190,8 @@ export function createImportActivities(deps: ActivityDeps) {
             complete,
             encoded: encodeImportList(entries),
           };
-        });
-      } finally {
-        await clients.close();
-      }
+        }),
+      );
     },
 
     /**
@@ -235,12 +212,9 @@ export function createImportActivities(deps: ActivityDeps) {
             'import needs USERNAME_SOURCE=email: with USERNAME_SOURCE=username the Notion userName comes from the JumpCloud username, which cannot be an email address, so imported users could never be matched to their Notion accounts',
         };
       }
-      const execution = activityInfo().workflowExecution;
-      if (!execution) throw new Error('importPrepare runs only inside an import workflow');
       const appId = deps.config.jumpcloud.appId;
-      const clients = pacedClients();
-      try {
-        return await mapFailures(async (): Promise<ImportPreparation> => {
+      return withPacedClients(deps, (clients) =>
+        mapFailures(async (): Promise<ImportPreparation> => {
           const { jumpcloud, notion } = clients;
           let group: { id: string; name: string } | undefined;
           if (input.groupId) {
@@ -334,7 +308,7 @@ export function createImportActivities(deps: ActivityDeps) {
                   {
                     connectorId: input.connectorId,
                     importId: input.importId,
-                    parentWorkflowId: execution.workflowId,
+                    parentWorkflowId: activityInfo().workflowExecution!.workflowId,
                     batch,
                     groupId: group?.id,
                     users: users.slice(offset, offset + IMPORT_BATCH_SIZE),
@@ -346,10 +320,8 @@ export function createImportActivities(deps: ActivityDeps) {
             }
           }
           return { total, background: true, group, failures, users: [], batches };
-        });
-      } finally {
-        await clients.close();
-      }
+        }),
+      );
     },
   };
 }

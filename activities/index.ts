@@ -4,9 +4,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
-import { activityInfo, log } from '@temporalio/activity';
-import { requestPermitUpdate } from '../workflows/reconcile-messages';
-import { createApiClients, type ApiClients } from './clients';
+import { log } from '@temporalio/activity';
+import { userPolicyOf, withPacedClients, type ApiClients } from './clients';
 import { workerHealth, type WorkerHealth } from './health';
 import { createJumpCloudActivities } from './jumpcloud';
 import { countReconciled, dispatchGroups, type GroupDispatchInput } from './groups';
@@ -38,33 +37,11 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-/**
- * Clients whose every request first takes a permit from the calling workflow (which runs a no-op
- * activity on the service's rate-limited queue): bulk reads share the cluster-wide budget with
- * single requests (ADR 0004). The credential guards are the process's own (C3).
- */
-function pacedClients(deps: ActivityDeps): ApiClients {
-  const execution = activityInfo().workflowExecution;
-  if (!execution) throw new Error('paced clients need a calling workflow');
-  const caller = deps.temporal.workflow.getHandle(execution.workflowId);
-  return createApiClients(
-    deps.config,
-    {
-      notion: () => caller.executeUpdate(requestPermitUpdate, { args: ['notion'] }),
-      jumpcloud: () => caller.executeUpdate(requestPermitUpdate, { args: ['jumpcloud'] }),
-    },
-    deps.clients.guards,
-  );
-}
-
 /** Activities of the main task queue: no single-request API calls. */
 export function createActivities(deps: ActivityDeps) {
   const connector = (connectorId: string) =>
     deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
-  const policy = {
-    usernameSource: deps.config.usernameSource,
-    protectedUsers: deps.config.notion.protectedUsers,
-  };
+  const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);
   return {
     ...createImportActivities(deps),
@@ -81,9 +58,8 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** C5/C7: plans every user and hands the differences to their workflows (or only plans). */
     async reconcileUsers(input: ReconcileInput): Promise<ReconcileSummary> {
-      const paced = pacedClients(deps);
-      try {
-        return await reconcileUsers(
+      return withPacedClients(deps, (paced) =>
+        reconcileUsers(
           {
             jumpcloud: paced.jumpcloud,
             notion: paced.notion,
@@ -99,10 +75,8 @@ export function createActivities(deps: ActivityDeps) {
               }),
           },
           input,
-        );
-      } finally {
-        await paced.close();
-      }
+        ),
+      );
     },
     /** C4: the workers' feed settings (workflows read no environment). */
     async feedSettings(): Promise<{ pollIntervalMs: number; overlapMs: number }> {
@@ -113,9 +87,8 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** C4: one poll of Directory Insights, routed to the entity workflows. */
     async pollFeed(input: FeedPollInput): Promise<FeedPollResult> {
-      const paced = pacedClients(deps);
-      try {
-        return await pollFeed(
+      return withPacedClients(deps, (paced) =>
+        pollFeed(
           {
             jumpcloud: paced.jumpcloud,
             client: deps.temporal,
@@ -124,10 +97,8 @@ export function createActivities(deps: ActivityDeps) {
             policy,
           },
           input,
-        );
-      } finally {
-        await paced.close();
-      }
+        ),
+      );
     },
     /** C5: creates (or updates and unpauses) the reconciliation Schedule. */
     async ensureReconcileSchedule(connectorId: string): Promise<ScheduleState> {

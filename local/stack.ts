@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseConfig, secretValues, type WorkerConfig } from '../config/config';
 import { createLogger, type Logger } from '../common/logger';
 import { obtainTemporalCli } from '../temporal/cli-binary';
-import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { freePort, startDevServer, type DevServer } from '../temporal/dev-server';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
@@ -42,6 +42,17 @@ export const DEFAULT_PORTS: LocalStackPorts = {
   notion: 8420,
   smtp: 8425,
 };
+
+/** Ports free right now, for a stack beside others (tests, benchmarks). */
+export async function freeLocalPorts(): Promise<LocalStackPorts> {
+  return {
+    temporal: await freePort(),
+    ui: await freePort(),
+    jumpcloud: await freePort(),
+    notion: await freePort(),
+    smtp: await freePort(),
+  };
+}
 
 export interface LocalStackOptions {
   ports: LocalStackPorts;

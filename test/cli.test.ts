@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
-import { LOCAL_CREDENTIALS } from '../local/stack';
+import { freeLocalPorts, LOCAL_CREDENTIALS } from '../local/stack';
 import { freePort } from '../temporal/dev-server';
 import { createWorkers } from '../worker/worker';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
@@ -148,13 +148,7 @@ function processesMentioning(needle: string): string[] {
  */
 async function startLocalOnFreePorts() {
   for (let attempt = 1; ; attempt++) {
-    const ports = {
-      temporal: await freePort(),
-      ui: await freePort(),
-      jumpcloud: await freePort(),
-      notion: await freePort(),
-      smtp: await freePort(),
-    };
+    const ports = await freeLocalPorts();
     const child = spawnCli(
       [
         'local',

@@ -43,14 +43,14 @@ import {
   type DeactivationGuardState,
   type Verification,
 } from './connector-messages';
-import { parseInput } from './entity';
+import { connectorIdSchema, failureMessage, parseInput } from './entity';
 import { feedWorkflow } from './feed';
 import { reconcileWorkflow } from './reconcile';
 
 export * from './connector-messages';
 
 export const connectorInputSchema = z.object({
-  connectorId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
+  connectorId: connectorIdSchema,
   /** Carried over by continue-as-new. */
   state: z.custom<ConnectorStatus>((value) => typeof value === 'object' && value !== null).optional(),
 });
@@ -248,20 +248,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   async function probeCredentials(): Promise<void> {
     const credentials = state.credentials;
     if (!credentials || credentials.state !== 'rejected') return;
-    const probe = { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } } as const;
     const still = [];
     for (const rejected of credentials.rejected) {
       try {
-        if (rejected.service === 'notion')
-          await proxyActivities<NotionActivities>({
-            ...probe,
-            taskQueue: queues.notion,
-          }).notionVerifyCredentials();
-        else
-          await proxyActivities<JumpCloudActivities>({
-            ...probe,
-            taskQueue: queues.jumpcloud,
-          }).jumpcloudVerifyApplication();
+        // The same checks as activation (C1): they go through the open guard.
+        if (rejected.service === 'notion') await notion.notionVerifyCredentials();
+        else await jumpcloud.jumpcloudVerifyApplication();
       } catch (error) {
         still.push({ ...rejected, detail: failureMessage(error) });
       }
@@ -398,10 +390,4 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   }
   await condition(allHandlersFinished);
   await continueAsNew<typeof connectorWorkflow>({ connectorId: state.connectorId, state });
-}
-
-/** The message an admin needs: the API error's, not Temporal's wrapper. */
-function failureMessage(error: unknown): string {
-  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,6 +15,15 @@ import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 
+/** Connector ids (CONNECTOR_ID): they are part of every workflow id. */
+export const connectorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
+
+/** The message an admin needs from a failure: the API error's, not Temporal's wrapper. */
+export function failureMessage(error: unknown): string {
+  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** JumpCloud object ids: 24 hexadecimal characters. */
 export const jumpcloudIdSchema = z.string().regex(/^[0-9a-f]{24}$/i);
 

@@ -6,7 +6,6 @@
  * the ids inside the overlap window — is this workflow's state, carried over by continue-as-new.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -20,7 +19,7 @@ import {
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { parseInput } from './entity';
+import { failureMessage, parseInput } from './entity';
 import { handlePermitRequests } from './permits';
 
 export const cursorSchema = z.object({ watermark: z.iso.datetime(), seen: z.array(z.string()) });
@@ -85,11 +84,7 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
       });
     } catch (error) {
       // A permanent failure must not end the feed: the cursor stays, the next interval tries again.
-      const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-      state.lastError = {
-        message: cause instanceof Error ? cause.message : String(cause),
-        at: new Date().toISOString(),
-      };
+      state.lastError = { message: failureMessage(error), at: new Date().toISOString() };
       continue;
     }
     state.lastError = undefined;

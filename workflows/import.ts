@@ -17,7 +17,6 @@
  * Re-running is harmless: users JumpCloud already has are reported, never created twice.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
@@ -30,7 +29,8 @@ import {
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { apiActivities, jumpcloudIdSchema, parseInput } from './entity';
+import { apiActivities, connectorIdSchema, failureMessage, jumpcloudIdSchema, parseInput } from './entity';
+import { EMAIL_PATTERN } from './user-plan';
 import {
   importBatchDoneSignal,
   importProgressQuery,
@@ -46,10 +46,8 @@ import { handlePermitRequests } from './permits';
 
 export * from './import-messages';
 
-const connectorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
 const importIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,79}$/);
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const emailSchema = z.string().trim().toLowerCase().max(254).regex(EMAIL, 'must be email addresses');
+const emailSchema = z.string().trim().toLowerCase().max(254).regex(EMAIL_PATTERN, 'must be email addresses');
 
 export const importListInputSchema = z.object({ connectorId: connectorIdSchema });
 export type ImportListWorkflowInput = z.infer<typeof importListInputSchema>;
@@ -123,13 +121,6 @@ function tag(connectorId: string): void {
     { key: SEARCH_ATTRIBUTES.connectorId, value: connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'import' },
   ]);
-}
-
-/** The message an admin needs: the API error's, not Temporal's wrapper. */
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause instanceof Error) return error.cause.message;
-  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 function zeroCounts(): ImportCounts {

@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, ReconcileSummary } from '../activities';
+import { failureMessage } from './entity';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
@@ -96,16 +97,10 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
     });
     return summary;
   } catch (error) {
-    const message =
-      error instanceof Error
-        ? error.cause instanceof Error
-          ? error.cause.message
-          : error.message
-        : String(error);
     await connector.signal(reconcileFinishedSignal, {
       reconcileId: input.reconcileId,
       dryRun: input.dryRun,
-      error: message,
+      error: failureMessage(error),
     });
     throw error;
   }

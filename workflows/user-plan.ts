@@ -59,7 +59,8 @@ export const MAX_EMAIL_LENGTH = 254;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** What the product takes for an email address (U9, import). */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** U2 mapping and U9 validation: a user that cannot be provisioned gets every problem by field. */
 export function mapUser(user: JumpCloudUserFacts, usernameSource: 'email' | 'username'): Mapping {
@@ -72,10 +73,11 @@ export function mapUser(user: JumpCloudUserFacts, usernameSource: 'email' | 'use
   if (!email) problems.push({ field: 'email', message: 'is missing' });
   else if (CONTROL.test(user.email ?? ''))
     problems.push({ field: 'email', message: 'contains control characters' });
-  else if (!EMAIL.test(email)) problems.push({ field: 'email', message: 'is not a valid email address' });
+  else if (!EMAIL_PATTERN.test(email))
+    problems.push({ field: 'email', message: 'is not a valid email address' });
   else if (email.length > MAX_EMAIL_LENGTH)
     problems.push({ field: 'email', message: `is longer than ${MAX_EMAIL_LENGTH} characters` });
-  if (usernameSource === 'username' && !EMAIL.test(userName)) {
+  if (usernameSource === 'username' && !EMAIL_PATTERN.test(userName)) {
     problems.push({
       field: 'username',
       message: 'must be an email address to become the Notion userName (USERNAME_SOURCE=username)',
