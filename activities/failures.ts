@@ -7,6 +7,7 @@
  * Messages come from ApiError, which never holds a secret.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { DEFAULT_PROBE_INTERVAL_MS } from '../api/credential-guard';
 import { ApiError } from '../api/errors';
 
 /** Failure types that mean "stop the flow", not "this entity failed" (SPEC C3). */
@@ -36,7 +37,11 @@ export function toFailure(error: unknown, options: FailureOptions = {}): unknown
     message: error.message,
     nonRetryable:
       info.class === 'permanent' || (info.class === 'credentials' && Boolean(options.credentialsFinal)),
-    nextRetryDelay: info.retryAfterMs,
+    // Rejected credentials never fall back to the exponential backoff: after a long outage it
+    // would have grown to minutes, and a change made meanwhile would wait that long after the
+    // credentials work again (issue 12).
+    nextRetryDelay:
+      info.retryAfterMs ?? (info.class === 'credentials' ? DEFAULT_PROBE_INTERVAL_MS : undefined),
     details,
   });
 }

@@ -69,6 +69,15 @@ export class CredentialGuard {
     });
   }
 
+  /**
+   * How long a request the service has just refused should wait before its next attempt: until the
+   * next probe. Every rejection carries it, so no caller falls back to an exponential backoff and
+   * oversleeps the recovery (issue 12).
+   */
+  retryDelayMs(): number {
+    return Math.max(0, this.nextProbeAt - this.now());
+  }
+
   /** After an answer: a rejection opens the breaker; anything else the service answered closes it. */
   observe(info: ApiErrorInfo | undefined): void {
     if (info?.class === 'credentials') {

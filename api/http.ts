@@ -91,7 +91,11 @@ export class HttpService {
         ...info,
       };
       const refined = this.options.refine ? this.options.refine(full) : full;
-      this.options.guard?.observe(refined);
+      const { guard } = this.options;
+      guard?.observe(refined);
+      // C3: a rejection waits for the next probe like the requests the open guard turns away.
+      if (guard && refined.class === 'credentials' && refined.retryAfterMs === undefined)
+        throw new ApiError({ ...refined, retryAfterMs: guard.retryDelayMs() });
       throw new ApiError(refined);
     };
     this.options.guard?.admit(request);

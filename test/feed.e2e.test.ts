@@ -5,6 +5,7 @@
  * test runs `sync`: changes made in JumpCloud reach Notion through Directory Insights alone. The
  * tests form one story and run in order.
  */
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
@@ -37,6 +38,7 @@ const members = (name: string) =>
   [...(nState().groups.find((g) => g.displayName === name)?.memberUserNames ?? [])].sort();
 const jcUser = (username: string) => jumpcloud.state().users.find((u) => u.username === username)!;
 const jcGroup = (name: string) => jumpcloud.state().groups.find((g) => g.name === name)!;
+const PROBE_INTERVAL_MS = 3_000;
 const bulk = Array.from({ length: 40 }, (_, i) => `bulk${i}`);
 const connector = () => temporal.client.workflow.getHandle(workflowIds.connector(CONNECTOR));
 const userQuery = (state: string) =>
@@ -56,6 +58,24 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The users' paused activities: how long each waits between its last failed attempt and the next
+ * (both times set by the server, so a busy machine does not change them).
+ */
+async function pausedActivityWaits(usernames: string[]): Promise<number[]> {
+  const waits: number[] = [];
+  for (const username of usernames) {
+    const id = workflowIds.user(CONNECTOR, jcUser(username)._id);
+    const { raw } = await temporal.client.workflow.getHandle(id).describe();
+    for (const activity of raw.pendingActivities ?? []) {
+      const last = optionalTsToMs(activity.lastAttemptCompleteTime);
+      const next = optionalTsToMs(activity.nextAttemptScheduleTime);
+      if (last !== undefined && next !== undefined) waits.push(next - last);
+    }
+  }
+  return waits;
 }
 
 beforeAll(async () => {
@@ -95,7 +115,7 @@ beforeAll(async () => {
       FEED_OVERLAP: '30s',
       RECONCILE_INTERVAL: '1h',
       DEACTIVATION_THRESHOLD: '25',
-      CREDENTIALS_PROBE_INTERVAL: '3s',
+      CREDENTIALS_PROBE_INTERVAL: `${PROBE_INTERVAL_MS / 1000}s`,
       NOTIFY_SMTP_URL: mailUrls.smtpUrl,
       NOTIFY_EMAIL: 'identity-admins@example.com',
     },
@@ -250,15 +270,28 @@ test('C3: a revoked Notion token shows "credentials rejected", mails an alert, c
   const failed = notion.control.requests().total;
   expect(failed).toBeGreaterThan(0);
   expect(failed).toBeLessThan(15);
+  // Each paused activity tries again at the next probe, not after an exponential backoff that
+  // has grown with its attempts (issue 12: minutes after the credentials worked again).
+  const waits = await pausedActivityWaits(bulk.slice(0, 30));
+  expect(waits.length).toBeGreaterThan(0);
+  for (const wait of waits) expect(wait).toBeLessThanOrEqual(PROBE_INTERVAL_MS);
 
+  const reconcileBefore = (await connector().query(statusQuery)).lastReconcile?.reconcileId;
   notion.configure({ tokenValid: true });
   await eventually(async () => (await connector().query(statusQuery)).credentials?.state === 'ok', 30_000);
   await eventually(
     () => bulk.slice(0, 30).every((u) => nUser(`${u}@example.com`)?.familyName === 'Rotated'),
     60_000,
   );
+  const recovered = await mail.waitFor((m) => /credentials accepted again/.test(m.subject), 30_000);
+  expect(recovered.text).toMatch(/A reconciliation has started to catch up/);
+  // The catch-up reconciliation (for changes whose retries ran out in a long outage) finishes.
+  await eventually(async () => {
+    const status = await connector().query(statusQuery);
+    return !status.runningReconcile && status.lastReconcile?.reconcileId !== reconcileBefore;
+  }, 60_000);
+  expect((await connector().query(statusQuery)).lastReconcile?.error).toBeUndefined();
   expect(await countUsers('error')).toBe(0);
-  await mail.waitFor((m) => /credentials accepted again/.test(m.subject), 30_000);
 });
 
 test('C5: with the feed stopped, the scheduled reconciliation repairs a change', async () => {

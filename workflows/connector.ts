@@ -261,9 +261,18 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     const at = new Date().toISOString();
     if (still.length === 0) {
       state.credentials = { ...credentials, state: 'ok', rejected: [], lastProbeAt: at, recoveredAt: at };
+      // The paused requests resume by themselves, but a change whose retries ran out during a
+      // long outage (an hour) was left to the next reconciliation: catch up now instead.
+      const catchUp = state.activated && !state.runningReconcile && patched('c3-catch-up-reconcile');
+      if (catchUp) await startReconcile(false);
       alerts.push({
         subject: 'credentials accepted again',
-        text: `The credentials work again (checked at ${at}); requests have resumed.`,
+        text: [
+          `The credentials work again (checked at ${at}); requests have resumed.`,
+          catchUp ? 'A reconciliation has started to catch up on anything the outage held up.' : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
       });
     } else {
       state.credentials = { ...credentials, rejected: still, lastProbeAt: at };

@@ -2,6 +2,10 @@
  * The Notion SCIM client against the Notion emulator: paging and de-duplication, every operation
  * the activities use, and the error taxonomy produced by the emulator's fault injection.
  */
+import { type ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { toFailure } from '../../activities/failures';
+import { CredentialGuard } from '../../api/credential-guard';
 import { ApiError, type ApiErrorCode, type FailureClass } from '../../api/errors';
 import { NotionScimClient } from '../../api/notion';
 import { createNotionEmulator, type NotionEmulator } from '../../emulators/notion';
@@ -10,12 +14,13 @@ const TOKEN = 'notion-client-test-token-9f2e';
 let emulator: NotionEmulator;
 let client: NotionScimClient;
 let token = TOKEN;
+let scimUrl: string;
 
 beforeAll(async () => {
   emulator = createNotionEmulator({ token: TOKEN });
-  const origin = await emulator.listen();
+  scimUrl = `${await emulator.listen()}/scim/v2`;
   client = new NotionScimClient({
-    baseUrl: `${origin}/scim/v2`,
+    baseUrl: scimUrl,
     token: () => token,
     timeouts: { headersMs: 1500 },
   });
@@ -295,6 +300,30 @@ describe('error taxonomy from fault injection', () => {
     await expect(client.checkCredentials()).resolves.toBeUndefined();
     emulator.configure({ tokenValid: false });
     expectClass(await failure(client.checkCredentials()), 'credentials', 'CredentialsRejected');
+  });
+
+  test('C3: every rejection, answered by Notion or turned away by the open guard, is retried at the next probe, never after an exponential backoff', async () => {
+    let now = 1_000_000;
+    const guard = new CredentialGuard('notion', { probeIntervalMs: 3_000, now: () => now });
+    const guarded = new NotionScimClient({ baseUrl: scimUrl, token: () => token, guard });
+    try {
+      emulator.configure({ tokenValid: false });
+      const retryDelays: (number | undefined)[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) {
+        // Alternately the half-open probe (a real 401) and a request the open guard turns away.
+        const rejected = await failure(guarded.getUser('any-id'));
+        expect(rejected.info.class).toBe('credentials');
+        const failed = toFailure(rejected) as ApplicationFailure;
+        expect(failed.nonRetryable).toBe(false);
+        retryDelays.push(failed.nextRetryDelay == null ? undefined : msToNumber(failed.nextRetryDelay));
+        now += 1_500;
+      }
+      // Without a delay, Temporal's backoff (1 s × 2^attempt, up to 5 min) would apply.
+      expect(retryDelays).toEqual([3_000, 1_500, 3_000, 1_500]);
+      expect(emulator.control.requests().total).toBe(2); // the probes only
+    } finally {
+      await guarded.close();
+    }
   });
 
   test('no secret appears in any error message', async () => {
