@@ -1,15 +1,18 @@
 /**
  * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
- * Names: `emulators` (request throughput), `latency` (change feed, C4), `throughput` (initial
- * sync of 10,000 users against the platform ceiling, SPEC §9); all by default.
+ * Names: `emulators` (request throughput), `latency` (change feed, C4), `rate` (three workers
+ * against a rate-limited Notion, ADR 0004), `throughput` (initial sync of 10,000 users against the
+ * platform ceiling, SPEC §9); all by default.
  */
 import { benchEmulators } from './emulators';
 import { benchLatency } from './latency';
+import { benchRate } from './rate';
 import { benchThroughput } from './throughput';
 
 const BENCHES: Record<string, () => Promise<boolean>> = {
   emulators: benchEmulators,
   latency: benchLatency,
+  rate: benchRate,
   throughput: benchThroughput,
 };
 

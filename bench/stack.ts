@@ -5,7 +5,9 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   return startLocalStack({
     ports: await freeLocalPorts(),
     seed: 'none',
-    progress: () => undefined,
+    progress: process.env.BENCH_VERBOSE
+      ? (line) => process.stderr.write(`stack: ${line}\n`)
+      : () => undefined,
     env: { LOG_LEVEL: 'error', ...env },
   });
 }
