@@ -11,7 +11,9 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   // Obtain the Temporal CLI once, before any worker starts (it may have to be built).
   globalSetup: '<rootDir>/test/support/global-setup.ts',
-  testTimeout: 120_000,
+  // A backstop only: tests wait for conditions with deadlines of their own, which say what was
+  // missing; on a busy machine a story of several such waits takes minutes.
+  testTimeout: 300_000,
   // Each test file shares one dev server; two at once suits a 2-core machine.
   maxWorkers: 2,
   verbose: true,

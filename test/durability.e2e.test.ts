@@ -139,4 +139,4 @@ test('killing the worker in the middle of a 500-user sync and starting another c
   expect((await runCli(['sync'], env)).code).toBe(0);
   const writes = Object.keys(notion.control.requests().byRoute).filter((route) => !route.startsWith('GET '));
   expect(writes).toEqual([]);
-});
+}, 600_000); // the killed worker's activities time out (45 s) before another worker takes them
