@@ -4,10 +4,8 @@
  * `held`, found through the `JcnSyncState` search attribute), so the list scales with the
  * directory and never travels through one workflow's history.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { workflowIds } from '../temporal/ids';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { syncUserSignal } from '../workflows/user';
+import { type Client } from '@temporalio/client';
+import { EntityGateway } from '../temporal/entities';
 
 export interface HeldUser {
   jumpcloudUserId: string;
@@ -17,19 +15,10 @@ export interface HeldUser {
 
 /** The users whose deactivation awaits an admin's decision. */
 export async function heldUsers(client: Client, connectorId: string): Promise<HeldUser[]> {
-  const query =
-    `${SEARCH_ATTRIBUTES.connectorId.name} = "${connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"` +
-    ` AND ${SEARCH_ATTRIBUTES.syncState.name} = "held"`;
   const users: HeldUser[] = [];
-  for await (const execution of client.workflow.list({ query })) {
-    const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
-    if (!id) continue;
-    users.push({
-      jumpcloudUserId: id,
-      username: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username),
-      email: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.email),
-    });
-  }
+  for await (const user of new EntityGateway(client).find({ connectorId, kind: 'user', syncState: 'held' }))
+    if (user.jumpcloudId)
+      users.push({ jumpcloudUserId: user.jumpcloudId, username: user.username, email: user.email });
   return users;
 }
 
@@ -44,18 +33,13 @@ export async function releaseHeldDeactivations(
   decision: 'approve' | 'reject',
 ): Promise<number> {
   let released = 0;
+  const gateway = new EntityGateway(client);
   for (const user of await heldUsers(client, connectorId)) {
-    try {
-      await client.workflow
-        .getHandle(workflowIds.user(connectorId, user.jumpcloudUserId))
-        .signal(syncUserSignal, {
-          reason: decision === 'approve' ? 'deactivation approved' : 'deactivation rejected',
-          deactivation: decision === 'approve' ? 'approved' : 'rejected',
-        });
-      released += 1;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
+    const request = {
+      reason: decision === 'approve' ? 'deactivation approved' : 'deactivation rejected',
+      deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+    };
+    if (await gateway.signalUser(connectorId, user.jumpcloudUserId, request)) released += 1;
   }
   return released;
 }

@@ -6,9 +6,9 @@ import type { ApiService } from '../api/errors';
 import { JumpCloudClient } from '../api/jumpcloud';
 import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
-import type { UserPolicy } from '../workflows/user';
+import type { UserPolicy } from '../contracts/user';
 import { secretReader } from '../config/secrets';
-import { requestPermitUpdate } from '../workflows/reconcile-messages';
+import { requestPermitUpdate } from '../contracts/reconcile';
 
 export interface ApiClients {
   notion: NotionScimClient;

@@ -6,13 +6,12 @@
  * cursor and counts travel through workflow history, never the events themselves.
  */
 import { heartbeat, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import { isApiError } from '../api/errors';
 import { workflowIds } from '../temporal/ids';
-import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../workflows/connector-messages';
-import { groupWorkflow, syncGroupSignal } from '../workflows/group';
-import { syncUserSignal, userWorkflow, type UserPolicy } from '../workflows/user';
+import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../contracts/connector';
+import { type UserPolicy } from '../contracts/user';
 import { mapFailures } from './failures';
 import {
   advanceCursor,
@@ -22,6 +21,7 @@ import {
   type Cursor,
   type UserMode,
 } from './feed-routing';
+import { EntityGateway } from '../temporal/entities';
 
 export interface FeedPollInput {
   connectorId: string;
@@ -198,72 +198,36 @@ class Router {
     }
   }
 
-  private async exists(workflowId: string): Promise<boolean> {
-    try {
-      const description = await this.deps.client.workflow.getHandle(workflowId).describe();
-      return description.status.name === 'RUNNING';
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
-  }
-
   async send(): Promise<{ users: number; groups: number }> {
     let users = 0;
     let groups = 0;
-    const { client, taskQueue, policy } = this.deps;
+    const { policy } = this.deps;
+    const gateway = new EntityGateway(this.deps.client, this.deps.taskQueue);
     for (const [id, route] of this.users) {
-      const workflowId = workflowIds.user(this.connectorId, id);
       const start =
         route.mode === 'bound' ||
-        (route.mode === 'check' && !(await this.exists(workflowId)) && (await this.userIsBound(id)));
+        (route.mode === 'check' &&
+          !(await gateway.isRunning(workflowIds.user(this.connectorId, id))) &&
+          (await this.userIsBound(id)));
       const request = { reason: route.reason, policy, ...(route.batch ? { batch: route.batch } : {}) };
       if (start) {
-        await client.workflow.signalWithStart(userWorkflow, {
-          workflowId,
-          taskQueue,
-          args: [{ connectorId: this.connectorId, jumpcloudUserId: id, policy }],
-          signal: syncUserSignal,
-          signalArgs: [request],
-        });
+        await gateway.syncUser(this.connectorId, id, policy, request);
         users += 1;
-      } else if (
-        await signalIfRunning(() => client.workflow.getHandle(workflowId).signal(syncUserSignal, request))
-      ) {
+      } else if (await gateway.signalUser(this.connectorId, id, request)) {
         users += 1;
       }
       heartbeat({ users });
     }
     const bound = this.groups.size > 0 ? (await this.currentBindings()).groups : new Set<string>();
     for (const [id, route] of this.groups) {
-      const workflowId = workflowIds.group(this.connectorId, id);
       const request = { reason: route.reason, groupManagement: true };
       if (route.mode === 'bound' || (route.mode === 'check' && bound.has(id))) {
-        await client.workflow.signalWithStart(groupWorkflow, {
-          workflowId,
-          taskQueue,
-          args: [{ connectorId: this.connectorId, jumpcloudGroupId: id }],
-          signal: syncGroupSignal,
-          signalArgs: [request],
-        });
+        await gateway.syncGroup(this.connectorId, id, request);
         groups += 1;
-      } else if (
-        await signalIfRunning(() => client.workflow.getHandle(workflowId).signal(syncGroupSignal, request))
-      ) {
+      } else if (await gateway.signalGroup(this.connectorId, id, request)) {
         groups += 1;
       }
     }
     return { users, groups };
-  }
-}
-
-/** Signals a workflow that exists; false when there is none (nothing to tell). */
-async function signalIfRunning(signal: () => Promise<void>): Promise<boolean> {
-  try {
-    await signal();
-    return true;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
   }
 }

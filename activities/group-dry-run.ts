@@ -6,14 +6,9 @@
 import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient } from '../api/notion';
 import type { Client } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { planGroup, type GroupOperation, type NotionGroupFacts } from '../workflows/group-plan';
-
-export interface GroupPlanEntry {
-  jumpcloudId: string;
-  name?: string;
-  operations: string[];
-}
+import type { GroupPlanEntry } from '../contracts/reconcile';
+import { EntityGateway } from '../temporal/entities';
 
 export function describeGroupOperation(operation: GroupOperation, names: Map<string, string>): string {
   const who = (ids: string[]) =>
@@ -50,23 +45,21 @@ export async function planGroupsDryRun(deps: {
   const byId = new Map<string, NotionGroupFacts>(notionGroups.map((g) => [g.id, g]));
 
   const linkedGroups = new Map<string, string | undefined>();
-  const groupQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${deps.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group"`;
-  for await (const execution of deps.client.workflow.list({ query: groupQuery })) {
-    const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
-    const state = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState);
-    if (id && state !== 'unbound' && state !== 'deleted')
-      linkedGroups.set(id, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId));
+  const gateway = new EntityGateway(deps.client);
+  for await (const group of gateway.find({ connectorId: deps.connectorId, kind: 'group' })) {
+    if (group.jumpcloudId && group.syncState !== 'unbound' && group.syncState !== 'deleted')
+      linkedGroups.set(group.jumpcloudId, group.notionId);
   }
   // G9: members are the provisioned users, by their links.
   const notionIdOf = new Map<string, string>();
   const names = new Map<string, string>();
-  const userQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${deps.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user" AND ${SEARCH_ATTRIBUTES.syncState.name} = "in-sync"`;
-  for await (const execution of deps.client.workflow.list({ query: userQuery })) {
-    const jumpcloudId = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
-    const notionId = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId);
-    if (jumpcloudId && notionId) notionIdOf.set(jumpcloudId, notionId);
-    const username = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username);
-    if (notionId && username) names.set(notionId, username);
+  for await (const user of gateway.find({
+    connectorId: deps.connectorId,
+    kind: 'user',
+    syncState: 'in-sync',
+  })) {
+    if (user.jumpcloudId && user.notionId) notionIdOf.set(user.jumpcloudId, user.notionId);
+    if (user.notionId && user.username) names.set(user.notionId, user.username);
   }
 
   const plans: GroupPlanEntry[] = [];

@@ -6,10 +6,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
-import { workflowIds } from '../temporal/ids';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { groupWorkflow, syncGroupSignal } from '../workflows/group';
 import { mapFailures } from './failures';
+import { EntityGateway } from '../temporal/entities';
 
 export interface GroupDispatchInput {
   connectorId: string;
@@ -23,21 +21,18 @@ export async function dispatchGroups(
   return mapFailures(async () => {
     const bound = (await deps.jumpcloud.listApplicationBindings(deps.appId, 'user_group')).map((b) => b.id);
     const known: string[] = [];
-    const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${input.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group"`;
-    for await (const execution of deps.client.workflow.list({ query })) {
-      const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
-      const state = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState);
+    const gateway = new EntityGateway(deps.client, deps.taskQueue);
+    for await (const group of gateway.find({ connectorId: input.connectorId, kind: 'group' })) {
       // Groups that were unbound or deleted and are settled need nothing more.
-      if (id && state !== 'unbound' && state !== 'deleted') known.push(id);
+      if (group.jumpcloudId && group.syncState !== 'unbound' && group.syncState !== 'deleted')
+        known.push(group.jumpcloudId);
     }
     const ids = [...new Set([...bound, ...known])];
     for (const id of ids) {
-      await deps.client.workflow.signalWithStart(groupWorkflow, {
-        workflowId: workflowIds.group(input.connectorId, id),
-        taskQueue: deps.taskQueue,
-        args: [{ connectorId: input.connectorId, jumpcloudGroupId: id }],
-        signal: syncGroupSignal,
-        signalArgs: [{ reason: 'reconcile', groupManagement: true, reconcileId: input.reconcileId }],
+      await gateway.syncGroup(input.connectorId, id, {
+        reason: 'reconcile',
+        groupManagement: true,
+        reconcileId: input.reconcileId,
       });
       heartbeat({ phase: 'dispatching groups' });
     }
@@ -52,6 +47,5 @@ export async function countReconciled(
   reconcileId: string,
   kind: 'user' | 'group',
 ): Promise<number> {
-  const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "${kind}" AND ${SEARCH_ATTRIBUTES.reconcileId.name} = "${reconcileId}"`;
-  return (await client.workflow.count(query)).count;
+  return new EntityGateway(client).count({ connectorId, kind, reconcileId });
 }

@@ -2,16 +2,7 @@
 import os from 'node:os';
 import { describeConfig, type Config } from '../config/config';
 
-export interface WorkerHealth {
-  worker: string;
-  hostname: string;
-  pid: number;
-  node: string;
-  /** Seconds since the worker process started. */
-  uptimeSeconds: number;
-  /** Configuration as shown to admins: secrets are "set"/"unset". */
-  configuration: Record<string, string | number | string[]>;
-}
+import type { WorkerHealth } from '../contracts/connector';
 
 export function workerHealth(config: Config, identity: string): WorkerHealth {
   return {

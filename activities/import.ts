@@ -12,20 +12,20 @@ import type { JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
 import { encodeImportList, type ImportListEntry } from '../common/import-list';
 import { workflowIds } from '../temporal/ids';
-import { statusQuery } from '../workflows/connector-messages';
-import { importBatchWorkflow } from '../workflows/import';
+import { statusQuery } from '../contracts/connector';
 import {
   BACKGROUND_THRESHOLD,
   IMPORT_BATCH_SIZE,
   type ImportCandidate,
   type ImportListing,
   type ImportResult,
-} from '../workflows/import-messages';
+} from '../contracts/import';
 import { splitName } from '../workflows/import-plan';
-import { syncUserSignal, userWorkflow } from '../workflows/user';
 import { userPolicyOf, withPacedClients } from './clients';
 import { mapFailures } from './failures';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
+import { EntityGateway } from '../temporal/entities';
+import type { ImportBatchInput } from '../contracts/import';
 
 export interface ImportListInput {
   connectorId: string;
@@ -150,15 +150,9 @@ export function createImportActivities(deps: ActivityDeps) {
      */
     async importHandOver(input: ImportHandOverInput): Promise<number> {
       if (!(await activated(deps.temporal, input.connectorId))) return 0;
-      for (const id of input.jumpcloudUserIds) {
-        await deps.temporal.workflow.signalWithStart(userWorkflow, {
-          workflowId: workflowIds.user(input.connectorId, id),
-          taskQueue: deps.config.temporal.taskQueue,
-          args: [{ connectorId: input.connectorId, jumpcloudUserId: id, policy }],
-          signal: syncUserSignal,
-          signalArgs: [{ reason: 'import', policy }],
-        });
-      }
+      const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
+      for (const id of input.jumpcloudUserIds)
+        await gateway.syncUser(input.connectorId, id, policy, { reason: 'import', policy });
       return input.jumpcloudUserIds.length;
     },
 
@@ -299,7 +293,7 @@ export function createImportActivities(deps: ActivityDeps) {
             const batch = batches++;
             heartbeat({ phase: 'starting batches', batch });
             try {
-              await deps.temporal.workflow.start(importBatchWorkflow, {
+              await deps.temporal.workflow.start('importBatchWorkflow', {
                 workflowId: workflowIds.import(input.connectorId, `${input.importId}/batch-${batch}`),
                 taskQueue: deps.config.temporal.taskQueue,
                 // A retried preparation must not run a batch twice.
@@ -312,7 +306,7 @@ export function createImportActivities(deps: ActivityDeps) {
                     batch,
                     groupId: group?.id,
                     users: users.slice(offset, offset + IMPORT_BATCH_SIZE),
-                  },
+                  } satisfies ImportBatchInput,
                 ],
               });
             } catch (error) {

@@ -2,17 +2,17 @@
  * Activities: every side effect of the product, thin and idempotent. Three groups, one per task
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
-import type { Client } from '@temporalio/client';
-import type { WorkerConfig } from '../config/config';
 import { log } from '@temporalio/activity';
-import { userPolicyOf, withPacedClients, type ApiClients } from './clients';
-import { workerHealth, type WorkerHealth } from './health';
+import { userPolicyOf, withPacedClients } from './clients';
+import { workerHealth } from './health';
+import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
 import { countReconciled, dispatchGroups, type GroupDispatchInput } from './groups';
 import { nudgeUsers, provisionedNotionIds } from './links';
 import { createNotionActivities } from './notion';
-import { reconcileUsers, type ReconcileInput, type ReconcileSummary } from './reconcile';
-import type { UserPolicy } from '../workflows/user';
+import { reconcileUsers, type ReconcileInput } from './reconcile';
+import { type ReconcileSummary } from '../contracts/reconcile';
+import type { UserPolicy } from '../contracts/user';
 import { createNotifier, type Notification, type NotificationOutcome } from './notify';
 import { createImportActivities } from './import';
 import { pollFeed, type FeedPollInput, type FeedPollResult } from './feed';
@@ -25,17 +25,9 @@ import {
   statusQuery,
   type DeactivationBatch,
   type DeactivationDecision,
-} from '../workflows/connector-messages';
-import { groupWorkflow, syncGroupSignal } from '../workflows/group';
-
-export interface ActivityDeps {
-  config: WorkerConfig;
-  /** The worker's identity, as Temporal shows it. */
-  identity: string;
-  clients: ApiClients;
-  /** For visibility queries and starting/signalling entity workflows. */
-  temporal: Client;
-}
+} from '../contracts/connector';
+import { EntityGateway } from '../temporal/entities';
+import type { ActivityDeps } from './deps';
 
 /** Activities of the main task queue: no single-request API calls. */
 export function createActivities(deps: ActivityDeps) {
@@ -144,15 +136,13 @@ export function createActivities(deps: ActivityDeps) {
     ): Promise<number> {
       const status = await connector(connectorId).query(statusQuery);
       if (!status.groupManagement || !status.activated) return 0;
-      for (const id of new Set(groupIds)) {
-        await deps.temporal.workflow.signalWithStart(groupWorkflow, {
-          workflowId: workflowIds.group(connectorId, id),
-          taskQueue: deps.config.temporal.taskQueue,
-          args: [{ connectorId, jumpcloudGroupId: id }],
-          signal: syncGroupSignal,
-          signalArgs: [{ reason: hint.reason, groupManagement: true, provisioned: hint.provisioned }],
+      const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
+      for (const id of new Set(groupIds))
+        await gateway.syncGroup(connectorId, id, {
+          reason: hint.reason,
+          groupManagement: true,
+          provisioned: hint.provisioned,
         });
-      }
       return new Set(groupIds).size;
     },
     /** C5 for groups: hands every bound or linked group to its workflow. */
@@ -207,3 +197,4 @@ export function createActivitiesByQueue(deps: ActivityDeps) {
     jumpcloud: createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
   };
 }
+export type { ActivityDeps } from './deps';

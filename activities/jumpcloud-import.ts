@@ -10,7 +10,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { isApiError } from '../api/errors';
 import type { JumpCloudClient, JumpCloudUser, NewJumpCloudUser } from '../api/jumpcloud';
-import type { JumpCloudState } from '../workflows/import-messages';
+import type { JumpCloudState } from '../contracts/shared';
 import { mapFailures } from './failures';
 
 export interface ImportedUserFacts {

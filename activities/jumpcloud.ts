@@ -7,6 +7,7 @@ import type { JumpCloudGroupFacts } from '../workflows/group-plan';
 import type { JumpCloudUserFacts } from '../workflows/user-plan';
 import { mapFailures } from './failures';
 import { createJumpCloudImportActivities } from './jumpcloud-import';
+import { isJumpCloudId } from '../contracts/shared';
 
 /** What the planner needs of a JumpCloud user. */
 export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
@@ -36,7 +37,7 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudFindUser(ref: string): Promise<{ id: string; username: string } | null> {
       return mapFailures(async () => {
         const value = ref.trim();
-        const found = /^[0-9a-f]{24}$/i.test(value)
+        const found = isJumpCloudId(value)
           ? await jumpcloud.getUser(value)
           : value.includes('@')
             ? await jumpcloud.findUserByEmail(value)

@@ -10,9 +10,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
-import { workflowIds } from '../temporal/ids';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { syncUserSignal, userWorkflow, type Observed, type UserPolicy } from '../workflows/user';
+import { type Observed, type UserPolicy } from '../contracts/user';
 import {
   mapUser,
   planUser,
@@ -20,11 +18,13 @@ import {
   type JumpCloudUserFacts,
   type UserOperation,
 } from '../workflows/user-plan';
-import type { DeactivationDecision } from '../workflows/connector-messages';
+import type { DeactivationDecision } from '../contracts/connector';
 import { mapFailures } from './failures';
-import { planGroupsDryRun, type GroupPlanEntry } from './group-dry-run';
+import { planGroupsDryRun } from './group-dry-run';
 import { toJumpCloudUserFacts } from './jumpcloud';
 import { toNotionUserFacts } from './notion';
+import type { ReconcileSummary } from '../contracts/reconcile';
+import { EntityGateway } from '../temporal/entities';
 
 export interface ReconcileInput {
   connectorId: string;
@@ -32,33 +32,6 @@ export interface ReconcileInput {
   dryRun: boolean;
   /** G8: a dry run plans the groups too while group management is enabled. */
   groupManagement?: boolean;
-}
-
-export interface PlanEntry {
-  jumpcloudId: string;
-  username?: string;
-  operations: string[];
-}
-
-export interface ReconcileSummary {
-  reconcileId: string;
-  dryRun: boolean;
-  jumpcloudInScope: number;
-  notionMembers: number;
-  /** False when Notion's listing was unreliable: absences were then not acted on. */
-  notionListingComplete: boolean;
-  planned: Record<UserOperation['kind'] | 'retry', number>;
-  /** User workflows signalled. */
-  dispatched: number;
-  /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
-  held?: number;
-  /** Group workflows signalled (group management enabled). */
-  groupsDispatched?: number;
-  /** Dry run with group management enabled: what each group would get. */
-  groupPlan?: GroupPlanEntry[];
-  /** Dry run: what would be done, per user (at most PLAN_LIMIT entries). */
-  plan?: PlanEntry[];
-  truncated?: number;
 }
 
 const PLAN_LIMIT = 2_000;
@@ -116,14 +89,10 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
 
     heartbeat({ phase: 'reading links' });
     const links = new Map<string, Link>();
-    const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${input.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"`;
-    for await (const execution of deps.client.workflow.list({ query })) {
-      const id = execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId);
-      if (!id) continue;
-      links.set(id, {
-        notionId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.notionId),
-        syncState: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState),
-      });
+    const gateway = new EntityGateway(deps.client, deps.taskQueue);
+    for await (const user of gateway.find({ connectorId: input.connectorId, kind: 'user' })) {
+      if (user.jumpcloudId)
+        links.set(user.jumpcloudId, { notionId: user.notionId, syncState: user.syncState });
     }
 
     const planned: ReconcileSummary['planned'] = {
@@ -224,22 +193,12 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       Array.from({ length: DISPATCH_CONCURRENCY }, async () => {
         while (next < work.length) {
           const item = work[next++]!;
-          await deps.client.workflow.signalWithStart(userWorkflow, {
-            workflowId: workflowIds.user(input.connectorId, item.id),
-            taskQueue: deps.taskQueue,
-            args: [{ connectorId: input.connectorId, jumpcloudUserId: item.id, policy: deps.policy }],
-            signal: syncUserSignal,
-            signalArgs: [
-              {
-                reason: 'reconcile',
-                reconcileId: input.reconcileId,
-                observed: item.observed,
-                policy: deps.policy,
-                ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation
-                  ? { deactivation }
-                  : {}),
-              },
-            ],
+          await gateway.syncUser(input.connectorId, item.id, deps.policy, {
+            reason: 'reconcile',
+            reconcileId: input.reconcileId,
+            observed: item.observed,
+            policy: deps.policy,
+            ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
           });
           summary.dispatched += 1;
           if (summary.dispatched % 100 === 0)

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import type { ReconcileWorkflowInput } from '../workflows/reconcile';
+import type { ReconcileWorkflowInput } from '../contracts/reconcile';
 
 export const reconcileScheduleId = (connectorId: string) => `jcn/${connectorId}/reconcile-schedule`;
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isApiError } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
+import { jumpcloudStateSchema } from '../contracts/shared';
 
 /** JumpCloud caps `limit` at 100 on v1 and v2 lists. */
 export const JC_PAGE_SIZE = 100;
@@ -23,7 +24,7 @@ const systemUserSchema = z
     firstname: optionalText,
     lastname: optionalText,
     displayname: optionalText,
-    state: z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']).nullish(),
+    state: jumpcloudStateSchema.nullish(),
     activated: z.boolean().nullish(),
     suspended: z.boolean().nullish(),
   })

@@ -9,7 +9,7 @@
 import { connectClient } from '../temporal/connection';
 import { startBenchStack } from './stack';
 import { connectorStart } from '../client/temporal';
-import { activateUpdate, startSyncUpdate } from '../workflows/connector';
+import { activateUpdate, startSyncUpdate } from '../contracts/connector';
 import { type reconcileWorkflow } from '../workflows/reconcile';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);

@@ -27,7 +27,7 @@ import type { LocalStack } from '../local/stack';
 import { startBenchStack } from './stack';
 import { connectorStart } from '../client/temporal';
 import type { RequestRecord } from '../emulators/common/control';
-import { activateUpdate, startSyncUpdate } from '../workflows/connector';
+import { activateUpdate, startSyncUpdate } from '../contracts/connector';
 import { type reconcileWorkflow } from '../workflows/reconcile';
 import { type CeilingActivities, type ceilingWorkflow } from './ceiling-workflows';
 

@@ -5,7 +5,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import type { ImportStatus } from '../workflows/import-messages';
+import type { ImportStatus } from '../contracts/import';
 
 export interface ImportListEntry {
   status: ImportStatus;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import ms from 'ms';
 import { z } from 'zod';
+import { JUMPCLOUD_ID_PATTERN } from '../contracts/shared';
 
 /** Variables whose values are secret: shown as "set"/"unset", never printed. */
 export const SECRET_VARIABLES = [
@@ -108,7 +109,7 @@ const secret = z.string().min(1);
 /** JumpCloud object ids are 24 hexadecimal characters (MongoDB ObjectIds). */
 const jumpcloudId = z
   .string()
-  .regex(/^[0-9a-f]{24}$/i, { message: 'must be a JumpCloud id (24 hexadecimal characters)' });
+  .regex(JUMPCLOUD_ID_PATTERN, { message: 'must be a JumpCloud id (24 hexadecimal characters)' });
 
 const schema = z
   .object({

@@ -8,7 +8,7 @@ import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { workflowIds } from '../temporal/ids';
 import { createWorkers } from '../worker/worker';
 import { connectorWorkflow } from '../workflows';
-import { checkWorkersUpdate, statusQuery } from '../workflows/connector';
+import { checkWorkersUpdate, statusQuery } from '../contracts/connector';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
 

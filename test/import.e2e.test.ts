@@ -7,7 +7,7 @@ import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/ju
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { workflowIds } from '../temporal/ids';
-import { userStateQuery } from '../workflows/user';
+import { userStateQuery } from '../contracts/user';
 import { runCli, spawnCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
 import { checkHistories, productSettings, startProductWorkers, type ProductWorkers } from './support/product';

@@ -12,7 +12,8 @@ import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/ju
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { syncUserSignal, userStateQuery, userWorkflow } from '../workflows/user';
+import { userWorkflow } from '../workflows/user';
+import { syncUserSignal, userStateQuery } from '../contracts/user';
 import { createWorkers, type WorkerSet } from '../worker/worker';
 import { cleanEnv, runCli } from './support/cli';
 import { TEST_SECRETS, testWorkerConfig } from './support/config';

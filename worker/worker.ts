@@ -18,7 +18,7 @@ import {
   type CredentialGuards,
 } from '../activities/clients';
 import { workflowIds } from '../temporal/ids';
-import { credentialsRejectedSignal } from '../workflows/connector-messages';
+import { credentialsRejectedSignal } from '../contracts/connector';
 import { type WorkerConfig } from '../config/config';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';

@@ -42,12 +42,11 @@ import {
   type DeactivationDecision,
   type DeactivationGuardState,
   type Verification,
-} from './connector-messages';
-import { connectorIdSchema, failureMessage, parseInput } from './entity';
+} from '../contracts/connector';
+import { failureMessage, parseInput } from './entity';
+import { connectorIdSchema } from '../contracts/shared';
 import { feedWorkflow } from './feed';
 import { reconcileWorkflow } from './reconcile';
-
-export * from './connector-messages';
 
 export const connectorInputSchema = z.object({
   connectorId: connectorIdSchema,

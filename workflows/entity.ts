@@ -10,25 +10,16 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { z } from 'zod';
+import { type z } from 'zod';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
-
-/** Connector ids (CONNECTOR_ID): they are part of every workflow id. */
-export const connectorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
 
 /** The message an admin needs from a failure: the API error's, not Temporal's wrapper. */
 export function failureMessage(error: unknown): string {
   if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
 }
-
-/** JumpCloud object ids: 24 hexadecimal characters. */
-export const jumpcloudIdSchema = z.string().regex(/^[0-9a-f]{24}$/i);
-
-/** The last failure an entity recorded (shown by `status`). */
-export const problemSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
 
 /** Invalid input fails the workflow at once (a retry would never fix it). */
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {

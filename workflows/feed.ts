@@ -9,41 +9,17 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
+import { feedInputSchema, feedStateQuery, type FeedInput, type FeedState } from '../contracts/feed';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { failureMessage, parseInput } from './entity';
 import { handlePermitRequests } from './permits';
-
-export const cursorSchema = z.object({ watermark: z.iso.datetime(), seen: z.array(z.string()) });
-
-export const feedInputSchema = z.object({
-  connectorId: z.string().min(1),
-  cursor: cursorSchema,
-  /** Totals carried over by continue-as-new. */
-  totals: z
-    .object({ polls: z.number(), events: z.number(), users: z.number(), groups: z.number() })
-    .optional(),
-});
-export type FeedInput = z.infer<typeof feedInputSchema>;
-
-export interface FeedState {
-  cursor: z.infer<typeof cursorSchema>;
-  totals: { polls: number; events: number; users: number; groups: number };
-  lastPollAt?: string;
-  pollIntervalMs?: number;
-  /** The last poll that failed for good (a permanent error): shown by `status`, tried again next interval. */
-  lastError?: { message: string; at: string };
-}
-
-export const feedStateQuery = defineQuery<FeedState>('state');
 
 /** Polls per run: each takes a few history events (the poll, its permits). */
 const POLLS_PER_RUN = 200;

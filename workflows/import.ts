@@ -26,13 +26,17 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { apiActivities, connectorIdSchema, failureMessage, jumpcloudIdSchema, parseInput } from './entity';
-import { EMAIL_PATTERN } from './user-plan';
+import { apiActivities, failureMessage, parseInput } from './entity';
 import {
   importBatchDoneSignal,
+  importBatchInputSchema,
+  importInputSchema,
+  importListInputSchema,
+  type ImportBatchInput,
+  type ImportListWorkflowInput,
+  type ImportWorkflowInput,
   importProgressQuery,
   type ImportBatchReport,
   type ImportCandidate,
@@ -40,58 +44,9 @@ import {
   type ImportListing,
   type ImportProgress,
   type ImportResult,
-} from './import-messages';
+} from '../contracts/import';
 import { usernameFor } from './import-plan';
 import { handlePermitRequests } from './permits';
-
-export * from './import-messages';
-
-const importIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,79}$/);
-const emailSchema = z.string().trim().toLowerCase().max(254).regex(EMAIL_PATTERN, 'must be email addresses');
-
-export const importListInputSchema = z.object({ connectorId: connectorIdSchema });
-export type ImportListWorkflowInput = z.infer<typeof importListInputSchema>;
-
-export const importInputSchema = z
-  .object({
-    connectorId: connectorIdSchema,
-    importId: importIdSchema,
-    /** The users to import, by email (`import run <email>…`). */
-    emails: z.array(emailSchema).max(100_000).optional(),
-    /** Every `New` member (`import run --all-new`). */
-    allNew: z.boolean().optional(),
-    /** I3: a user group bound to the application, which the imported users join. */
-    groupId: jumpcloudIdSchema.optional(),
-  })
-  .refine((i) => Boolean(i.allNew) !== Boolean(i.emails && i.emails.length > 0), {
-    message: 'give either emails or allNew',
-  });
-export type ImportWorkflowInput = z.input<typeof importInputSchema>;
-
-const candidateSchema = z.object({
-  email: emailSchema,
-  firstname: z.string().max(1024),
-  lastname: z.string().max(1024),
-  existing: z
-    .object({
-      id: jumpcloudIdSchema,
-      username: z.string(),
-      state: z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']),
-      managed: z.boolean(),
-    })
-    .optional(),
-});
-
-export const importBatchInputSchema = z.object({
-  connectorId: connectorIdSchema,
-  importId: importIdSchema,
-  /** The import workflow, told when this batch is done. */
-  parentWorkflowId: z.string().min(1),
-  batch: z.number().int().min(0),
-  groupId: jumpcloudIdSchema.optional(),
-  users: z.array(candidateSchema).max(1000),
-});
-export type ImportBatchInput = z.input<typeof importBatchInputSchema>;
 
 /** Users imported at once by one workflow: a few, so that results come steadily. */
 const CONCURRENCY = 4;

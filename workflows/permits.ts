@@ -7,7 +7,7 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { taskQueues } from '../temporal/task-queues';
-import { requestPermitUpdate } from './reconcile-messages';
+import { requestPermitUpdate } from '../contracts/reconcile';
 
 export function handlePermitRequests(): void {
   const queues = taskQueues(workflowInfo().taskQueue);

@@ -10,27 +10,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, ReconcileSummary } from '../activities';
+import type { Activities } from '../activities';
+import type { ReconcileSummary } from '../contracts/reconcile';
 import { failureMessage } from './entity';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { reconcileFinishedSignal, reconcileStartedSignal } from './connector-messages';
-
-export interface ReconcileWorkflowInput {
-  connectorId: string;
-  reconcileId: string;
-  dryRun: boolean;
-  /** G8: groups are reconciled only while group management is enabled. */
-  groupManagement?: boolean;
-  /**
-   * C5: started by the connector's Schedule. The run then asks the connector for its state (it
-   * skips when deactivated or when another reconciliation is running) and takes its id from the
-   * workflow id the Schedule gave it.
-   */
-  scheduled?: boolean;
-}
+import { reconcileFinishedSignal, reconcileStartedSignal } from '../contracts/connector';
+import type { ReconcileWorkflowInput } from '../contracts/reconcile';
 
 /** How long the groups wait for the users handed over to converge first (G9). */
 const USERS_BEFORE_GROUPS = '10 minutes';

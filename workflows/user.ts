@@ -11,26 +11,27 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
+import {
+  provisionUserUpdate,
+  syncUserSignal,
+  userStateQuery,
+  userWorkflowInputSchema,
+  type Step,
+  type SyncRequest,
+  type UserPolicy,
+  type UserState,
+  type UserWorkflowInput,
+} from '../contracts/user';
+import { MAX_HISTORY_EVENTS } from '../contracts/shared';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import {
-  API_ACTIVITY_OPTIONS,
-  apiActivities,
-  jumpcloudIdSchema,
-  parseInput,
-  problemSchema,
-  tagEntity,
-} from './entity';
+import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
 import {
   mapUser,
   planUser,
@@ -39,116 +40,6 @@ import {
   type NotionUserFacts,
   type UserOperation,
 } from './user-plan';
-
-const notionUserFacts = z.object({
-  id: z.string(),
-  userName: z.string(),
-  active: z.boolean(),
-  givenName: z.string().optional(),
-  familyName: z.string().optional(),
-  formatted: z.string().optional(),
-});
-const jumpcloudUserFacts = z.object({
-  id: z.string(),
-  username: z.string(),
-  email: z.string().optional(),
-  firstname: z.string().optional(),
-  lastname: z.string().optional(),
-  state: z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']),
-});
-
-/** Facts a reconciliation has just read in bulk, so the workflow need not read them again. */
-export const observedSchema = z.object({
-  jumpcloud: jumpcloudUserFacts.nullable(),
-  bound: z.boolean(),
-  /** The linked or matched Notion user (null: Notion does not know it). */
-  notion: notionUserFacts.nullable(),
-});
-export type Observed = z.infer<typeof observedSchema>;
-
-/** The worker's settings that shape a user (SPEC §2), sent with each request: workflows read no environment. */
-export const userPolicySchema = z.object({
-  usernameSource: z.enum(['email', 'username']),
-  protectedUsers: z.array(z.string()),
-});
-export type UserPolicy = z.infer<typeof userPolicySchema>;
-
-/**
- * C6: what the mass-deactivation guard has already decided for this request's deactivation:
- * `granted`/`hold` by a reconciliation for all of its deactivations, `approved`/`rejected` by an
- * admin for held ones. Absent: the workflow asks the connector before deactivating.
- */
-export const deactivationDirectiveSchema = z.enum(['granted', 'hold', 'approved', 'rejected']);
-
-export const syncRequestSchema = z.object({
-  reason: z.string(),
-  reconcileId: z.string().optional(),
-  observed: observedSchema.optional(),
-  policy: userPolicySchema.optional(),
-  deactivation: deactivationDirectiveSchema.optional(),
-  /** C6: the users one event affects are decided together. */
-  batch: z.object({ id: z.string(), size: z.number().int().positive() }).optional(),
-});
-export type SyncRequest = z.infer<typeof syncRequestSchema>;
-
-/**
- * `deleted`: deleted in JumpCloud and deactivated in Notion (U10: delete the account by hand).
- * `held`: its deactivation awaits `jc-notion approve` (C6); `rejected`: an admin dropped it.
- */
-export const userStatuses = [
-  'pending',
-  'in-sync',
-  'deactivated',
-  'deleted',
-  'out-of-scope',
-  'protected',
-  'held',
-  'rejected',
-  'error',
-] as const;
-export type UserStatus = (typeof userStatuses)[number];
-
-export const userStateSchema = z.object({
-  notionId: z.string().optional(),
-  /** U3/U11: linked users only are managed. */
-  linked: z.boolean(),
-  status: z.enum(userStatuses),
-  /** C6: the deactivation held for approval. */
-  held: z.object({ reason: z.string(), since: z.string() }).optional(),
-  policy: userPolicySchema.optional(),
-  username: z.string().optional(),
-  email: z.string().optional(),
-  /** U10: deleted in JumpCloud and deactivated here: the account is to be deleted by hand. */
-  deletedInJumpCloud: z.boolean(),
-  error: problemSchema.optional(),
-  lastSyncAt: z.string().optional(),
-  lastReconcileId: z.string().optional(),
-});
-export type UserState = z.infer<typeof userStateSchema>;
-
-export const userWorkflowInputSchema = z.object({
-  connectorId: z.string().min(1),
-  jumpcloudUserId: jumpcloudIdSchema,
-  policy: userPolicySchema,
-  state: userStateSchema.optional(),
-  pending: z.array(syncRequestSchema).optional(),
-  /** Test hook: continue-as-new after this many history events (default MAX_HISTORY_EVENTS). */
-  maxHistoryEvents: z.number().int().positive().optional(),
-});
-export type UserWorkflowInput = z.infer<typeof userWorkflowInputSchema>;
-
-export interface Step {
-  step: string;
-  outcome: string;
-}
-
-/** Asks the user's workflow to converge (events, reconciliation). */
-export const syncUserSignal = defineSignal<[SyncRequest]>('sync');
-/** C8: converge now and report each step. */
-export const provisionUserUpdate = defineUpdate<{ steps: Step[]; state: UserState }, []>('provision');
-export const userStateQuery = defineQuery<UserState>('state');
-
-const MAX_HISTORY_EVENTS = 5_000;
 
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');

@@ -1,7 +1,7 @@
 /** `jc-notion approve` / `jc-notion reject` (C6): the admin's decision on held deactivations. */
 import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
-import { decideDeactivationsUpdate } from '../../workflows/connector';
+import { decideDeactivationsUpdate } from '../../contracts/connector';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 

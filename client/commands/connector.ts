@@ -1,7 +1,7 @@
 /** `jc-notion activate` (C1) and `jc-notion deactivate` (C2). */
 import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
-import { activateUpdate, deactivateUpdate, setGroupManagementUpdate } from '../../workflows/connector';
+import { activateUpdate, deactivateUpdate, setGroupManagementUpdate } from '../../contracts/connector';
 import { CliError } from '../errors';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';

@@ -10,16 +10,12 @@ import { decodeImportList, sortImportList } from '../../common/import-list';
 import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { workflowIds } from '../../temporal/ids';
-import {
-  importListWorkflow,
-  importProgressQuery,
-  importWorkflow,
-  type ImportProgress,
-  type ImportResult,
-} from '../../workflows/import';
+import { importListWorkflow, importWorkflow } from '../../workflows/import';
+import { importProgressQuery, type ImportProgress, type ImportResult } from '../../contracts/import';
 import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, table } from '../output';
 import { requireWorkers } from '../temporal';
+import { isJumpCloudId } from '../../contracts/shared';
 
 export interface ImportListOptions {
   newFirst?: boolean;
@@ -117,7 +113,7 @@ export async function importRunCommand(emails: string[], options: ImportRunOptio
   if (!options.allNew && given.length === 0) throw new CliError('give the emails to import, or --all-new');
   const invalid = given.filter((e) => !EMAIL.test(e));
   if (invalid.length > 0) throw new CliError(`not an email address: ${invalid.slice(0, 3).join(', ')}`);
-  if (options.group !== undefined && !/^[0-9a-f]{24}$/i.test(options.group))
+  if (options.group !== undefined && !isJumpCloudId(options.group))
     throw new CliError(
       `--group takes a JumpCloud user group id (24 hexadecimal characters), not "${options.group}"`,
     );
@@ -228,7 +224,7 @@ function report(progress: ImportProgress, workflowId: string, options: ImportRun
 }
 
 function groupId(value: string): string {
-  if (!/^[0-9a-f]{24}$/i.test(value))
+  if (!isJumpCloudId(value))
     throw new InvalidArgumentError('must be a JumpCloud user group id (24 hexadecimal characters)');
   return value;
 }

@@ -3,16 +3,17 @@
  * health, users in error (U8, U9) and the accounts to delete by hand in Notion (U10).
  */
 import type { Client } from '@temporalio/client';
-import type { WorkerHealth } from '../../activities';
+import type { WorkerHealth } from '../../contracts/connector';
 import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
-import { checkWorkersUpdate, statusQuery, type ConnectorStatus } from '../../workflows/connector';
-import { feedStateQuery, type FeedState } from '../../workflows/feed';
-import { groupStateQuery } from '../../workflows/group';
-import { userStateQuery } from '../../workflows/user';
+import { checkWorkersUpdate, statusQuery, type ConnectorStatus } from '../../contracts/connector';
+import { feedStateQuery, type FeedState } from '../../contracts/feed';
+import { groupStateQuery } from '../../contracts/group';
+import { userStateQuery } from '../../contracts/user';
 import { printJson, printLines, table, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+import { entityQuery } from '../../temporal/entities';
 
 /** How many users each list shows (the Temporal UI lists them all with the same query). */
 const LIST_LIMIT = 100;
@@ -91,7 +92,7 @@ async function listUsers(client: Client, query: string, withError: boolean): Pro
 }
 
 function userQuery(config: Config, syncState: string): string {
-  return `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user" AND ${SEARCH_ATTRIBUTES.syncState.name} = "${syncState}"`;
+  return entityQuery({ connectorId: config.connectorId, kind: 'user', syncState });
 }
 
 export async function statusCommand(options: OutputOptions): Promise<void> {
@@ -116,7 +117,11 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         manualDeletion: userQuery(config, 'deleted'),
         awaitingApproval: userQuery(config, 'held'),
       };
-      const groupQuery = `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "group" AND ${SEARCH_ATTRIBUTES.syncState.name} IN ("rename-conflict", "deletion-refused", "error")`;
+      const groupQuery = entityQuery({
+        connectorId: config.connectorId,
+        kind: 'group',
+        syncState: ['rename-conflict', 'deletion-refused', 'error'],
+      });
       const [errors, manualDeletion, awaitingApproval, groupProblems] = await Promise.all([
         listUsers(client, query.errors, true),
         listUsers(client, query.manualDeletion, false),

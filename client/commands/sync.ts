@@ -5,15 +5,15 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
-import type { ReconcileSummary } from '../../activities';
+import type { ReconcileSummary } from '../../contracts/reconcile';
 import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
-import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
-import { startSyncUpdate } from '../../workflows/connector';
+import { startSyncUpdate } from '../../contracts/connector';
 import type { reconcileWorkflow } from '../../workflows/reconcile';
 import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, table } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+import { EntityGateway } from '../../temporal/entities';
 
 export interface SyncOptions {
   dryRun?: boolean;
@@ -82,8 +82,8 @@ async function follow(
   tty: boolean,
   timeoutMs: number,
 ): Promise<{ done: number; failed: number; groupsDone: number }> {
-  const scope = (kind: string) =>
-    `${SEARCH_ATTRIBUTES.connectorId.name} = "${config.connectorId}" AND ${SEARCH_ATTRIBUTES.reconcileId.name} = "${summary.reconcileId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "${kind}"`;
+  const entities = new EntityGateway(client);
+  const scope = { connectorId: config.connectorId, reconcileId: summary.reconcileId };
   const groups = summary.groupsDispatched ?? 0;
   const total = summary.dispatched + groups;
   const bar = tty
@@ -97,11 +97,9 @@ async function follow(
   let lastPrinted = -1;
   let lastPrintedAt = 0;
   while (total > 0) {
-    done = (await client.workflow.count(scope('user'))).count;
-    failed = (
-      await client.workflow.count(`${scope('user')} AND ${SEARCH_ATTRIBUTES.syncState.name} = "error"`)
-    ).count;
-    groupsDone = groups > 0 ? (await client.workflow.count(scope('group'))).count : 0;
+    done = await entities.count({ ...scope, kind: 'user' });
+    failed = await entities.count({ ...scope, kind: 'user', syncState: 'error' });
+    groupsDone = groups > 0 ? await entities.count({ ...scope, kind: 'group' }) : 0;
     bar?.update(done + groupsDone, { failed });
     // Without a terminal (logs, CI): a line every 5 s at most, and the last one.
     const finished = done >= summary.dispatched && groupsDone >= groups;

@@ -3,6 +3,10 @@
  * CLI and the activities can use them without the workflow code.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import { EMAIL_PATTERN } from '../workflows/user-plan';
+import { connectorIdSchema, jumpcloudIdSchema, jumpcloudStateSchema } from './shared';
+import type { JumpCloudState } from './shared';
 
 /** Under this many selected users, `import run` follows the import and prints each result. */
 export const BACKGROUND_THRESHOLD = 100;
@@ -21,8 +25,6 @@ export interface ImportCandidate {
   /** Set when JumpCloud already had a user with this email when the import was prepared. */
   existing?: { id: string; username: string; state: JumpCloudState; managed: boolean };
 }
-
-export type JumpCloudState = 'STAGED' | 'ACTIVATED' | 'SUSPENDED';
 
 /** The outcome for one user (I2). */
 export interface ImportResult {
@@ -92,3 +94,50 @@ export interface ImportListing {
 
 export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
 export const importBatchDoneSignal = defineSignal<[ImportBatchReport]>('importBatchDone');
+
+const importIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,79}$/);
+const emailSchema = z.string().trim().toLowerCase().max(254).regex(EMAIL_PATTERN, 'must be email addresses');
+
+export const importListInputSchema = z.object({ connectorId: connectorIdSchema });
+export type ImportListWorkflowInput = z.infer<typeof importListInputSchema>;
+
+export const importInputSchema = z
+  .object({
+    connectorId: connectorIdSchema,
+    importId: importIdSchema,
+    /** The users to import, by email (`import run <email>…`). */
+    emails: z.array(emailSchema).max(100_000).optional(),
+    /** Every `New` member (`import run --all-new`). */
+    allNew: z.boolean().optional(),
+    /** I3: a user group bound to the application, which the imported users join. */
+    groupId: jumpcloudIdSchema.optional(),
+  })
+  .refine((i) => Boolean(i.allNew) !== Boolean(i.emails && i.emails.length > 0), {
+    message: 'give either emails or allNew',
+  });
+export type ImportWorkflowInput = z.input<typeof importInputSchema>;
+
+const candidateSchema = z.object({
+  email: emailSchema,
+  firstname: z.string().max(1024),
+  lastname: z.string().max(1024),
+  existing: z
+    .object({
+      id: jumpcloudIdSchema,
+      username: z.string(),
+      state: jumpcloudStateSchema,
+      managed: z.boolean(),
+    })
+    .optional(),
+});
+
+export const importBatchInputSchema = z.object({
+  connectorId: connectorIdSchema,
+  importId: importIdSchema,
+  /** The import workflow, told when this batch is done. */
+  parentWorkflowId: z.string().min(1),
+  batch: z.number().int().min(0),
+  groupId: jumpcloudIdSchema.optional(),
+  users: z.array(candidateSchema).max(1000),
+});
+export type ImportBatchInput = z.input<typeof importBatchInputSchema>;

@@ -1,7 +1,21 @@
-/** Messages of the connector workflow, in a module of their own so that other workflows can signal it. */
+/**
+ * The connector workflow's contract (`jcn/<connector>/connector`): its status, the Updates the
+ * `jc-notion` command and other workflows send it (C1–C3, C6, C8), and the signals it takes.
+ */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ReconcileSummary, WorkerHealth } from '../activities';
+import type { ReconcileSummary } from './reconcile';
 import type { UserPolicy } from './user';
+
+export interface WorkerHealth {
+  worker: string;
+  hostname: string;
+  pid: number;
+  node: string;
+  /** Seconds since the worker process started. */
+  uptimeSeconds: number;
+  /** Configuration as shown to admins: secrets are "set"/"unset". */
+  configuration: Record<string, string | number | string[]>;
+}
 
 export interface Verification {
   verified: boolean;

@@ -1,0 +1,13 @@
+/** What every activity factory is given by the worker (worker/worker.ts). */
+import type { Client } from '@temporalio/client';
+import type { WorkerConfig } from '../config/config';
+import type { ApiClients } from './clients';
+
+export interface ActivityDeps {
+  config: WorkerConfig;
+  /** The worker's identity, as Temporal shows it. */
+  identity: string;
+  clients: ApiClients;
+  /** For visibility queries and starting/signalling entity workflows. */
+  temporal: Client;
+}

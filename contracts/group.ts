@@ -1,0 +1,59 @@
+/**
+ * The group workflow's contract (`jcn/<connector>/group/<JumpCloud id>`): its input, state, the
+ * `sync` signal and the `state` query.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import { jumpcloudIdSchema, problemSchema } from './shared';
+
+export const groupSyncRequestSchema = z.object({
+  reason: z.string(),
+  /** G8, as the connector has it when the request is made. */
+  groupManagement: z.boolean(),
+  reconcileId: z.string().optional(),
+  /**
+   * Members just provisioned (JumpCloud id → Notion id), known before visibility shows their
+   * links (G9 after a provisioning outside reconciliations).
+   */
+  provisioned: z.record(z.string(), z.string()).optional(),
+});
+export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
+
+export const groupStatuses = [
+  'pending',
+  'in-sync',
+  'empty',
+  'unbound',
+  'deleted',
+  'rename-conflict',
+  'deletion-refused',
+  'disabled',
+  'error',
+] as const;
+export type GroupStatus = (typeof groupStatuses)[number];
+
+export const groupStateSchema = z.object({
+  notionId: z.string().optional(),
+  name: z.string().optional(),
+  status: z.enum(groupStatuses),
+  /** The JumpCloud members seen at the last sync while bound (who to nudge on G6/G7). */
+  lastMemberIds: z.array(z.string()),
+  problem: problemSchema.optional(),
+  lastSyncAt: z.string().optional(),
+  lastReconcileId: z.string().optional(),
+  lastGroupManagement: z.boolean().optional(),
+});
+export type GroupState = z.infer<typeof groupStateSchema>;
+
+export const groupWorkflowInputSchema = z.object({
+  connectorId: z.string().min(1),
+  jumpcloudGroupId: jumpcloudIdSchema,
+  state: groupStateSchema.optional(),
+  pending: z.array(groupSyncRequestSchema).optional(),
+  /** Test hook: how long before a refused deletion is tried again (default 1 hour). */
+  retryDelayMs: z.number().int().positive().optional(),
+});
+export type GroupWorkflowInput = z.infer<typeof groupWorkflowInputSchema>;
+
+export const syncGroupSignal = defineSignal<[GroupSyncRequest]>('sync');
+export const groupStateQuery = defineQuery<GroupState>('state');

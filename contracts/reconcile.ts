@@ -1,0 +1,60 @@
+/**
+ * The reconciliation workflow's contract (`jcn/<connector>/reconcile/<id>`, C5/C7): its input, its
+ * summary, and the permit Update its bulk-read activity asks for.
+ */
+import { defineUpdate } from '@temporalio/workflow';
+import type { UserOperation } from '../workflows/user-plan';
+
+/**
+ * A request permit for the reconcile activity's bulk reads (ADR 0004): the handler runs a no-op
+ * activity on the service's rate-limited task queue, so the server's cluster-wide limit paces
+ * bulk reads and single requests alike.
+ */
+export const requestPermitUpdate = defineUpdate<void, ['notion' | 'jumpcloud']>('requestPermit');
+
+export interface ReconcileWorkflowInput {
+  connectorId: string;
+  reconcileId: string;
+  dryRun: boolean;
+  /** G8: groups are reconciled only while group management is enabled. */
+  groupManagement?: boolean;
+  /**
+   * C5: started by the connector's Schedule. The run then asks the connector for its state (it
+   * skips when deactivated or when another reconciliation is running) and takes its id from the
+   * workflow id the Schedule gave it.
+   */
+  scheduled?: boolean;
+}
+
+export interface PlanEntry {
+  jumpcloudId: string;
+  username?: string;
+  operations: string[];
+}
+
+export interface GroupPlanEntry {
+  jumpcloudId: string;
+  name?: string;
+  operations: string[];
+}
+
+export interface ReconcileSummary {
+  reconcileId: string;
+  dryRun: boolean;
+  jumpcloudInScope: number;
+  notionMembers: number;
+  /** False when Notion's listing was unreliable: absences were then not acted on. */
+  notionListingComplete: boolean;
+  planned: Record<UserOperation['kind'] | 'retry', number>;
+  /** User workflows signalled. */
+  dispatched: number;
+  /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
+  held?: number;
+  /** Group workflows signalled (group management enabled). */
+  groupsDispatched?: number;
+  /** Dry run with group management enabled: what each group would get. */
+  groupPlan?: GroupPlanEntry[];
+  /** Dry run: what would be done, per user (at most PLAN_LIMIT entries). */
+  plan?: PlanEntry[];
+  truncated?: number;
+}

@@ -1,0 +1,24 @@
+/**
+ * Schemas every contract shares: the ids that name workflows and the problems entities record.
+ * Contracts (this folder) are what workflows, activities and the `jc-notion` command agree on;
+ * they import nothing from workflows/ or activities/ implementations, nor any Node API.
+ */
+import { z } from 'zod';
+
+/** Connector ids (CONNECTOR_ID): they are part of every workflow id. */
+export const connectorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
+
+/** JumpCloud object ids: 24 hexadecimal characters. */
+export const JUMPCLOUD_ID_PATTERN = /^[0-9a-f]{24}$/i;
+export const jumpcloudIdSchema = z.string().regex(JUMPCLOUD_ID_PATTERN);
+export const isJumpCloudId = (value: string): boolean => JUMPCLOUD_ID_PATTERN.test(value);
+
+/** The last failure an entity recorded (shown by `status`). */
+export const problemSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
+
+/** A JumpCloud user's account state (`state` of a system user). */
+export const jumpcloudStateSchema = z.enum(['STAGED', 'ACTIVATED', 'SUSPENDED']);
+export type JumpCloudState = z.infer<typeof jumpcloudStateSchema>;
+
+/** How many history events an entity workflow takes before it continues as new. */
+export const MAX_HISTORY_EVENTS = 5_000;

@@ -1,0 +1,150 @@
+/**
+ * The one gateway to the entity workflows, for activities and the `jc-notion` command alike: sync a
+ * user or a group (signal-with-start), signal one only if it runs, and find entities through
+ * their search attributes (the only place that writes visibility queries). Workflows are started
+ * by type name with their contracts' types, so nothing here imports workflow code.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { GroupSyncRequest, GroupWorkflowInput } from '../contracts/group';
+import { syncGroupSignal } from '../contracts/group';
+import type { SyncRequest, UserPolicy, UserWorkflowInput } from '../contracts/user';
+import { syncUserSignal } from '../contracts/user';
+import { workflowIds } from './ids';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
+
+export type EntityKind = 'user' | 'group';
+
+/** What to look for: every condition is ANDed; an array means any of its values. */
+export interface EntityFilter {
+  connectorId: string;
+  kind?: EntityKind;
+  syncState?: string | string[];
+  reconcileId?: string;
+  jumpcloudId?: string | string[];
+}
+
+/** A visibility query for entities of a connector (quoted values: ids and states are keywords). */
+export function entityQuery(filter: EntityFilter): string {
+  const quote = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
+  const clause = (name: string, value: string | string[] | undefined) =>
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? [`${name} IN (${value.map(quote).join(', ')})`]
+        : [`${name} = ${quote(value)}`];
+  return [
+    ...clause(SEARCH_ATTRIBUTES.connectorId.name, filter.connectorId),
+    ...clause(SEARCH_ATTRIBUTES.kind.name, filter.kind),
+    ...clause(SEARCH_ATTRIBUTES.syncState.name, filter.syncState),
+    ...clause(SEARCH_ATTRIBUTES.reconcileId.name, filter.reconcileId),
+    ...clause(SEARCH_ATTRIBUTES.jumpcloudId.name, filter.jumpcloudId),
+  ].join(' AND ');
+}
+
+export interface EntityRecord {
+  workflowId: string;
+  jumpcloudId?: string;
+  syncState?: string;
+  username?: string;
+  email?: string;
+  notionId?: string;
+  groupName?: string;
+  running: boolean;
+}
+
+export class EntityGateway {
+  constructor(
+    readonly client: Client,
+    /** The workers' main task queue (TEMPORAL_TASK_QUEUE), where entity workflows start. */
+    private readonly taskQueue?: string,
+  ) {}
+
+  private startQueue(): string {
+    if (!this.taskQueue) throw new Error('EntityGateway: a task queue is needed to start workflows');
+    return this.taskQueue;
+  }
+
+  /** Signal-with-start of a user's workflow: it converges now, started if it was not running. */
+  async syncUser(connectorId: string, jumpcloudUserId: string, policy: UserPolicy, request: SyncRequest) {
+    const input: UserWorkflowInput = { connectorId, jumpcloudUserId, policy };
+    await this.client.workflow.signalWithStart('userWorkflow', {
+      workflowId: workflowIds.user(connectorId, jumpcloudUserId),
+      taskQueue: this.startQueue(),
+      args: [input],
+      signal: syncUserSignal,
+      signalArgs: [request],
+    });
+  }
+
+  /** Signal-with-start of a group's workflow. */
+  async syncGroup(connectorId: string, jumpcloudGroupId: string, request: GroupSyncRequest) {
+    const input: GroupWorkflowInput = { connectorId, jumpcloudGroupId };
+    await this.client.workflow.signalWithStart('groupWorkflow', {
+      workflowId: workflowIds.group(connectorId, jumpcloudGroupId),
+      taskQueue: this.startQueue(),
+      args: [input],
+      signal: syncGroupSignal,
+      signalArgs: [request],
+    });
+  }
+
+  /** Signals a user's workflow if there is one; false when there is none (nothing to tell). */
+  signalUser(connectorId: string, jumpcloudUserId: string, request: SyncRequest): Promise<boolean> {
+    return this.signalIfRunning(() =>
+      this.client.workflow
+        .getHandle(workflowIds.user(connectorId, jumpcloudUserId))
+        .signal(syncUserSignal, request),
+    );
+  }
+
+  /** Signals a group's workflow if there is one. */
+  signalGroup(connectorId: string, jumpcloudGroupId: string, request: GroupSyncRequest): Promise<boolean> {
+    return this.signalIfRunning(() =>
+      this.client.workflow
+        .getHandle(workflowIds.group(connectorId, jumpcloudGroupId))
+        .signal(syncGroupSignal, request),
+    );
+  }
+
+  /** Whether a workflow with this id is running. */
+  async isRunning(workflowId: string): Promise<boolean> {
+    try {
+      return (await this.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** The entities matching the filter, with what their search attributes say. */
+  async *find(filter: EntityFilter): AsyncGenerator<EntityRecord> {
+    for await (const execution of this.client.workflow.list({ query: entityQuery(filter) })) {
+      const get = execution.typedSearchAttributes;
+      yield {
+        workflowId: execution.workflowId,
+        jumpcloudId: get.get(SEARCH_ATTRIBUTES.jumpcloudId),
+        syncState: get.get(SEARCH_ATTRIBUTES.syncState),
+        username: get.get(SEARCH_ATTRIBUTES.username),
+        email: get.get(SEARCH_ATTRIBUTES.email),
+        notionId: get.get(SEARCH_ATTRIBUTES.notionId),
+        groupName: get.get(SEARCH_ATTRIBUTES.groupName),
+        running: execution.status.name === 'RUNNING',
+      };
+    }
+  }
+
+  /** How many entities match the filter. */
+  async count(filter: EntityFilter): Promise<number> {
+    return (await this.client.workflow.count(entityQuery(filter))).count;
+  }
+
+  private async signalIfRunning(signal: () => Promise<void>): Promise<boolean> {
+    try {
+      await signal();
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+}
