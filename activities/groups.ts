@@ -39,13 +39,3 @@ export async function dispatchGroups(
     return ids.length;
   });
 }
-
-/** How many entity workflows of `kind` this reconciliation has brought to a settled state. */
-export async function countReconciled(
-  client: Client,
-  connectorId: string,
-  reconcileId: string,
-  kind: 'user' | 'group',
-): Promise<number> {
-  return new EntityGateway(client).count({ connectorId, kind, reconcileId });
-}

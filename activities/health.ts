@@ -1,7 +1,6 @@
 /** What a worker reports about itself: identity, versions and configuration minus secrets. */
 import os from 'node:os';
 import { describeConfig, type Config } from '../config/config';
-
 import type { WorkerHealth } from '../contracts/connector';
 
 export function workerHealth(config: Config, identity: string): WorkerHealth {

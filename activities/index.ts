@@ -7,7 +7,7 @@ import { userPolicyOf, withPacedClients } from './clients';
 import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
-import { countReconciled, dispatchGroups, type GroupDispatchInput } from './groups';
+import { dispatchGroups, type GroupDispatchInput } from './groups';
 import { nudgeUsers, provisionedNotionIds } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput } from './reconcile';
@@ -159,7 +159,7 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** Progress of a reconciliation: entity workflows it has brought to a settled state. */
     async countReconciled(connectorId: string, reconcileId: string, kind: 'user' | 'group'): Promise<number> {
-      return countReconciled(deps.temporal, connectorId, reconcileId, kind);
+      return new EntityGateway(deps.temporal).count({ connectorId, kind, reconcileId });
     },
     /** G9: the Notion ids of the provisioned users among these JumpCloud users. */
     async provisionedNotionIds(
