@@ -4,6 +4,7 @@
  * Deterministic: workflow code only.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   proxyActivities,
   upsertSearchAttributes,
@@ -19,6 +20,30 @@ import { taskQueues } from '../temporal/task-queues';
 export function failureMessage(error: unknown): string {
   if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * An entity's error as it records and shows it: the failure type (`InvalidData`, `Conflict`,
+ * `CredentialsRejected`…, or the Temporal failure's name such as a timeout) and the API's message.
+ */
+export function describeFailure(error: unknown): { code: string; message: string } {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  const code =
+    cause instanceof ApplicationFailure
+      ? (cause.type ?? 'Error')
+      : error instanceof ActivityFailure && cause instanceof Error
+        ? cause.name
+        : 'Error';
+  return { code, message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/** The failure type of an activity's error, if it carries one. */
+export function failureType(error: unknown): string | undefined {
+  if (error instanceof ApplicationFailure) return error.type ?? undefined;
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)
+    return error.cause.type ?? undefined;
+  if (error instanceof ActivityFailure && error.cause) return error.cause.name;
+  return undefined;
 }
 
 /** Invalid input fails the workflow at once (a retry would never fix it). */

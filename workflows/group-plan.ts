@@ -3,6 +3,7 @@
  * (SPEC G1–G5, G7, G9, G10). Pure and deterministic, like the user planner: the group workflow
  * runs it, dry runs run it without executing, unit tests cover it.
  */
+import type { GroupSyncRequest } from '../contracts/group';
 
 /** What JumpCloud says about the group now (null: deleted). */
 export interface JumpCloudGroupFacts {
@@ -125,4 +126,12 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   const step = Math.max(1, Math.floor(size));
   for (let i = 0; i < items.length; i += step) out.push(items.slice(i, i + step));
   return out;
+}
+
+/** Requests that arrived together converge once: the latest wins, every member link is kept. */
+export function mergeGroupRequests(batch: GroupSyncRequest[]): GroupSyncRequest {
+  const request = batch[batch.length - 1]!;
+  const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
+  const provisioned = Object.assign({}, ...batch.map((r) => r.provisioned ?? {})) as Record<string, string>;
+  return { ...request, reconcileId, provisioned };
 }

@@ -7,17 +7,8 @@
  * its last members re-check their scope against JumpCloud, and are deactivated unless another
  * binding still covers them.
  */
-import {
-  ActivityFailure,
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
 import {
   groupStateQuery,
   groupWorkflowInputSchema,
@@ -29,8 +20,15 @@ import {
 import { MAX_HISTORY_EVENTS } from '../contracts/shared';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, parseInput, tagEntity } from './entity';
-import { batches, planGroup, type GroupOperation, type NotionGroupFacts } from './group-plan';
+import { API_ACTIVITY_OPTIONS, apiActivities, describeFailure, parseInput, tagEntity } from './entity';
+import { runEntityLoop } from './entity-loop';
+import {
+  batches,
+  mergeGroupRequests,
+  planGroup,
+  type GroupOperation,
+  type NotionGroupFacts,
+} from './group-plan';
 
 /** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
 export const MEMBER_BATCH = 100;
@@ -115,13 +113,8 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
             ? 'empty'
             : 'in-sync';
     } catch (error) {
-      const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-      const code = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : 'Error';
-      state.problem = {
-        code,
-        message: cause instanceof Error ? cause.message : String(cause),
-        at: new Date().toISOString(),
-      };
+      const { code, message } = describeFailure(error);
+      state.problem = { code, message, at: new Date().toISOString() };
       state.status = code === 'GroupDeletionRefused' ? 'deletion-refused' : 'error';
     } finally {
       publish();
@@ -180,27 +173,20 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     ]);
   }
 
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
-  const retryDelay = input.retryDelayMs ?? 3_600_000;
-  for (;;) {
+  await runEntityLoop({
+    pending,
+    lock: new Mutex(), // no Update converges a group: only the loop takes it
+    merge: mergeGroupRequests,
+    converge,
+    maxHistoryEvents: MAX_HISTORY_EVENTS,
     // A refused deletion is tried again later, not lost (G7).
-    const wake = () => pending.length > 0 || shouldContinueAsNew();
-    if (state.status === 'deletion-refused') {
-      if (!(await condition(wake, retryDelay))) {
-        pending.push({
-          reason: 'retry refused deletion',
-          groupManagement: state.lastGroupManagement ?? true,
-        });
-      }
-    } else await condition(wake);
-    if (shouldContinueAsNew()) break;
-    const batch = pending.splice(0);
-    const request = batch[batch.length - 1]!;
-    const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
-    const provisioned = Object.assign({}, ...batch.map((r) => r.provisioned ?? {})) as Record<string, string>;
-    await converge({ ...request, reconcileId, provisioned });
-  }
-  await condition(allHandlersFinished);
+    idleRequest: () =>
+      state.status === 'deletion-refused'
+        ? {
+            afterMs: input.retryDelayMs ?? 3_600_000,
+            request: { reason: 'retry refused deletion', groupManagement: state.lastGroupManagement ?? true },
+          }
+        : undefined,
+  });
   await continueAsNew<typeof groupWorkflow>({ ...input, state, pending });
 }

@@ -3,6 +3,7 @@
  * (SPEC U1–U9, U11). Pure and deterministic: the user workflow runs it, dry runs run the same
  * code without executing, and unit tests cover it exhaustively.
  */
+import type { SyncRequest } from '../contracts/user';
 
 /** What JumpCloud says about a user (null fields: absent). */
 export interface JumpCloudUserFacts {
@@ -184,4 +185,18 @@ export function isWrite(operation: UserOperation): boolean {
     operation.kind === 'update' ||
     operation.kind === 'deactivate'
   );
+}
+
+/**
+ * Requests that arrived together converge once: the latest facts win, and an admin's decision, a
+ * guard's verdict or a reconciliation's id is not lost to a hint that arrived after it.
+ */
+export function mergeSyncRequests(batch: SyncRequest[]): SyncRequest {
+  const latest = <K extends keyof SyncRequest>(key: K) => [...batch].reverse().find((r) => r[key])?.[key];
+  return {
+    ...batch[batch.length - 1]!,
+    reconcileId: latest('reconcileId'),
+    deactivation: latest('deactivation'),
+    batch: latest('batch'),
+  };
 }

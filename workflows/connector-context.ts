@@ -1,0 +1,79 @@
+/**
+ * What the connector workflow's parts share: its state, the alerts waiting to be mailed, its
+ * activities, and starting its children (reconciliations, the change feed).
+ */
+import { ParentClosePolicy, proxyActivities, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
+import type { ConnectorStatus } from '../contracts/connector';
+import { workflowIds } from '../temporal/ids';
+import { taskQueues } from '../temporal/task-queues';
+import type { Alert } from './credentials-state';
+import { feedWorkflow } from './feed';
+import { reconcileWorkflow } from './reconcile';
+
+export interface ConnectorContext {
+  state: ConnectorStatus;
+  /** Mailed by the main loop, before continue-as-new (which does not carry them over). */
+  alerts: Alert[];
+  notion: NotionActivities;
+  jumpcloud: JumpCloudActivities;
+  /** Quick local work, a few attempts. */
+  main: Activities;
+  /** Alerts and releases of held deactivations are worth some patience (the SMTP server may be down). */
+  patient: Activities;
+  startReconcile(dryRun: boolean): Promise<{ workflowId: string; reconcileId: string }>;
+  startFeed(): Promise<void>;
+}
+
+export function connectorContext(state: ConnectorStatus): ConnectorContext {
+  const queues = taskQueues(workflowInfo().taskQueue);
+  // Verification answers an admin who waits: few attempts, short timeouts.
+  const verify = {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumAttempts: 2 },
+  } as const;
+  return {
+    state,
+    alerts: [],
+    notion: proxyActivities<NotionActivities>({ ...verify, taskQueue: queues.notion }),
+    jumpcloud: proxyActivities<JumpCloudActivities>({ ...verify, taskQueue: queues.jumpcloud }),
+    main: proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } }),
+    patient: proxyActivities<Activities>({
+      startToCloseTimeout: '1 minute',
+      retry: { initialInterval: '5 seconds', maximumAttempts: 10 },
+    }),
+
+    async startReconcile(dryRun) {
+      const reconcileId = `${new Date().toISOString()}-${uuid4().slice(0, 8)}`;
+      const workflowId = workflowIds.reconcile(state.connectorId, reconcileId);
+      await startChild(reconcileWorkflow, {
+        workflowId,
+        args: [
+          { connectorId: state.connectorId, reconcileId, dryRun, groupManagement: state.groupManagement },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      if (!dryRun) state.runningReconcile = workflowId;
+      return { workflowId, reconcileId };
+    },
+
+    /** C4: the change feed runs while the connector is activated (one per connector). */
+    async startFeed() {
+      const workflowId = workflowIds.feed(state.connectorId);
+      try {
+        await startChild(feedWorkflow, {
+          workflowId,
+          args: [
+            { connectorId: state.connectorId, cursor: { watermark: new Date().toISOString(), seen: [] } },
+          ],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (error) {
+        // Already polling (activated twice): its cursor is the one to keep.
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      state.feed = workflowId;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * C6 in the connector workflow: the mass-deactivation guard's Updates (one user's deactivation,
+ * a reconciliation's reservation, an admin's decision) and the approval alert, sent a little after
+ * the first hold so that it counts a whole batch. The arithmetic is pure (deactivation-ledger.ts).
+ */
+import { setHandler } from '@temporalio/workflow';
+import {
+  decideDeactivationsUpdate,
+  requestDeactivationUpdate,
+  reserveDeactivationsUpdate,
+  type DeactivationDecision,
+} from '../contracts/connector';
+import type { ConnectorContext } from './connector-context';
+import type { Timed } from './connector-credentials';
+import {
+  addToApproval,
+  approvalAlert,
+  decideDeactivation,
+  pruneGuard,
+  reserveDeactivations,
+  type GuardDecision,
+} from './deactivation-ledger';
+
+/** The alert waits a little so that it counts a whole batch, not its first member. */
+const APPROVAL_ALERT_DELAY_MS = 10_000;
+
+export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number | undefined): Timed {
+  const { state } = ctx;
+  let alertAt = 0;
+  const pruned = () => pruneGuard(state.deactivationGuard, Date.now(), windowMs);
+  const record = ({ decision, guard, held }: GuardDecision): DeactivationDecision => {
+    state.deactivationGuard = guard;
+    if (held) {
+      if (!state.approval) alertAt = Date.now() + APPROVAL_ALERT_DELAY_MS;
+      state.approval = addToApproval(state.approval, held, new Date().toISOString());
+    }
+    return decision;
+  };
+
+  setHandler(requestDeactivationUpdate, (request) =>
+    record(decideDeactivation(pruned(), request, Date.now())),
+  );
+  setHandler(reserveDeactivationsUpdate, (request) =>
+    record(reserveDeactivations(pruned(), request, Date.now())),
+  );
+  setHandler(decideDeactivationsUpdate, async (decision) => {
+    const users = await ctx.patient.releaseHeldDeactivations(state.connectorId, decision);
+    state.approval = undefined;
+    state.lastApproval = { decision, at: new Date().toISOString(), users };
+    return { decision, users };
+  });
+
+  const alertDue = () => Boolean(state.approval && !state.approval.alerted);
+  return {
+    dueAt: () => (alertDue() ? alertAt : undefined),
+    run: async (now) => {
+      if (alertDue() && now >= alertAt && state.approval) {
+        state.approval.alerted = true;
+        ctx.alerts.push(approvalAlert(state.approval));
+      }
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * One convergence of a user workflow: read the facts (or take those a reconciliation observed),
+ * plan with the pure planner (user-plan.ts), apply the operations one activity at a time
+ * (user-apply.ts), then record the outcome and publish it as search attributes. A per-user error
+ * is recorded in the state, never thrown: it must not block the workflow's next request.
+ */
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Step, SyncRequest } from '../contracts/user';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { describeFailure } from './entity';
+import { applyUserOperation, link, type UserContext, type UserRun } from './user-apply';
+import { mapUser, planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
+import { deriveUserStatus } from './user-status';
+
+interface JumpCloudFacts {
+  user: JumpCloudUserFacts | null;
+  bound: boolean;
+  boundGroupIds: string[];
+}
+
+/** The facts about the user in JumpCloud: the reconciliation's if given, else read now. */
+async function readJumpCloud(ctx: UserContext, request: SyncRequest, steps: Step[]): Promise<JumpCloudFacts> {
+  if (request.observed)
+    return { user: request.observed.jumpcloud, bound: request.observed.bound, boundGroupIds: [] };
+  const { jumpcloud } = ctx.api;
+  const id = ctx.input.jumpcloudUserId;
+  const user = await jumpcloud.jumpcloudGetUser(id);
+  steps.push({ step: 'read JumpCloud user', outcome: user ? `${user.username} (${user.state})` : 'deleted' });
+  if (!user || user.state !== 'ACTIVATED') return { user, bound: false, boundGroupIds: [] };
+  const [groups, boundGroups, boundUsers] = await Promise.all([
+    jumpcloud.jumpcloudUserGroupIds(id),
+    jumpcloud.jumpcloudAppBindings('user_group'),
+    jumpcloud.jumpcloudAppBindings('user'),
+  ]);
+  const bound = boundUsers.includes(id) || groups.some((group) => boundGroups.includes(group));
+  steps.push({ step: 'check binding to the Notion application', outcome: bound ? 'bound' : 'not bound' });
+  return { user, bound, boundGroupIds: groups.filter((group) => boundGroups.includes(group)) };
+}
+
+/** The linked Notion user, else the member whose email matches (U3), else none. */
+async function readNotion(
+  ctx: UserContext,
+  request: SyncRequest,
+  userName: string | undefined,
+  steps: Step[],
+): Promise<NotionUserFacts | null> {
+  if (request.observed) return request.observed.notion;
+  const { notion } = ctx.api;
+  if (ctx.state.notionId) {
+    const user = await notion.notionGetUser(ctx.state.notionId);
+    steps.push({
+      step: 'read linked Notion user',
+      outcome: user ? (user.active ? 'member' : 'removed') : 'not found',
+    });
+    return user;
+  }
+  if (!userName) return null;
+  const user = await notion.notionFindUserByEmail(userName);
+  steps.push({ step: `match Notion user ${userName}`, outcome: user ? 'found' : 'none' });
+  return user;
+}
+
+export async function convergeUser(ctx: UserContext, request: SyncRequest): Promise<Step[]> {
+  const { state } = ctx;
+  const steps: Step[] = [];
+  if (request.policy) state.policy = request.policy;
+  if (request.deactivation === 'rejected') {
+    // C6: an admin dropped the held deactivation; the member stays. A later reconciliation
+    // proposes it again while the user is out of scope.
+    if (state.status === 'held') {
+      state.status = 'rejected';
+      state.held = undefined;
+      steps.push({ step: 'held deactivation', outcome: 'rejected by an admin: the member stays in Notion' });
+      publishUser(ctx);
+    }
+    return steps;
+  }
+  const run: UserRun = {
+    request,
+    steps,
+    previouslyHeld: state.held,
+    previouslyRejected: state.status === 'rejected',
+    rejectionKept: false,
+  };
+  state.held = undefined;
+  const { usernameSource, protectedUsers } = ctx.policy();
+  let joinGroups: string[] = [];
+  try {
+    const { user, bound, boundGroupIds } = await readJumpCloud(ctx, request, steps);
+    if (user) {
+      state.username = user.username;
+      state.email = user.email?.trim().toLowerCase();
+    }
+    const scope = scopeOf(user, bound);
+    const mapping = scope.inScope && user ? mapUser(user, usernameSource) : undefined;
+    const notionUser = await readNotion(ctx, request, mapping?.ok ? mapping.user.userName : undefined, steps);
+    if (notionUser && scope.inScope) link(state, notionUser.id);
+
+    state.error = undefined;
+    const operations = planUser({ scope, mapping, notion: notionUser, linked: state.linked, protectedUsers });
+    if (operations.length === 0)
+      steps.push({ step: 'compare', outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})` });
+    for (const operation of operations) await applyUserOperation(ctx, run, operation);
+    if (operations.some((o) => o.kind === 'create' || o.kind === 'reactivate')) joinGroups = boundGroupIds;
+
+    if (!state.error) {
+      if (!scope.inScope) state.deletedInJumpCloud = scope.reason === 'deleted' && state.linked;
+      state.status = deriveUserStatus({
+        inScope: scope.inScope,
+        invalid: operations.some((o) => o.kind === 'invalid'),
+        held: Boolean(state.held),
+        rejectionKept: run.rejectionKept,
+        protectedUser: operations.some((o) => o.kind === 'protected'),
+        deletedInJumpCloud: state.deletedInJumpCloud,
+        linked: state.linked,
+      });
+      if (scope.inScope) state.deletedInJumpCloud = false;
+    }
+  } catch (error) {
+    const { code, message } = describeFailure(error);
+    state.error = { code, message, at: new Date().toISOString() };
+    state.status = 'error';
+    steps.push({ step: 'error', outcome: `${code}: ${message}` });
+  }
+  state.lastSyncAt = new Date().toISOString();
+  if (request.reconcileId) state.lastReconcileId = request.reconcileId;
+  publishUser(ctx);
+  // G2/G9 outside reconciliations (which hand the groups over themselves): a user just
+  // provisioned joins its bound groups in Notion now, once its link is published.
+  if (joinGroups.length > 0 && state.notionId && patched('g9-groups-after-provision')) {
+    const count = await ctx.api.main.nudgeGroups(ctx.input.connectorId, joinGroups, {
+      reason: `member ${state.username ?? ctx.input.jumpcloudUserId} provisioned`,
+      provisioned: { [ctx.input.jumpcloudUserId]: state.notionId },
+    });
+    steps.push({
+      step: 'sync its bound groups',
+      outcome: count > 0 ? `${count} group(s) asked` : 'group management off',
+    });
+  }
+  return steps;
+}
+
+/** SPEC §7: the user's state, email and links as search attributes, for `status` and the UI. */
+export function publishUser({ state }: UserContext): void {
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
+    ...(state.username ? [{ key: SEARCH_ATTRIBUTES.username, value: state.username }] : []),
+    ...(state.email ? [{ key: SEARCH_ATTRIBUTES.email, value: state.email }] : []),
+    ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
+    ...(state.lastReconcileId ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }] : []),
+  ]);
+}
