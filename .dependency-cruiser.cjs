@@ -22,7 +22,7 @@ module.exports = {
         'contracts/ is what workflows, activities and the CLI agree on: it imports none of them, nor Node.',
       from: { path: '^contracts/' },
       to: {
-        path: '^(activities|client|worker|api|emulators|local|bench)/|^node:|^(fs|path|os|child_process)$',
+        path: '^(activities|client|worker|api|harness)/|^node:|^(fs|path|os|child_process)$',
       },
     },
   ],

@@ -1,6 +1,6 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_PORTS } from '../local/stack';
+import { DEFAULT_PORTS } from '../harness/local/stack';
 import { approvalCommand } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { registerImportCommands } from './commands/import';

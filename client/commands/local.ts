@@ -1,6 +1,6 @@
 /** `jc-notion local`: the whole local stack in the foreground, until SIGINT or SIGTERM. */
 import { readEnvironment } from '../../config/config';
-import { LOCAL_CREDENTIALS, startLocalStack, type LocalStackPorts } from '../../local/stack';
+import { LOCAL_CREDENTIALS, startLocalStack, type LocalStackPorts } from '../../harness/local/stack';
 import { printJson, printLines, table } from '../output';
 
 export interface LocalCommandOptions {

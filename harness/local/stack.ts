@@ -6,15 +6,15 @@ import fs from 'node:fs';
 import pino from 'pino';
 import net from 'node:net';
 import path from 'node:path';
-import { parseConfig, secretValues, type WorkerConfig } from '../config/config';
-import { createLogger, type Logger } from '../common/logger';
+import { parseConfig, secretValues, type WorkerConfig } from '../../config/config';
+import { createLogger, type Logger } from '../../common/logger';
 import { obtainTemporalCli } from '../temporal/cli-binary';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { createDemoOrganization } from '../emulators/seed/demo';
-import { startWorker, type RunningWorker } from '../worker/worker';
+import { startWorker, type RunningWorker } from '../../worker/worker';
 import { RestoreError, restoreEmulator, startSnapshotSaver, type PersistedEmulator } from './persistence';
 
 /** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
