@@ -15,6 +15,7 @@ import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { createDemoOrganization } from '../emulators/seed/demo';
 import { startWorker, type RunningWorker } from '../../worker/worker';
+import type { LocalStackPorts } from '../../client/commands/local';
 import { RestoreError, restoreEmulator, startSnapshotSaver, type PersistedEmulator } from './persistence';
 
 /** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
@@ -27,21 +28,7 @@ export const LOCAL_CREDENTIALS = {
   notionTokenOwner: 'owner@example.com',
 } as const;
 
-export interface LocalStackPorts {
-  temporal: number;
-  ui: number;
-  jumpcloud: number;
-  notion: number;
-  smtp: number;
-}
-
-export const DEFAULT_PORTS: LocalStackPorts = {
-  temporal: 7233,
-  ui: 8233,
-  jumpcloud: 8410,
-  notion: 8420,
-  smtp: 8425,
-};
+export type { LocalStackPorts };
 
 /** Ports free right now, for a stack beside others (tests, benchmarks). */
 export async function freeLocalPorts(): Promise<LocalStackPorts> {
