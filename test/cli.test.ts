@@ -84,6 +84,11 @@ test('an invalid option value exits non-zero with the reason', async () => {
   expect(result.stderr).toMatch(/--ui-port.*must be a port number/);
 });
 
+test('`local` without the development harness (as in the worker image) says so in one line', async () => {
+  const result = await runCli(['local'], cleanEnv({ JCN_HARNESS_DIR: path.join(ROOT, 'no-harness-here') }));
+  expectOneLineFailure(result, /`local` is a development command: run it from a clone of the repository/);
+});
+
 test('`status` with no worker polling says so instead of hanging', async () => {
   const result = await runCli(
     ['status'],
