@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
-import { freeLocalPorts, LOCAL_CREDENTIALS } from '../harness/local/stack';
-import { freePort } from '../harness/temporal/dev-server';
-import { createWorkers } from '../worker/worker';
-import { TEST_SECRETS, testWorkerConfig } from './support/config';
-import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from './support/cli';
-import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
+import { freeLocalPorts, LOCAL_CREDENTIALS } from '../../harness/local/stack';
+import { freePort } from '../../harness/temporal/dev-server';
+import { createWorkers } from '../../worker/worker';
+import { TEST_SECRETS, testWorkerConfig } from '../support/config';
+import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from '../support/cli';
+import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 
 let temporal: TestTemporal;
 
