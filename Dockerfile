@@ -1,10 +1,12 @@
-# The jc-notion image: workers (`jc-notion worker`) and admin commands.
+# The jc-notion image: workers (`jc-notion worker`) and admin commands. Only the product: the
+# product build (no harness/: emulators, local stack, Temporal CLI tooling) and the runtime
+# dependencies (ADR 0008); `jc-notion local` says it is a development command.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm run build:product && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

@@ -78,7 +78,7 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['../activities', '../activities/*', '../api/*', '../config/*', '../temporal/cli-*'],
+              group: ['../activities', '../activities/*', '../api/*', '../config/*', '../harness/*'],
               allowTypeImports: true,
               message: 'Import activities and side-effecting modules as types only.',
             },

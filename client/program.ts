@@ -1,10 +1,9 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_PORTS } from '../local/stack';
 import { approvalCommand } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { registerImportCommands } from './commands/import';
-import { localCommand } from './commands/local';
+import { DEFAULT_PORTS, localCommand } from './commands/local';
 import { provisionCommand } from './commands/provision';
 import { syncCommand } from './commands/sync';
 import { statusCommand } from './commands/status';

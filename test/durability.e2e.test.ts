@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { temporal as proto } from '@temporalio/proto';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
-import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
+import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 import { cleanEnv, runCli, spawnCli } from './support/cli';

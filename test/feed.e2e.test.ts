@@ -6,9 +6,9 @@
  * tests form one story and run in order.
  */
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
-import { createMailSink, type MailSink } from '../emulators/mail';
-import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
+import { createMailSink, type MailSink } from '../harness/emulators/mail';
+import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { reconcileScheduleId } from '../activities/schedule';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';

@@ -3,9 +3,9 @@
  * product's workers in this process, both emulators, the mail sink, and the `jc-notion` command as
  * an admin runs it. The tests form one story over one directory and run in order.
  */
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
-import { createMailSink, type MailSink } from '../emulators/mail';
-import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
+import { createMailSink, type MailSink } from '../harness/emulators/mail';
+import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { workflowIds } from '../temporal/ids';
 import { userStateQuery } from '../contracts/user';
 import { runCli, spawnCli } from './support/cli';

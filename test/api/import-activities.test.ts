@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { JumpCloudClient } from '../../api/jumpcloud';
 import { createJumpCloudImportActivities } from '../../activities/jumpcloud-import';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../emulators/jumpcloud';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../harness/emulators/jumpcloud';
 
 const KEY = 'jc-import-test-key-7d21';
 const APP = '64b7f0c2a1d3e4f5a6b7c8d9';

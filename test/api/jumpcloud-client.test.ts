@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../api/errors';
 import { JumpCloudClient } from '../../api/jumpcloud';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../emulators/jumpcloud';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../harness/emulators/jumpcloud';
 
 const KEY = 'jc-client-test-key-51be';
 const ORG = '5e9a3c7b1d2f4a6b8c0d1e2f';

@@ -8,7 +8,7 @@ import { toFailure } from '../../activities/failures';
 import { CredentialGuard } from '../../api/credential-guard';
 import { ApiError, type ApiErrorCode, type FailureClass } from '../../api/errors';
 import { NotionScimClient } from '../../api/notion';
-import { createNotionEmulator, type NotionEmulator } from '../../emulators/notion';
+import { createNotionEmulator, type NotionEmulator } from '../../harness/emulators/notion';
 
 const TOKEN = 'notion-client-test-token-9f2e';
 let emulator: NotionEmulator;

@@ -7,13 +7,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { temporal as proto } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createNotionEmulator, type NotionEmulator } from '../../emulators/notion';
+import { createNotionEmulator, type NotionEmulator } from '../../harness/emulators/notion';
 import { taskQueues } from '../../temporal/task-queues';
 import { createWorkers } from '../../worker/worker';
 import { cleanEnv, spawnCli } from '../support/cli';
 import { testWorkerConfig, TEST_SECRETS } from '../support/config';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
-import { notionReadsWorkflow } from '../../bench/rate-workflows';
+import { notionReadsWorkflow } from '../../harness/bench/rate-workflows';
 
 let temporal: TestTemporal;
 let notion: NotionEmulator;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN });
   scimUrl = `${await notion.listen()}/scim/v2`;
   driverBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../bench/rate-workflows'),
+    workflowsPath: require.resolve('../../harness/bench/rate-workflows'),
     logger: undefined,
   });
 });

@@ -2,7 +2,7 @@
  * Runs once before all test files: obtains the Temporal CLI (on a fresh machine this builds it
  * with `go install`, which takes minutes), so that parallel test files find it cached.
  */
-import { obtainTemporalCli } from '../../temporal/cli-binary';
+import { obtainTemporalCli } from '../../harness/temporal/cli-binary';
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();

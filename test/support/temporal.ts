@@ -6,8 +6,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
-import { obtainTemporalCli } from '../../temporal/cli-binary';
-import { startDevServer, type DevServer } from '../../temporal/dev-server';
+import { obtainTemporalCli } from '../../harness/temporal/cli-binary';
+import { startDevServer, type DevServer } from '../../harness/temporal/dev-server';
 import { bundleWorkflows, installRuntime } from '../../worker/worker';
 
 export interface TestTemporal {

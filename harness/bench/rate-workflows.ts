@@ -3,7 +3,7 @@
  * through the product's rate-limited Notion activity. Deterministic: workflow code only.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { NotionActivities } from '../activities';
+import type { NotionActivities } from '../../activities';
 
 export interface NotionReadsInput {
   notionQueue: string;

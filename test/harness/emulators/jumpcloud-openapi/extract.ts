@@ -4,7 +4,7 @@
  * reference (transitively); code samples are dropped. The full specs are large (3.8 MB), so the
  * repository keeps these extracts instead.
  *
- *   npx tsx test/emulators/jumpcloud-openapi/extract.ts [/path/to/jumpcloud-openapi]
+ *   npx tsx test/harness/emulators/jumpcloud-openapi/extract.ts [/path/to/jumpcloud-openapi]
  *
  * Sources: `v1-raw-openapi3.yaml` and `v2-raw-openapi3.yaml` (JumpCloud's raw specs converted to
  * OpenAPI 3, which keep `x-org-id` and the error responses) and `directory-insights.json`

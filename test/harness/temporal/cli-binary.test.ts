@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveTemporalCli, TemporalCliUnavailableError } from '../temporal/cli-binary';
+import { resolveTemporalCli, TemporalCliUnavailableError } from '../../../harness/temporal/cli-binary';
 
 const FAKE_TEMPORAL = '#!/bin/sh\necho "temporal version fake"\n';
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { request } from 'undici';
-import { devServerSearchAttributeFlags } from './search-attributes';
+import { devServerSearchAttributeFlags } from '../../temporal/search-attributes';
 
 export interface DevServerOptions {
   /** The temporal CLI binary (see `obtainTemporalCli`). */

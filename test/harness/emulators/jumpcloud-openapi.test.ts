@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Dispatcher } from 'undici';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../emulators/jumpcloud';
+import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../../harness/emulators/jumpcloud';
 import { NOTION_APP_ID, caller, type CallOptions, type Reply } from './jumpcloud-http';
 
 type SpecName = 'v1' | 'v2' | 'di';

@@ -8,9 +8,9 @@ import {
   createJumpCloudEmulator,
   type JumpCloudEmulator,
   type InsightsEvent,
-} from '../../emulators/jumpcloud';
-import type { GraphObjectWithPaths, SystemUser, UserGroup } from '../../emulators/jumpcloud/model';
-import { createDemoOrganization } from '../../emulators/seed/demo';
+} from '../../../harness/emulators/jumpcloud';
+import type { GraphObjectWithPaths, SystemUser, UserGroup } from '../../../harness/emulators/jumpcloud/model';
+import { createDemoOrganization } from '../../../harness/emulators/seed/demo';
 import { API_KEY, NOTION_APP_ID, caller, header, type Reply } from './jumpcloud-http';
 
 let emulator: JumpCloudEmulator;

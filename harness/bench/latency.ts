@@ -6,11 +6,11 @@
  * Runs on the local stack (dev server, emulators, one worker) on free ports. Target: p95 within
  * POLL_INTERVAL + 5 s.
  */
-import { connectClient } from '../temporal/connection';
+import { connectClient } from '../../temporal/connection';
 import { startBenchStack } from './stack';
-import { connectorStart } from '../client/temporal';
-import { activateUpdate, startSyncUpdate } from '../contracts/connector';
-import { type reconcileWorkflow } from '../workflows/reconcile';
+import { connectorStart } from '../../client/temporal';
+import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
+import { type reconcileWorkflow } from '../../workflows/reconcile';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const USERS = 100;

@@ -16,16 +16,16 @@ import {
   type JumpCloudEmulator,
   type SystemUser,
   type UserGroup,
-} from '../../emulators/jumpcloud';
-import { createNotionEmulator, type NotionEmulator } from '../../emulators/notion';
+} from '../../../harness/emulators/jumpcloud';
+import { createNotionEmulator, type NotionEmulator } from '../../../harness/emulators/notion';
 import {
   RestoreError,
   restoreEmulator,
   startSnapshotSaver,
   writeFileAtomically,
   type PersistedEmulator,
-} from '../../local/persistence';
-import { NOTION_APP_ID, caller, header } from './jumpcloud-http';
+} from '../../../harness/local/persistence';
+import { NOTION_APP_ID, caller, header } from '../emulators/jumpcloud-http';
 
 const running: { close(): Promise<void> }[] = [];
 afterEach(async () => {

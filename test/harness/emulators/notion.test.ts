@@ -3,7 +3,7 @@
  * service's paths, bodies, status codes and quirks, and the `/_emulator/` controls.
  */
 import { request, type Dispatcher } from 'undici';
-import { createNotionEmulator, type NotionEmulator } from '../../emulators/notion';
+import { createNotionEmulator, type NotionEmulator } from '../../../harness/emulators/notion';
 
 const TOKEN = 'local-notion-token';
 const SCIM_JSON = 'application/scim+json';

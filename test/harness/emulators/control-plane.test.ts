@@ -4,8 +4,8 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { request, type Dispatcher } from 'undici';
-import { installControlPlane, type ControlPlane } from '../../emulators/common/control';
-import { close, listen } from '../../emulators/common/server';
+import { installControlPlane, type ControlPlane } from '../../../harness/emulators/common/control';
+import { close, listen } from '../../../harness/emulators/common/server';
 
 interface Reply<T> {
   status: number;

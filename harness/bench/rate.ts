@@ -14,8 +14,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { RequestRecord } from '../emulators/common/control';
-import { connectClient, connectWorker } from '../temporal/connection';
-import { taskQueues } from '../temporal/task-queues';
+import { connectClient, connectWorker } from '../../temporal/connection';
+import { taskQueues } from '../../temporal/task-queues';
 import { startBenchStack } from './stack';
 import type { notionReadsWorkflow } from './rate-workflows';
 
@@ -23,7 +23,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 20);
 const READS = Number(process.env.BENCH_RATE_READS ?? 600);
 const EXTRA_WORKERS = 2;
 const TARGET_SHARE = 0.9;
-const ENTRY = path.join(__dirname, '..', 'client', 'main.ts');
+const ENTRY = path.join(__dirname, '..', '..', 'client', 'main.ts');
 
 export async function benchRate(): Promise<boolean> {
   const stack = await startBenchStack({

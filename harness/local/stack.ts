@@ -6,15 +6,16 @@ import fs from 'node:fs';
 import pino from 'pino';
 import net from 'node:net';
 import path from 'node:path';
-import { parseConfig, secretValues, type WorkerConfig } from '../config/config';
-import { createLogger, type Logger } from '../common/logger';
+import { parseConfig, secretValues, type WorkerConfig } from '../../config/config';
+import { createLogger, type Logger } from '../../common/logger';
 import { obtainTemporalCli } from '../temporal/cli-binary';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { createDemoOrganization } from '../emulators/seed/demo';
-import { startWorker, type RunningWorker } from '../worker/worker';
+import { startWorker, type RunningWorker } from '../../worker/worker';
+import type { LocalStackPorts } from '../../client/commands/local';
 import { RestoreError, restoreEmulator, startSnapshotSaver, type PersistedEmulator } from './persistence';
 
 /** Fixed local credentials (SPEC §8): printed by `local`, never real secrets. */
@@ -27,21 +28,7 @@ export const LOCAL_CREDENTIALS = {
   notionTokenOwner: 'owner@example.com',
 } as const;
 
-export interface LocalStackPorts {
-  temporal: number;
-  ui: number;
-  jumpcloud: number;
-  notion: number;
-  smtp: number;
-}
-
-export const DEFAULT_PORTS: LocalStackPorts = {
-  temporal: 7233,
-  ui: 8233,
-  jumpcloud: 8410,
-  notion: 8420,
-  smtp: 8425,
-};
+export type { LocalStackPorts };
 
 /** Ports free right now, for a stack beside others (tests, benchmarks). */
 export async function freeLocalPorts(): Promise<LocalStackPorts> {

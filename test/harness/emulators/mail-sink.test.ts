@@ -1,7 +1,7 @@
 /** The local mail sink receives what nodemailer sends and shows it over HTTP. */
 import nodemailer from 'nodemailer';
 import { request } from 'undici';
-import { createMailSink, type MailMessage, type MailSink } from '../../emulators/mail';
+import { createMailSink, type MailMessage, type MailSink } from '../../../harness/emulators/mail';
 
 let sink: MailSink;
 let urls: { smtpUrl: string; httpUrl: string };

@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../config/config';
-import { readSecret, secretReader } from '../config/secrets';
-import { TEST_SECRETS, testWorkerConfig } from './support/config';
+import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../../config/config';
+import { readSecret, secretReader } from '../../config/secrets';
+import { TEST_SECRETS, testWorkerConfig } from '../support/config';
 
 function problemsOf(env: Record<string, string>, purpose: 'client' | 'worker' = 'client'): ConfigError {
   try {

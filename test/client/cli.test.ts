@@ -5,12 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
-import { freeLocalPorts, LOCAL_CREDENTIALS } from '../local/stack';
-import { freePort } from '../temporal/dev-server';
-import { createWorkers } from '../worker/worker';
-import { TEST_SECRETS, testWorkerConfig } from './support/config';
-import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from './support/cli';
-import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
+import { freeLocalPorts, LOCAL_CREDENTIALS } from '../../harness/local/stack';
+import { freePort } from '../../harness/temporal/dev-server';
+import { createWorkers } from '../../worker/worker';
+import { TEST_SECRETS, testWorkerConfig } from '../support/config';
+import { cleanEnv, ROOT, runCli, spawnCli, waitForOutput } from '../support/cli';
+import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 
 let temporal: TestTemporal;
 
@@ -82,6 +82,11 @@ test('an invalid option value exits non-zero with the reason', async () => {
   const result = await runCli(['local', '--ui-port', 'abc'], cleanEnv());
   expect(result.code).not.toBe(0);
   expect(result.stderr).toMatch(/--ui-port.*must be a port number/);
+});
+
+test('`local` without the development harness (as in the worker image) says so in one line', async () => {
+  const result = await runCli(['local'], cleanEnv({ JCN_HARNESS_DIR: path.join(ROOT, 'no-harness-here') }));
+  expectOneLineFailure(result, /`local` is a development command: run it from a clone of the repository/);
 });
 
 test('`status` with no worker polling says so instead of hanging', async () => {

@@ -21,14 +21,14 @@
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { connectClient, connectWorker } from '../temporal/connection';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { connectClient, connectWorker } from '../../temporal/connection';
+import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import type { LocalStack } from '../local/stack';
 import { startBenchStack } from './stack';
-import { connectorStart } from '../client/temporal';
+import { connectorStart } from '../../client/temporal';
 import type { RequestRecord } from '../emulators/common/control';
-import { activateUpdate, startSyncUpdate } from '../contracts/connector';
-import { type reconcileWorkflow } from '../workflows/reconcile';
+import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
+import { type reconcileWorkflow } from '../../workflows/reconcile';
 import { type CeilingActivities, type ceilingWorkflow } from './ceiling-workflows';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
