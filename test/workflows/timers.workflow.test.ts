@@ -1,0 +1,271 @@
+/**
+ * Workflow tests with mocked activities, for the timers and guards that end-to-end stories cannot
+ * afford to wait for: G7's retry of a refused group deletion, C6's rolling hour, C3's credential
+ * probes, and continue-as-new with requests pending. They run the real workflow code on a real
+ * dev server; the waits are shortened through each workflow's test hooks (retryDelayMs,
+ * deactivationWindowMs, the reported probe interval, maxHistoryEvents). Temporal's time-skipping
+ * test server would let them use the real hour, but it is downloaded at run time from
+ * temporal.download, which this project's machines cannot reach (docs/adr/0007).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import {
+  credentialsRejectedSignal,
+  requestDeactivationUpdate,
+  reserveDeactivationsUpdate,
+  statusQuery,
+  type ConnectorStatus,
+} from '../../contracts/connector';
+import { groupStateQuery } from '../../contracts/group';
+import { syncUserSignal, userStateQuery } from '../../contracts/user';
+import { taskQueues } from '../../temporal/task-queues';
+import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
+
+type Mock = (...args: never[]) => Promise<unknown>;
+interface Mocks {
+  main?: Record<string, Mock>;
+  notion?: Record<string, Mock>;
+  jumpcloud?: Record<string, Mock>;
+}
+
+let temporal: TestTemporal;
+const running: { worker: Worker; done: Promise<void> }[] = [];
+
+beforeAll(async () => {
+  temporal = await startTestTemporal();
+});
+
+afterAll(async () => {
+  for (const { worker } of running) worker.shutdown();
+  await Promise.all(running.map((r) => r.done));
+  await temporal?.stop();
+});
+
+/** Workers on a fresh task queue (and its Notion and JumpCloud queues) with these activities only. */
+async function mockedWorkers(mocks: Mocks): Promise<string> {
+  const queue = uniqueTaskQueue('timers');
+  const queues = taskQueues(queue);
+  const common = { connection: temporal.nativeConnection, namespace: temporal.namespace };
+  const start = (worker: Worker) => running.push({ worker, done: worker.run() });
+  start(
+    await Worker.create({
+      ...common,
+      taskQueue: queues.main,
+      workflowBundle: await temporal.workflowBundle(),
+      activities: mocks.main ?? {},
+    }),
+  );
+  // A worker needs something to poll for: the API queues get one only when mocked.
+  if (mocks.notion)
+    start(await Worker.create({ ...common, taskQueue: queues.notion, activities: mocks.notion }));
+  if (mocks.jumpcloud)
+    start(await Worker.create({ ...common, taskQueue: queues.jumpcloud, activities: mocks.jumpcloud }));
+  return queue;
+}
+
+/** Polls until `check` returns a value; the deadline is generous (busy machines), never a timing assertion. */
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const GROUP_ID = '5f1b2c3d4e5f607182930a1b';
+const USER_ID = '63edd09913c2339d0b98a1ec';
+
+test('G7: a refused group deletion is tried again after the retry delay, with no new request', async () => {
+  let deletes = 0;
+  const queue = await mockedWorkers({
+    jumpcloud: { jumpcloudGetGroup: () => Promise.resolve(null) }, // deleted in JumpCloud
+    notion: {
+      notionGetGroup: () => Promise.resolve({ id: 'ng-1', displayName: 'Temp', memberIds: [] }),
+      notionDeleteGroup: () => {
+        deletes += 1;
+        if (deletes === 1)
+          throw ApplicationFailure.nonRetryable(
+            'pages would lose their last full-access owner',
+            'GroupDeletionRefused',
+          );
+        return Promise.resolve('deleted');
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('groupWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/group/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudGroupId: GROUP_ID,
+        state: { status: 'in-sync', notionId: 'ng-1', name: 'Temp', lastMemberIds: [] },
+        pending: [{ reason: 'group deleted', groupManagement: true }],
+        retryDelayMs: 2_000,
+      },
+    ],
+  });
+  const refused = await waitFor('the refusal', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'deletion-refused' ? state : undefined;
+  });
+  expect(refused.problem?.code).toBe('GroupDeletionRefused');
+  const deleted = await waitFor('the retried deletion', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'deleted' ? state : undefined;
+  });
+  expect(deletes).toBe(2);
+  expect(deleted.problem).toBeUndefined();
+  expect(deleted.notionId).toBeUndefined();
+  await handle.terminate('test over');
+});
+
+/** An activated connector with no feed, schedule or reconciliation of its own (mocked). */
+function activatedConnector(connectorId: string): ConnectorStatus {
+  return { connectorId, activated: true, groupManagement: false };
+}
+
+test('C6: the rolling window lets deactivations through again once earlier grants have left it', async () => {
+  const mails: string[] = [];
+  const queue = await mockedWorkers({
+    main: {
+      sendNotification: (alert: { subject: string }) => {
+        mails.push(alert.subject);
+        return Promise.resolve({ sent: true, to: ['admin@example.com'] });
+      },
+    },
+  });
+  const windowMs = 4_000;
+  const handle = await temporal.client.workflow.start('connectorWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/connector-c6/${queue}`,
+    args: [
+      { connectorId: 'timers-c6', state: activatedConnector('timers-c6'), deactivationWindowMs: windowMs },
+    ],
+  });
+  const ask = (n: number) =>
+    handle.executeUpdate(requestDeactivationUpdate, { args: [{ jumpcloudUserId: `u${n}`, threshold: 2 }] });
+  expect(await ask(1)).toBe('granted');
+  expect(await ask(2)).toBe('granted');
+  const grantedAt = Date.now();
+  expect(await ask(3)).toBe('held');
+  // A reconciliation's reservation counts against the same window.
+  expect(
+    await handle.executeUpdate(reserveDeactivationsUpdate, {
+      args: [{ reconcileId: 'r1', count: 1, threshold: 2 }],
+    }),
+  ).toBe('held');
+  const status = await handle.query(statusQuery);
+  expect(status.approval).toMatchObject({ held: 2, reason: expect.stringContaining('in one hour') });
+  // The admin is mailed once about the held deactivations (after a short delay that gathers a batch).
+  await waitFor('the approval alert', () => Promise.resolve(mails.length > 0 ? true : undefined));
+  expect(mails).toEqual(['2 deactivation(s) await approval']);
+
+  // Once the window has passed since the grants, the guard lets deactivations through again.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, grantedAt + windowMs + 500 - Date.now())));
+  expect(await ask(4)).toBe('granted');
+  const after = await handle.query(statusQuery);
+  expect(after.deactivationGuard?.ledger.map((e) => e.count)).toEqual([1]);
+  await handle.terminate('test over');
+});
+
+test('C3: rejected credentials are probed every interval until they work, then the connector recovers and catches up', async () => {
+  let probes = 0;
+  const mails: string[] = [];
+  const queue = await mockedWorkers({
+    main: {
+      sendNotification: (alert: { subject: string }) => {
+        mails.push(alert.subject);
+        return Promise.resolve({ sent: true, to: ['admin@example.com'] });
+      },
+    },
+    notion: {
+      notionVerifyCredentials: () => {
+        probes += 1;
+        if (probes <= 2) throw ApplicationFailure.nonRetryable('HTTP 401 from Notion', 'CredentialsRejected');
+        return Promise.resolve({ ok: true });
+      },
+    },
+  });
+  const connectorId = 'timers-c3';
+  const handle = await temporal.client.workflow.start('connectorWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/connector-c3/${queue}`,
+    args: [{ connectorId, state: activatedConnector(connectorId) }],
+  });
+  await handle.signal(credentialsRejectedSignal, {
+    service: 'notion',
+    since: new Date().toISOString(),
+    detail: 'HTTP 401',
+    probeIntervalMs: 1_000,
+  });
+  const recovered = await waitFor('the recovery', async () => {
+    const status = await handle.query(statusQuery);
+    return status.credentials?.state === 'ok' ? status : undefined;
+  });
+  expect(probes).toBe(3);
+  expect(recovered.credentials).toMatchObject({ rejected: [], recoveredAt: expect.any(String) });
+  // C3: a catch-up reconciliation started (its activities are not mocked here: stop it).
+  expect(recovered.runningReconcile).toMatch(new RegExp(`^jcn/${connectorId}/reconcile/`));
+  await temporal.client.workflow.getHandle(recovered.runningReconcile!).terminate('test over');
+  await waitFor('both alerts', () => Promise.resolve(mails.length >= 2 ? true : undefined));
+  expect(mails).toEqual(['credentials rejected: Notion SCIM token', 'credentials accepted again']);
+  // Recovered: no more probes.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  expect(probes).toBe(3);
+  await handle.terminate('test over');
+});
+
+test('SPEC §7: a user workflow continues as new with the requests that arrived meanwhile, and loses none', async () => {
+  let reads = 0;
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  const queue = await mockedWorkers({
+    jumpcloud: {
+      // The user is gone from JumpCloud and was never linked: each sync is one read, then "out of scope".
+      jumpcloudGetUser: async () => {
+        reads += 1;
+        if (reads === 1) await blocked;
+        return null;
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('userWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/user/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudUserId: USER_ID,
+        policy: { usernameSource: 'email', protectedUsers: [] },
+        pending: [{ reason: 'first', reconcileId: 'r0' }],
+        maxHistoryEvents: 10,
+      },
+    ],
+  });
+  const firstRunId = (await handle.describe()).runId;
+  await waitFor('the first read', () => Promise.resolve(reads === 1 ? true : undefined));
+  // While the first sync waits on JumpCloud, more requests arrive.
+  for (let n = 1; n <= 5; n++)
+    await handle.signal(syncUserSignal, { reason: `hint ${n}`, reconcileId: `r${n}` });
+  release();
+  const final = await waitFor('the requests to converge in the next run', async () => {
+    const description = await handle.describe();
+    if (description.runId === firstRunId) return undefined;
+    const state = await handle.query(userStateQuery);
+    return state.lastReconcileId === 'r5' ? state : undefined;
+  });
+  expect(final.status).toBe('out-of-scope');
+  // The five requests that arrived together converged once, after continue-as-new.
+  expect(reads).toBe(2);
+  const first = temporal.client.workflow.getHandle(handle.workflowId, firstRunId);
+  const firstRun = await first.describe();
+  expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+  await handle.terminate('test over');
+});
