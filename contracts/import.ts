@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
-import { EMAIL_PATTERN } from '../workflows/user-plan';
+import { EMAIL_PATTERN } from './shared';
 import { connectorIdSchema, jumpcloudIdSchema, jumpcloudStateSchema } from './shared';
 import type { JumpCloudState } from './shared';
 

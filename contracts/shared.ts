@@ -22,3 +22,6 @@ export type JumpCloudState = z.infer<typeof jumpcloudStateSchema>;
 
 /** How many history events an entity workflow takes before it continues as new. */
 export const MAX_HISTORY_EVENTS = 5_000;
+
+/** What the product takes for an email address (U9, import). */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -3,6 +3,7 @@
  * (SPEC U1–U9, U11). Pure and deterministic: the user workflow runs it, dry runs run the same
  * code without executing, and unit tests cover it exhaustively.
  */
+import { EMAIL_PATTERN } from '../contracts/shared';
 import type { SyncRequest } from '../contracts/user';
 
 /** What JumpCloud says about a user (null fields: absent). */
@@ -60,8 +61,6 @@ export const MAX_EMAIL_LENGTH = 254;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** What the product takes for an email address (U9, import). */
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** U2 mapping and U9 validation: a user that cannot be provisioned gets every problem by field. */
 export function mapUser(user: JumpCloudUserFacts, usernameSource: 'email' | 'username'): Mapping {
