@@ -74,13 +74,28 @@ export function isApiError(error: unknown, code?: ApiErrorCode): error is ApiErr
   return error instanceof ApiError && (code === undefined || error.info.code === code);
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in milliseconds; undefined when absent or bad. */
+/**
+ * The longest wait a `Retry-After` can impose. A service (or a proxy in front of it) that asks for
+ * hours or years would otherwise park every change behind one answer; past this, the activity
+ * tries again and the service can ask again.
+ */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/**
+ * `Retry-After` in seconds or as an HTTP date, in milliseconds, at most MAX_RETRY_AFTER_MS;
+ * undefined when absent or bad.
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  let ms: number;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) ms = Math.round(Number(text) * 1000);
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - now);
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /** The class and code of an HTTP status, before service-specific refinements. */

@@ -6,7 +6,13 @@ import { type ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { toFailure } from '../../activities/failures';
 import { CredentialGuard } from '../../api/credential-guard';
-import { ApiError, type ApiErrorCode, type FailureClass } from '../../api/errors';
+import {
+  ApiError,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  type ApiErrorCode,
+  type FailureClass,
+} from '../../api/errors';
 import { NotionScimClient } from '../../api/notion';
 import { createNotionEmulator, type NotionEmulator } from '../../harness/emulators/notion';
 
@@ -268,6 +274,18 @@ describe('error taxonomy from fault injection', () => {
       rules: [{ route: 'GET', action: { type: 'status', status: 503, retryAfter: 7 } }],
     });
     expect((await failure(client.listUsers())).info.retryAfterMs).toBe(7000);
+  });
+
+  test('a Retry-After of hours or years is capped at MAX_RETRY_AFTER_MS (10 minutes)', async () => {
+    emulator.control.setFaults({
+      rules: [{ route: 'GET', action: { type: 'status', status: 429, retryAfter: 99_999_999 } }],
+    });
+    expect((await failure(client.listUsers())).info.retryAfterMs).toBe(MAX_RETRY_AFTER_MS);
+    expect(MAX_RETRY_AFTER_MS).toBe(600_000);
+    // An HTTP date a year ahead, too.
+    const nextYear = new Date(Date.now() + 365 * 86_400_000).toUTCString();
+    expect(parseRetryAfter(nextYear)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('120')).toBe(120_000);
   });
 
   test('the emulator rate limit answers 429 with Retry-After, classified as RateLimited', async () => {
