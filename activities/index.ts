@@ -20,6 +20,8 @@ import { ensureReconcileSchedule, pauseReconcileSchedule, type ScheduleState } f
 import { releaseHeldDeactivations } from './approval';
 import { workflowIds } from '../temporal/ids';
 import {
+  reconcileEndedUnreported,
+  reconcileFinishedSignal,
   requestDeactivationUpdate,
   reserveDeactivationsUpdate,
   statusQuery,
@@ -33,6 +35,7 @@ import type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   const connector = (connectorId: string) =>
     deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
+  const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);
   return {
@@ -108,12 +111,27 @@ export function createActivities(deps: ActivityDeps) {
     async connectorStatus(
       connectorId: string,
     ): Promise<{ activated: boolean; groupManagement: boolean; runningReconcile?: string }> {
-      const status = await connector(connectorId).query(statusQuery);
-      return {
-        activated: status.activated,
-        groupManagement: status.groupManagement,
-        runningReconcile: status.runningReconcile,
-      };
+      const handle = connector(connectorId);
+      const status = await handle.query(statusQuery);
+      let runningReconcile = status.runningReconcile;
+      // C5: a reconciliation that was terminated (or timed out) never reports back; its record
+      // must not make every scheduled run skip. The connector is told how it ended.
+      if (runningReconcile) {
+        const outcome = await gateway.status(runningReconcile);
+        if (outcome !== 'RUNNING') {
+          await handle.signal(reconcileFinishedSignal, {
+            reconcileId: runningReconcile.slice(runningReconcile.lastIndexOf('/') + 1),
+            dryRun: false,
+            error: reconcileEndedUnreported(outcome),
+          });
+          runningReconcile = undefined;
+        }
+      }
+      return { activated: status.activated, groupManagement: status.groupManagement, runningReconcile };
+    },
+    /** C5: how a workflow stands in Temporal (`RUNNING`, `TERMINATED`…, `NOT_FOUND`). */
+    async workflowStatus(workflowId: string): Promise<string> {
+      return gateway.status(workflowId);
     },
     /** C6: asks the connector whether this user may be deactivated now (DEACTIVATION_THRESHOLD). */
     async requestDeactivation(
@@ -136,7 +154,6 @@ export function createActivities(deps: ActivityDeps) {
     ): Promise<number> {
       const status = await connector(connectorId).query(statusQuery);
       if (!status.groupManagement || !status.activated) return 0;
-      const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
       for (const id of new Set(groupIds))
         await gateway.syncGroup(connectorId, id, {
           reason: hint.reason,
@@ -159,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
     },
     /** Progress of a reconciliation: entity workflows it has brought to a settled state. */
     async countReconciled(connectorId: string, reconcileId: string, kind: 'user' | 'group'): Promise<number> {
-      return new EntityGateway(deps.temporal).count({ connectorId, kind, reconcileId });
+      return gateway.count({ connectorId, kind, reconcileId });
     },
     /** G9: the Notion ids of the provisioned users among these JumpCloud users. */
     async provisionedNotionIds(

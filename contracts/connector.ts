@@ -139,7 +139,17 @@ export const decideDeactivationsUpdate = defineUpdate<
   ['approve' | 'reject']
 >('decideDeactivations');
 
-export const reconcileFinishedSignal =
-  defineSignal<[{ reconcileId: string; dryRun: boolean; summary?: ReconcileSummary; error?: string }]>(
-    'reconcileFinished',
-  );
+/** How a reconciliation ended: its summary, or the error it ended with. */
+export interface ReconcileReport {
+  reconcileId: string;
+  dryRun: boolean;
+  summary?: ReconcileSummary;
+  error?: string;
+}
+
+export const reconcileFinishedSignal = defineSignal<[ReconcileReport]>('reconcileFinished');
+
+/** C5: the error recorded for a reconciliation that ended without reporting back (terminated…). */
+export function reconcileEndedUnreported(status: string): string {
+  return `the reconciliation ended without reporting back (${status.toLowerCase().replace(/_/g, ' ')})`;
+}

@@ -108,10 +108,15 @@ export class EntityGateway {
 
   /** Whether a workflow with this id is running. */
   async isRunning(workflowId: string): Promise<boolean> {
+    return (await this.status(workflowId)) === 'RUNNING';
+  }
+
+  /** How the latest run of this workflow id stands: `RUNNING`, `COMPLETED`, `TERMINATED`…, or `NOT_FOUND`. */
+  async status(workflowId: string): Promise<string> {
     try {
-      return (await this.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+      return (await this.client.workflow.getHandle(workflowId).describe()).status.name;
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
+      if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
       throw error;
     }
   }

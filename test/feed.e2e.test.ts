@@ -12,7 +12,7 @@ import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/
 import { reconcileScheduleId } from '../activities/schedule';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { statusQuery } from '../contracts/connector';
+import { startSyncUpdate, statusQuery } from '../contracts/connector';
 import { feedStateQuery } from '../contracts/feed';
 import { runCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
@@ -329,6 +329,27 @@ test('C5: with the feed stopped, the scheduled reconciliation repairs a change',
   await eventually(async () =>
     /^scheduled-/.test((await connector().query(statusQuery)).lastReconcile?.reconcileId ?? ''),
   );
+});
+
+test('C5: a reconciliation terminated by an admin does not make the Schedule skip forever', async () => {
+  const before = (await connector().query(statusQuery)).lastReconcile?.reconcileId;
+  // A reconciliation that is still reading Notion when the admin terminates it.
+  notion.control.setFaults({ rules: [{ route: 'GET', action: { type: 'latency', ms: 15_000 } }] });
+  const { workflowId } = await connector().executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  expect((await connector().query(statusQuery)).runningReconcile).toBe(workflowId);
+  await temporal.client.workflow.getHandle(workflowId).terminate('test: an admin stops it');
+  notion.control.setFaults({ rules: [] });
+  // It never reports back; the next scheduled run finds it gone, records how it ended, and runs.
+  const schedule = temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR));
+  await schedule.trigger();
+  await eventually(async () => {
+    const status = await connector().query(statusQuery);
+    const id = status.lastReconcile?.reconcileId ?? '';
+    return /^scheduled-/.test(id) && id !== before && !status.runningReconcile;
+  }, 120_000);
+  const status = await connector().query(statusQuery);
+  expect(status.lastReconcile?.error).toBeUndefined();
+  expect(status.lastReconcile?.summary).toBeDefined();
 });
 
 test('C2: deactivate stops the feed and pauses the Schedule; activate resumes both', async () => {

@@ -2,10 +2,17 @@
  * What the connector workflow's parts share: its state, the alerts waiting to be mailed, its
  * activities, and starting its children (reconciliations, the change feed).
  */
-import { ParentClosePolicy, proxyActivities, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
-import type { ConnectorStatus } from '../contracts/connector';
+import { reconcileEndedUnreported, type ConnectorStatus, type ReconcileReport } from '../contracts/connector';
 import { workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 import type { Alert } from './credentials-state';
@@ -23,6 +30,13 @@ export interface ConnectorContext {
   /** Alerts and releases of held deactivations are worth some patience (the SMTP server may be down). */
   patient: Activities;
   startReconcile(dryRun: boolean): Promise<{ workflowId: string; reconcileId: string }>;
+  /**
+   * C5: whether the reconciliation on record still runs. One that ended without reporting back
+   * (terminated by an admin, timed out) is recorded as ended, so that it blocks nothing.
+   */
+  reconcileInProgress(): Promise<boolean>;
+  /** Records the end of a reconciliation (its own report, or the finding that it is gone). */
+  reconcileEnded(report: ReconcileReport): void;
   startFeed(): Promise<void>;
 }
 
@@ -33,7 +47,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumAttempts: 2 },
   } as const;
-  return {
+  const ctx: ConnectorContext = {
     state,
     alerts: [],
     notion: proxyActivities<NotionActivities>({ ...verify, taskQueue: queues.notion }),
@@ -58,6 +72,31 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
       return { workflowId, reconcileId };
     },
 
+    async reconcileInProgress() {
+      const recorded = state.runningReconcile;
+      if (!recorded) return false;
+      if (!patched('stale-reconcile-check')) return true;
+      const status = await ctx.main.workflowStatus(recorded);
+      if (status === 'RUNNING') return true;
+      const reconcileId = recorded.slice(recorded.lastIndexOf('/') + 1);
+      ctx.reconcileEnded({ reconcileId, dryRun: false, error: reconcileEndedUnreported(status) });
+      return false;
+    },
+
+    reconcileEnded({ reconcileId, dryRun, summary, error }) {
+      if (dryRun) return;
+      state.lastReconcile = {
+        reconcileId,
+        dryRun,
+        // `2026-12-01T20:00:00.000Z-1a2b3c4d` (on demand) or `scheduled-2026-12-01T20:00:00Z`.
+        startedAt: /\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(reconcileId)?.[0] ?? reconcileId,
+        finishedAt: new Date().toISOString(),
+        summary,
+        error,
+      };
+      if (state.runningReconcile?.endsWith(reconcileId)) state.runningReconcile = undefined;
+    },
+
     /** C4: the change feed runs while the connector is activated (one per connector). */
     async startFeed() {
       const workflowId = workflowIds.feed(state.connectorId);
@@ -76,4 +115,5 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
       state.feed = workflowId;
     },
   };
+  return ctx;
 }

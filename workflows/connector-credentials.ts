@@ -48,7 +48,8 @@ export function handleCredentials(ctx: ConnectorContext): Timed {
     if (outcome.recovered) {
       // The paused requests resume by themselves, but a change whose retries ran out during a
       // long outage (an hour) was left to the next reconciliation: catch up now instead.
-      const catchUp = state.activated && !state.runningReconcile && patched('c3-catch-up-reconcile');
+      const catchUp =
+        state.activated && !(await ctx.reconcileInProgress()) && patched('c3-catch-up-reconcile');
       if (catchUp) await ctx.startReconcile(false);
       ctx.alerts.push(recoveryAlert(at, catchUp));
     }

@@ -102,7 +102,8 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     state.groupManagement = enabled;
     state.groupManagementChangedAt = new Date().toISOString();
     // G8: enabling resumes G1–G3 (takeover by name) at once when the connector is active.
-    if (enabled && !wasEnabled && state.activated && !state.runningReconcile) await ctx.startReconcile(false);
+    if (enabled && !wasEnabled && state.activated && !(await ctx.reconcileInProgress()))
+      await ctx.startReconcile(false);
     return state;
   });
 
@@ -142,19 +143,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     if (state.activated) state.runningReconcile = workflowId;
   });
 
-  setHandler(reconcileFinishedSignal, ({ reconcileId, dryRun, summary, error }) => {
-    if (dryRun) return;
-    state.lastReconcile = {
-      reconcileId,
-      dryRun,
-      // `2026-12-01T20:00:00.000Z-1a2b3c4d` (on demand) or `scheduled-2026-12-01T20:00:00Z`.
-      startedAt: /\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(reconcileId)?.[0] ?? reconcileId,
-      finishedAt: new Date().toISOString(),
-      summary,
-      error,
-    };
-    if (state.runningReconcile?.endsWith(reconcileId)) state.runningReconcile = undefined;
-  });
+  setHandler(reconcileFinishedSignal, (report) => ctx.reconcileEnded(report));
 
   // Timed work (C3 probes, C6's approval alert), each due at its own time.
   const timed = [handleCredentials(ctx), handleDeactivationGuard(ctx, input.deactivationWindowMs)];
