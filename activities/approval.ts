@@ -4,6 +4,7 @@
  * `held`, found through the `JcnSyncState` search attribute), so the list scales with the
  * directory and never travels through one workflow's history.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { type Client } from '@temporalio/client';
 import { EntityGateway } from '../temporal/entities';
 
@@ -31,10 +32,18 @@ export async function releaseHeldDeactivations(
   client: Client,
   connectorId: string,
   decision: 'approve' | 'reject',
+  expected?: number,
 ): Promise<number> {
   let released = 0;
   const gateway = new EntityGateway(client);
-  for (const user of await heldUsers(client, connectorId)) {
+  const held = await heldUsers(client, connectorId);
+  // The admin decides on the set `status` showed: if it has changed since, nothing is released.
+  if (expected !== undefined && held.length !== expected)
+    throw ApplicationFailure.nonRetryable(
+      `${held.length} deactivation(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
+      'HeldSetChanged',
+    );
+  for (const user of held) {
     const request = {
       reason: decision === 'approve' ? 'deactivation approved' : 'deactivation rejected',
       deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),

@@ -142,9 +142,13 @@ export function createActivities(deps: ActivityDeps) {
         args: [{ ...request, threshold: deps.config.deactivationThreshold }],
       });
     },
-    /** C6: `approve` / `reject`: signals every held user; answers how many. */
-    async releaseHeldDeactivations(connectorId: string, decision: 'approve' | 'reject'): Promise<number> {
-      return releaseHeldDeactivations(deps.temporal, connectorId, decision);
+    /** C6: `approve` / `reject`: signals every held user (if as many as expected); answers how many. */
+    async releaseHeldDeactivations(
+      connectorId: string,
+      decision: 'approve' | 'reject',
+      expected?: number,
+    ): Promise<number> {
+      return releaseHeldDeactivations(deps.temporal, connectorId, decision, expected);
     },
     /** G2/G9 outside reconciliations: a user just provisioned joins its bound groups in Notion. */
     async nudgeGroups(

@@ -3,10 +3,17 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
-/** The one line a failed command prints: the first line of the message, no stack trace. */
+/**
+ * The one line a failed command prints: the first line of the message, no stack trace. Temporal's
+ * wrappers ("Workflow Update failed", "Activity task failed") say little: their root cause, which
+ * says why, follows.
+ */
 export function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.trim() || (error instanceof Error ? error.name : 'unknown error');
+  const first = (text: string) => text.split('\n')[0]!.trim();
+  const message = first(error instanceof Error ? error.message : String(error));
+  const root = error instanceof Error && error.cause instanceof Error ? first(causeMessage(error)) : '';
+  const line = root && root !== message ? (message ? `${message}: ${root}` : root) : message;
+  return line || (error instanceof Error ? error.name : 'unknown error');
 }
 
 /** The root cause's message (Temporal wraps failures). */

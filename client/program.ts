@@ -1,6 +1,6 @@
 /** The `jc-notion` command line: commands, options and help. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { approvalCommand } from './commands/approval';
+import { approvalCommand, type ApprovalOptions } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { registerImportCommands } from './commands/import';
 import { DEFAULT_PORTS, localCommand } from './commands/local';
@@ -14,6 +14,11 @@ function port(value: string): number {
   if (!/^\d+$/.test(value) || n < 1 || n > 65535)
     throw new InvalidArgumentError('must be a port number (1-65535)');
   return n;
+}
+
+function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number (0 or more)');
+  return Number(value);
 }
 
 export function buildProgram(): Command {
@@ -95,14 +100,16 @@ export function buildProgram(): Command {
   program
     .command('approve')
     .description('apply the deactivations held by the mass-deactivation guard (C6)')
+    .option('--expect <count>', 'the number of held deactivations you reviewed; refused if it changed', count)
     .option('--json', 'print as JSON')
-    .action((options: { json?: boolean }) => approvalCommand('approve', options));
+    .action((options: ApprovalOptions) => approvalCommand('approve', options));
 
   program
     .command('reject')
     .description('drop the deactivations held by the mass-deactivation guard; the users stay (C6)')
+    .option('--expect <count>', 'the number of held deactivations you reviewed; refused if it changed', count)
     .option('--json', 'print as JSON')
-    .action((options: { json?: boolean }) => approvalCommand('reject', options));
+    .action((options: ApprovalOptions) => approvalCommand('reject', options));
 
   registerImportCommands(program);
 

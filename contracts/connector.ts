@@ -134,9 +134,17 @@ export const reserveDeactivationsUpdate = defineUpdate<
   [{ reconcileId: string; count: number; threshold: number }]
 >('reserveDeactivations');
 /** C6: `jc-notion approve` / `reject`: releases or drops every held deactivation. */
+/**
+ * C6: an admin's decision on the held deactivations. `expect`: how many the admin saw held
+ * (`status`); the decision is refused if the set has changed since (`approve --expect N`). A bare
+ * decision is the form earlier clients sent.
+ */
+export type DeactivationsDecision =
+  { decision: 'approve' | 'reject'; expect?: number } | 'approve' | 'reject';
+
 export const decideDeactivationsUpdate = defineUpdate<
   { decision: 'approve' | 'reject'; users: number },
-  ['approve' | 'reject']
+  [DeactivationsDecision]
 >('decideDeactivations');
 
 /** How a reconciliation ended: its summary, or the error it ended with. */

@@ -231,7 +231,16 @@ test('C6: unbinding a group of 40 with the threshold at 25 holds the 40 deactiva
   const alert = await mail.waitFor((m) => /\d+ deactivation\(s\) await approval/.test(m.subject), 30_000);
   expect(alert.text).toMatch(/one change would deactivate 40 users/);
 
-  const approved = await cli('approve');
+  // The admin decides on the set they saw: a different count is refused and releases nothing.
+  const stale = await runCli(['approve', '--expect', '39'], env);
+  expect(stale.code).not.toBe(0);
+  expect(stale.stderr).toMatch(
+    /40 deactivation\(s\) are held now, not the 39 expected: nothing was approved/,
+  );
+  expect(await countUsers('held')).toBe(40);
+  expect((await connector().query(statusQuery)).approval).toBeDefined();
+
+  const approved = await cli('approve', '--expect', '40');
   expect(approved.stdout).toMatch(/Approved: 40 held deactivation/);
   await eventually(() => bulk.every((u) => nUser(`${u}@example.com`)?.active === false), 60_000);
   await eventually(async () => (await countUsers('held')) === 0); // visibility follows the workflows

@@ -43,8 +43,14 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
   setHandler(reserveDeactivationsUpdate, (request) =>
     record(reserveDeactivations(pruned(), request, Date.now())),
   );
-  setHandler(decideDeactivationsUpdate, async (decision) => {
-    const users = await ctx.patient.releaseHeldDeactivations(state.connectorId, decision);
+  setHandler(decideDeactivationsUpdate, async (request) => {
+    const { decision, expect } =
+      typeof request === 'string' ? { decision: request, expect: undefined } : request;
+    const users = await ctx.patient.releaseHeldDeactivations(
+      state.connectorId,
+      decision,
+      ...(expect === undefined ? [] : [expect]),
+    );
     state.approval = undefined;
     state.lastApproval = { decision, at: new Date().toISOString(), users };
     return { decision, users };

@@ -5,14 +5,22 @@ import { decideDeactivationsUpdate } from '../../contracts/connector';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
-export async function approvalCommand(decision: 'approve' | 'reject', options: OutputOptions): Promise<void> {
+export interface ApprovalOptions extends OutputOptions {
+  /** How many held deactivations the admin saw (`status`); refused if that changed. */
+  expect?: number;
+}
+
+export async function approvalCommand(
+  decision: 'approve' | 'reject',
+  options: ApprovalOptions,
+): Promise<void> {
   const config = loadConfig('client');
   const client = await connectClient(config);
   try {
     await requireWorkers(client, config);
     const result = await withWorkerDeadline(client, config, () =>
       client.workflow.executeUpdateWithStart(decideDeactivationsUpdate, {
-        args: [decision],
+        args: [options.expect === undefined ? decision : { decision, expect: options.expect }],
         startWorkflowOperation: connectorStart(config),
       }),
     );

@@ -184,7 +184,9 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         ? [
             `Awaiting approval: ${users.awaitingApproval.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} deactivation(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
             ...users.awaitingApproval.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
-            '  run `jc-notion approve` to apply them or `jc-notion reject` to drop them',
+            users.awaitingApproval.length < LIST_LIMIT
+              ? `  run \`jc-notion approve --expect ${users.awaitingApproval.length}\` to apply these or \`jc-notion reject --expect ${users.awaitingApproval.length}\` to drop them (refused if the set has changed)`
+              : '  run `jc-notion approve` to apply them or `jc-notion reject` to drop them',
           ]
         : ['Awaiting approval: none']),
       `Users in error: ${users.errors.length}${users.errors.length >= LIST_LIMIT ? '+' : ''}`,
