@@ -214,7 +214,7 @@ export type { WorkerHealth, ReconcileInput, ReconcileSummary };
 export function createActivitiesByQueue(deps: ActivityDeps) {
   return {
     main: createActivities(deps),
-    notion: createNotionActivities(deps.clients.notion),
+    notion: createNotionActivities(deps.clients.notion, deps.config.notion.protectedUsers),
     jumpcloud: createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
   };
 }

@@ -27,7 +27,11 @@ function groupFacts(group: NotionGroup): NotionGroupFacts {
 
 export type CreateOutcome = { outcome: 'created'; user: NotionUserFacts } | { outcome: 'exists' };
 
-export function createNotionActivities(notion: NotionScimClient) {
+export function createNotionActivities(
+  notion: NotionScimClient,
+  /** U11: this worker's NOTION_PROTECTED_USERS, as configured now (lower-case emails). */
+  protectedUsers: readonly string[] = [],
+) {
   return {
     /** A request permit for a bulk read (ADR 0004): runs on the rate-limited queue, sends nothing. */
     async notionPermit(): Promise<void> {
@@ -73,8 +77,23 @@ export function createNotionActivities(notion: NotionScimClient) {
       });
     },
     /** U6: PATCH active=false (never DELETE). */
-    async notionDeactivateUser(id: string, userName: string): Promise<'deactivated' | 'already-removed'> {
-      return mapFailures(() => notion.deactivateUser(id, userName));
+    /**
+     * U4/U6/U10: PATCH active=false. U11 is checked again here, at the moment of acting, against
+     * this worker's configuration and the member's email in Notion now: the policy a workflow
+     * carries may predate a user's protection (held, then protected, then approved).
+     */
+    async notionDeactivateUser(
+      id: string,
+      userName: string,
+    ): Promise<'deactivated' | 'already-removed' | 'protected'> {
+      return mapFailures(async () => {
+        if (protectedUsers.length > 0) {
+          const current = await notion.getUser(id);
+          if (!current) return 'already-removed';
+          if (protectedUsers.includes(current.userName.toLowerCase())) return 'protected';
+        }
+        return notion.deactivateUser(id, userName);
+      });
     },
     /** U7: PATCH active=true; `gone` when Notion no longer knows the id (then the workflow POSTs). */
     async notionActivateUser(id: string, userName: string): Promise<'activated' | 'gone'> {

@@ -46,6 +46,8 @@ export interface UserRun {
   previouslyRejected: boolean;
   /** …and it stays rejected after this convergence. */
   rejectionKept: boolean;
+  /** U11: the worker found the member protected when it came to deactivate it. */
+  protectedAtDeactivation?: boolean;
 }
 
 export function link(state: UserState, notionId: string): void {
@@ -174,7 +176,12 @@ export async function applyUserOperation(
         operation.notionId,
         state.email ?? operation.notionId,
       );
-      steps.push({ step: `deactivate Notion member (active=false; ${operation.reason})`, outcome });
+      // U11: the worker found the member protected at the moment of acting.
+      if (outcome === 'protected') run.protectedAtDeactivation = true;
+      steps.push({
+        step: `deactivate Notion member (active=false; ${operation.reason})`,
+        outcome: outcome === 'protected' ? 'skipped: protected user (NOTION_PROTECTED_USERS)' : outcome,
+      });
       return;
     }
     case 'protected':

@@ -110,7 +110,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
         invalid: operations.some((o) => o.kind === 'invalid'),
         held: Boolean(state.held),
         rejectionKept: run.rejectionKept,
-        protectedUser: operations.some((o) => o.kind === 'protected'),
+        protectedUser: operations.some((o) => o.kind === 'protected') || Boolean(run.protectedAtDeactivation),
         deletedInJumpCloud: state.deletedInJumpCloud,
         linked: state.linked,
       });
