@@ -14,7 +14,6 @@ import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { startSyncUpdate, statusQuery } from '../contracts/connector';
 import { feedStateQuery } from '../contracts/feed';
-import { userStateQuery } from '../contracts/user';
 import { runCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
 import { checkHistories, productSettings, startProductWorkers, type ProductWorkers } from './support/product';
@@ -28,7 +27,6 @@ let notion: NotionEmulator;
 let mail: MailSink;
 let product: ProductWorkers;
 let env: NodeJS.ProcessEnv;
-let settings: Record<string, string>;
 
 interface NotionState {
   users: { id: string; userName: string; active: boolean; givenName?: string; familyName?: string }[];
@@ -106,7 +104,7 @@ beforeAll(async () => {
     bindings: [{ groups: ['Team', 'Others', 'Bulk'], users: ['solo'] }],
   });
 
-  settings = productSettings(
+  const settings = productSettings(
     temporal,
     CONNECTOR,
     { jumpcloud: jcOrigin, notion: notionOrigin },
@@ -266,27 +264,6 @@ test('C6: reject drops the held deactivations; the members stay', async () => {
   // Back in scope: the rejected users are in sync again (6 + newcomer + 40).
   await eventually(async () => (await countUsers('in-sync')) === 47);
   expect(await countUsers('rejected')).toBe(0);
-});
-
-test('U11/C6: a user protected after its deactivation was held is not deactivated when the admin approves', async () => {
-  jumpcloud.unbind({ type: 'user_group', id: jcGroup('Bulk').id });
-  await eventually(async () => (await countUsers('held')) === 40, 60_000);
-  // The admin protects bulk0 in the workers' configuration (a restart), then approves the rest.
-  await product.stop();
-  product = await startProductWorkers(temporal, { ...settings, NOTION_PROTECTED_USERS: 'bulk0@example.com' });
-  const approved = await cli('approve', '--expect', '40');
-  expect(approved.stdout).toMatch(/Approved: 40 held deactivation/);
-  await eventually(() => bulk.slice(1).every((u) => nUser(`${u}@example.com`)?.active === false), 60_000);
-  const bulk0 = temporal.client.workflow.getHandle(workflowIds.user(CONNECTOR, jcUser('bulk0')._id));
-  await eventually(async () => (await bulk0.query(userStateQuery)).status === 'protected');
-  expect(nUser('bulk0@example.com')?.active).toBe(true);
-  await eventually(async () => (await countUsers('protected')) === 1);
-
-  // Back as before: no protection, the group bound again, everyone in sync (6 + newcomer + 40).
-  await product.stop();
-  product = await startProductWorkers(temporal, settings);
-  jumpcloud.bind({ type: 'user_group', id: jcGroup('Bulk').id });
-  await eventually(async () => (await countUsers('in-sync')) === 47, 60_000);
 });
 
 test('C3: a revoked Notion token shows "credentials rejected", mails an alert, costs far fewer than one request per entity, and recovers without restart', async () => {

@@ -269,3 +269,51 @@ test('SPEC §7: a user workflow continues as new with the requests that arrived 
   expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
   await handle.terminate('test over');
 });
+
+test('U11/C6: an approved deactivation that the worker finds protected leaves the member, status protected', async () => {
+  const deactivations: string[] = [];
+  const queue = await mockedWorkers({
+    jumpcloud: {
+      // Still in JumpCloud, but no longer bound: out of scope.
+      jumpcloudGetUser: () =>
+        Promise.resolve({ id: USER_ID, username: 'kept', email: 'kept@example.com', state: 'ACTIVATED' }),
+      jumpcloudUserGroupIds: () => Promise.resolve([]),
+      jumpcloudAppBindings: () => Promise.resolve([]),
+    },
+    notion: {
+      notionGetUser: () => Promise.resolve({ id: 'n-kept', userName: 'kept@example.com', active: true }),
+      // The worker's NOTION_PROTECTED_USERS now names this member (the workflow's policy does not).
+      notionDeactivateUser: (id: string) => {
+        deactivations.push(id);
+        return Promise.resolve('protected');
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('userWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/user-u11/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudUserId: USER_ID,
+        policy: { usernameSource: 'email', protectedUsers: [] },
+        state: {
+          linked: true,
+          notionId: 'n-kept',
+          status: 'held',
+          held: { reason: 'unbound', since: '2026-12-02T10:00:00Z' },
+          deletedInJumpCloud: false,
+        },
+        pending: [{ reason: 'deactivation approved', deactivation: 'approved' }],
+      },
+    ],
+  });
+  const state = await waitFor('the approved request', async () => {
+    const current = await handle.query(userStateQuery);
+    return current.status !== 'held' ? current : undefined;
+  });
+  expect(deactivations).toEqual(['n-kept']);
+  expect(state.status).toBe('protected');
+  expect(state.held).toBeUndefined();
+  await handle.terminate('test over');
+});
