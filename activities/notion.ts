@@ -29,7 +29,7 @@ export type CreateOutcome = { outcome: 'created'; user: NotionUserFacts } | { ou
 
 export function createNotionActivities(
   notion: NotionScimClient,
-  /** U11: this worker's NOTION_PROTECTED_USERS, as configured now (lower-case emails). */
+  /** U6: this worker's NOTION_PROTECTED_USERS, as configured now (lower-case emails). */
   protectedUsers: readonly string[] = [],
 ) {
   return {
@@ -78,7 +78,7 @@ export function createNotionActivities(
     },
     /** U6: PATCH active=false (never DELETE). */
     /**
-     * U4/U6/U10: PATCH active=false. U11 is checked again here, at the moment of acting, against
+     * U4/U6/U10: PATCH active=false. U6's protection is checked again here, at the moment of acting, against
      * this worker's configuration and the member's email in Notion now: the policy a workflow
      * carries may predate a user's protection (held, then protected, then approved).
      */

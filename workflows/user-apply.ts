@@ -46,7 +46,7 @@ export interface UserRun {
   previouslyRejected: boolean;
   /** …and it stays rejected after this convergence. */
   rejectionKept: boolean;
-  /** U11: the worker found the member protected when it came to deactivate it. */
+  /** U6: the worker found the member protected when it came to deactivate it. */
   protectedAtDeactivation?: boolean;
 }
 
@@ -176,7 +176,7 @@ export async function applyUserOperation(
         operation.notionId,
         state.email ?? operation.notionId,
       );
-      // U11: the worker found the member protected at the moment of acting.
+      // U6 (NOTION_PROTECTED_USERS): the worker found the member protected at the moment of acting.
       if (outcome === 'protected') run.protectedAtDeactivation = true;
       steps.push({
         step: `deactivate Notion member (active=false; ${operation.reason})`,

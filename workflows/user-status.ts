@@ -12,7 +12,7 @@ export interface SyncOutcome {
   held: boolean;
   /** C6: an admin rejected the deactivation, and it was not proposed again. */
   rejectionKept: boolean;
-  /** U11: a deactivation skipped for a protected user. */
+  /** U6: a deactivation skipped for a protected user (NOTION_PROTECTED_USERS). */
   protectedUser: boolean;
   /** Deleted in JumpCloud while linked to a Notion member (U10). */
   deletedInJumpCloud: boolean;

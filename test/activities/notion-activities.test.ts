@@ -1,5 +1,5 @@
 /**
- * The Notion activities against the Notion emulator: what they do beyond the client, here U11's
+ * The Notion activities against the Notion emulator: what they do beyond the client, here U6's
  * last check at the moment of deactivating.
  */
 import { createNotionActivities } from '../../activities/notion';
@@ -26,7 +26,7 @@ interface NotionState {
 const member = (userName: string) =>
   (emulator.state() as NotionState).users.find((u) => u.userName === userName)!;
 
-test('U11: the deactivation activity keeps a member this worker protects, whatever the workflow planned', async () => {
+test('U6: the deactivation activity keeps a member this worker protects, whatever the workflow planned', async () => {
   emulator.reset();
   emulator.seed({ users: [{ userName: 'kept@example.com' }, { userName: 'leaver@example.com' }] });
   // The workflow's copy of the policy may predate the protection: the worker's own setting decides.
@@ -41,7 +41,7 @@ test('U11: the deactivation activity keeps a member this worker protects, whatev
   expect(member('leaver@example.com').active).toBe(false);
 });
 
-test('U11: the check reads the email in Notion now, not the one the workflow remembers', async () => {
+test('U6: the check reads the email in Notion now, not the one the workflow remembers', async () => {
   emulator.reset();
   emulator.seed({ users: [{ userName: 'boss@example.com' }] });
   const activities = createNotionActivities(client, ['boss@example.com']);

@@ -270,7 +270,7 @@ test('SPEC §7: a user workflow continues as new with the requests that arrived 
   await handle.terminate('test over');
 });
 
-test('U11/C6: an approved deactivation that the worker finds protected leaves the member, status protected', async () => {
+test('U6/C6: an approved deactivation that the worker finds protected leaves the member, status protected', async () => {
   const deactivations: string[] = [];
   const queue = await mockedWorkers({
     jumpcloud: {

@@ -31,7 +31,7 @@ test('C6: a held deactivation shows as held before anything else', () => {
   ).toBe('held');
 });
 
-test('C6/U11/U10/U4: out of scope: rejected, then protected, then deleted, then deactivated or out of scope', () => {
+test('C6/U6/U10/U4: out of scope: rejected, then protected, then deleted, then deactivated or out of scope', () => {
   expect(deriveUserStatus(outcome({ rejectionKept: true, protectedUser: true, linked: true }))).toBe(
     'rejected',
   );
