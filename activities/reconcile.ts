@@ -74,12 +74,20 @@ export function describeOperation(operation: UserOperation): string {
 export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcileSummary> {
   return mapFailures(async () => {
     heartbeat({ phase: 'reading JumpCloud' });
+    // Each listing is read again while it does not add up; an incomplete one still shows who is
+    // there, but proves no absence: nobody missing from it is taken as deleted or unbound.
     const [appUsers, allUsers] = await Promise.all([
-      deps.jumpcloud.listApplicationUsers(deps.appId),
-      deps.jumpcloud.listUsers(),
+      deps.jumpcloud.readApplicationUserListing(deps.appId),
+      deps.jumpcloud.readUserListing(),
     ]);
-    const bound = new Set(appUsers.map((u) => u.id));
-    const users = new Map<string, JumpCloudUserFacts>(allUsers.map((u) => [u.id, toJumpCloudUserFacts(u)]));
+    const bound = new Set(appUsers.items.map((u) => u.id));
+    const users = new Map<string, JumpCloudUserFacts>(
+      allUsers.items.map((u) => [u.id, toJumpCloudUserFacts(u)]),
+    );
+    const jumpcloudProblems = [
+      ...appUsers.problems.map((p) => `application users: ${p}`),
+      ...allUsers.problems.map((p) => `system users: ${p}`),
+    ];
 
     heartbeat({ phase: 'reading Notion' });
     let listing = await deps.notion.listUsers();
@@ -106,7 +114,13 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     };
     const work: { id: string; observed: Observed; username?: string; operations: UserOperation[] }[] = [];
     let inScope = 0;
+    let unconfirmed = 0;
     for (const id of new Set([...bound, ...links.keys()])) {
+      // Absent from an incomplete listing: not known to be deleted or unbound; left as it is.
+      if ((!users.has(id) && !allUsers.complete) || (!bound.has(id) && !appUsers.complete)) {
+        unconfirmed += 1;
+        continue;
+      }
       const user = users.get(id) ?? null;
       const scope = scopeOf(user, bound.has(id));
       const link = links.get(id);
@@ -156,6 +170,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       jumpcloudInScope: inScope,
       notionMembers: listing.items.filter((u) => u.active).length,
       notionListingComplete: listing.complete,
+      ...(jumpcloudProblems.length > 0 ? { jumpcloudListingProblems: jumpcloudProblems, unconfirmed } : {}),
       planned,
       dispatched: 0,
     };

@@ -2,7 +2,7 @@
  * The one error taxonomy the API clients produce and the activities act on (DEVELOPERS.md):
  *
  * - `retryable`: network failures, timeouts, 5xx, 429/529/503 (with `Retry-After` as the minimum
- *   wait). Temporal retries the activity.
+ *   wait), listings that do not add up (api/listing.ts). Temporal retries the activity.
  * - `permanent`: this entity cannot be processed as it is (400, final 404, unresolvable 409,
  *   unverified domain, the token owner, a refused deletion). Recorded on the entity, never retried
  *   in a loop, never blocking other entities.
@@ -28,7 +28,11 @@ export type ApiErrorCode =
   | 'TokenOwner'
   | 'GroupDeletionRefused'
   | 'CredentialsRejected'
-  | 'InvalidResponse';
+  | 'InvalidResponse'
+  /** A 404 while the Notion application is not found either: a wrong org, a proxy (issue 14). */
+  | 'ApplicationNotFound'
+  /** A paged listing that did not add up to its total (issue 14): retried, never trusted. */
+  | 'IncompleteListing';
 
 export interface ApiErrorInfo {
   service: ApiService;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isApiError } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
+import { ListingCollector, readComplete, requireComplete, type Listing } from './listing';
 import { jumpcloudStateSchema } from '../contracts/shared';
 
 /** JumpCloud caps `limit` at 100 on v1 and v2 lists. */
@@ -158,7 +159,7 @@ export class JumpCloudClient {
 
   /** U1: users bound to the application, directly or through (nested) groups, with their paths. */
   listApplicationUsers(appId: string): Promise<JumpCloudGraphObject[]> {
-    return this.pagedV2(
+    return this.listV2(
       `/v2/applications/${encodeURIComponent(appId)}/users`,
       graphObjectWithPaths,
       'list application users',
@@ -166,9 +167,24 @@ export class JumpCloudClient {
     );
   }
 
+  /**
+   * C5: the same listing for a reconciliation, which acts on what it holds and, when it is not
+   * complete, concludes nothing from who is missing.
+   */
+  readApplicationUserListing(appId: string): Promise<Listing<JumpCloudGraphObject>> {
+    return readComplete(() =>
+      this.pageV2(
+        `/v2/applications/${encodeURIComponent(appId)}/users`,
+        graphObjectWithPaths,
+        'list application users',
+        appId,
+      ),
+    );
+  }
+
   /** The user groups reachable from the application (bound directly or through nesting), with paths. */
   listApplicationGroups(appId: string): Promise<JumpCloudGraphObject[]> {
-    return this.pagedV2(
+    return this.listV2(
       `/v2/applications/${encodeURIComponent(appId)}/usergroups`,
       graphObjectWithPaths,
       'list application groups',
@@ -181,7 +197,7 @@ export class JumpCloudClient {
     appId: string,
     targets: 'user' | 'user_group',
   ): Promise<{ id: string; type: string }[]> {
-    const connections = await this.pagedV2(
+    const connections = await this.listV2(
       `/v2/applications/${encodeURIComponent(appId)}/associations`,
       graphConnection,
       `list application ${targets} bindings`,
@@ -189,6 +205,23 @@ export class JumpCloudClient {
       { targets },
     );
     return connections.map((c) => ({ id: c.to.id, type: c.to.type }));
+  }
+
+  /** The same bindings for a reconciliation's dispatch, which can use a partial listing. */
+  async readApplicationBindingListing(
+    appId: string,
+    targets: 'user' | 'user_group',
+  ): Promise<Listing<{ id: string; type: string }>> {
+    const listing = await readComplete(() =>
+      this.pageV2(
+        `/v2/applications/${encodeURIComponent(appId)}/associations`,
+        graphConnection,
+        `list application ${targets} bindings`,
+        appId,
+        { targets },
+      ),
+    );
+    return { ...listing, items: listing.items.map((c) => ({ id: c.to.id, type: c.to.type })) };
   }
 
   async getUser(id: string): Promise<JumpCloudUser | undefined> {
@@ -207,27 +240,39 @@ export class JumpCloudClient {
     }
   }
 
-  /** Every system user, sorted by `_id` (JumpCloud's advice for stable skip paging). */
+  /** Every system user (or those of a filter), complete or a retryable IncompleteListing error. */
   async listUsers(filter?: string): Promise<JumpCloudUser[]> {
-    const users: JumpCloudUser[] = [];
-    const seen = new Set<string>();
-    for (let skip = 0; ; skip += JC_PAGE_SIZE) {
-      const { data } = await this.api.request({
-        operation: 'list users',
-        method: 'GET',
-        path: '/systemusers',
-        query: { limit: JC_PAGE_SIZE, skip, sort: '_id', filter },
-        schema: z.looseObject({ results: z.array(systemUserSchema), totalCount: z.number().int().min(0) }),
-      });
-      for (const user of data.results) {
-        if (!seen.has(user.id)) {
-          seen.add(user.id);
-          users.push(user);
-        }
+    return requireComplete(await this.readUserListing(filter), {
+      service: 'jumpcloud',
+      operation: 'list users',
+    });
+  }
+
+  /**
+   * Every system user, sorted by `_id` (JumpCloud's advice for stable skip paging), read again
+   * while users come and go under the paging (the `totalCount` changes, or the count disagrees).
+   */
+  readUserListing(filter?: string): Promise<Listing<JumpCloudUser>> {
+    return readComplete(async () => {
+      const pages = new ListingCollector<JumpCloudUser>((user) => user.id);
+      for (let skip = 0; ; skip += JC_PAGE_SIZE) {
+        const { data } = await this.api.request({
+          operation: 'list users',
+          method: 'GET',
+          path: '/systemusers',
+          query: { limit: JC_PAGE_SIZE, skip, sort: '_id', filter },
+          schema: z.looseObject({
+            results: z.array(systemUserSchema),
+            totalCount: z.number().int().min(0).optional(),
+          }),
+        });
+        pages.add(data.results, data.totalCount);
+        const total = data.totalCount;
+        if (data.results.length < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total))
+          break;
       }
-      if (data.results.length < JC_PAGE_SIZE || skip + JC_PAGE_SIZE >= data.totalCount) break;
-    }
-    return users;
+      return pages.result();
+    });
   }
 
   /**
@@ -259,7 +304,7 @@ export class JumpCloudClient {
 
   /** G1: a group's members as JumpCloud resolves them (direct and nested), users only. */
   async listGroupMembership(groupId: string): Promise<JumpCloudGraphObject[]> {
-    const all = await this.pagedV2(
+    const all = await this.listV2(
       `/v2/usergroups/${encodeURIComponent(groupId)}/membership`,
       graphObjectWithPaths,
       'list group membership',
@@ -270,7 +315,7 @@ export class JumpCloudClient {
 
   /** The groups a user belongs to, directly or through nesting. */
   async listUserGroups(userId: string): Promise<JumpCloudGraphObject[]> {
-    const all = await this.pagedV2(
+    const all = await this.listV2(
       `/v2/users/${encodeURIComponent(userId)}/memberof`,
       graphObjectWithPaths,
       'list user groups',
@@ -348,17 +393,32 @@ export class JumpCloudClient {
     return out;
   }
 
-  /** v2 lists: `limit`/`skip` until a page comes back short. */
-  private async pagedV2<T>(
+  /** v2 lists that must be whole (read again a few times, else a retryable IncompleteListing error). */
+  private async listV2<T>(
     path: string,
     item: z.ZodType<T>,
     operation: string,
     entity: string,
     query: Record<string, string> = {},
   ): Promise<T[]> {
-    const out: T[] = [];
+    const listing = await readComplete(() => this.pageV2(path, item, operation, entity, query));
+    return requireComplete(listing, { service: 'jumpcloud', operation, entity });
+  }
+
+  /**
+   * One pass over a v2 list: `limit`/`skip`, the total in `x-total-count` (the header JumpCloud's
+   * own PowerShell module pages by), until the total is reached or a page comes back short.
+   */
+  private async pageV2<T>(
+    path: string,
+    item: z.ZodType<T>,
+    operation: string,
+    entity: string,
+    query: Record<string, string> = {},
+  ): Promise<Listing<T>> {
+    const pages = new ListingCollector<T>(graphKey);
     for (let skip = 0; ; skip += JC_PAGE_SIZE) {
-      const { data } = await this.api.request({
+      const { data, headers } = await this.api.request({
         operation,
         entity,
         method: 'GET',
@@ -366,11 +426,25 @@ export class JumpCloudClient {
         query: { ...query, limit: JC_PAGE_SIZE, skip },
         schema: z.array(item),
       });
-      out.push(...data);
-      if (data.length < JC_PAGE_SIZE) break;
+      const total = parseTotal(header(headers['x-total-count']));
+      pages.add(data, total);
+      if (data.length < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total)) break;
     }
-    return out;
+    return pages.result();
   }
+}
+
+/** A graph object's or connection's identity (`id`, or `to.id` for associations). */
+function graphKey(entry: unknown): string {
+  const value = entry as { id?: unknown; to?: { id?: unknown; type?: unknown } };
+  if (typeof value.id === 'string') return value.id;
+  if (value.to && typeof value.to.id === 'string') return `${String(value.to.type)}:${value.to.id}`;
+  return JSON.stringify(entry);
+}
+
+function parseTotal(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { isApiError, type ApiErrorInfo } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
+import { ListingCollector, type Listing } from './listing';
+
+export type { Listing } from './listing';
 
 export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -62,14 +65,6 @@ function listResponse<T extends z.ZodType>(item: T) {
     itemsPerPage: z.number().int().optional(),
     Resources: z.array(item).optional(),
   });
-}
-
-/** A whole listing, with what was suspicious about it (offset paging over an unstable order). */
-export interface Listing<T> {
-  items: T[];
-  /** False when ids repeated across pages or the count disagrees with `totalResults`. */
-  complete: boolean;
-  problems: string[];
 }
 
 /** The Notion user the product wants (SPEC U2), as sent on create. */
@@ -420,10 +415,8 @@ export class NotionScimClient {
     item: z.ZodType<T>,
     operation: string,
   ): Promise<Listing<T>> {
-    const seen = new Map<string, T>();
+    const pages = new ListingCollector<T>((entry) => entry.id);
     let startIndex = 1;
-    let total = 0;
-    let repeated = 0;
     for (let page = 0; page < 100_000; page++) {
       const { data } = await this.http.request({
         operation,
@@ -432,21 +425,14 @@ export class NotionScimClient {
         query: { startIndex, count: PAGE_SIZE },
         schema: listResponse(item),
       });
-      total = data.totalResults;
       const items = data.Resources ?? [];
-      for (const entry of items) {
-        if (seen.has(entry.id)) repeated += 1;
-        else seen.set(entry.id, entry);
-      }
+      pages.add(items, data.totalResults);
       const step = data.itemsPerPage && data.itemsPerPage > 0 ? data.itemsPerPage : items.length;
       if (items.length === 0 || step === 0) break;
       startIndex += step;
-      if (startIndex > total) break;
+      if (startIndex > data.totalResults) break;
     }
-    const problems: string[] = [];
-    if (repeated > 0) problems.push(`${repeated} id(s) repeated across pages`);
-    if (seen.size !== total) problems.push(`listed ${seen.size} distinct of totalResults ${total}`);
-    return { items: [...seen.values()], complete: problems.length === 0, problems };
+    return pages.result();
   }
 }
 

@@ -45,6 +45,12 @@ export interface ReconcileSummary {
   notionMembers: number;
   /** False when Notion's listing was unreliable: absences were then not acted on. */
   notionListingComplete: boolean;
+  /**
+   * Why a JumpCloud listing did not add up after being read again (issue 14): users missing from
+   * it were left as they are (`unconfirmed`), never deactivated on its word.
+   */
+  jumpcloudListingProblems?: string[];
+  unconfirmed?: number;
   planned: Record<UserOperation['kind'] | 'retry', number>;
   /** User workflows signalled. */
   dispatched: number;

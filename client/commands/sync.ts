@@ -66,6 +66,7 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       ...(progress.done < summary.dispatched
         ? [`${summary.dispatched - progress.done} still in progress: see \`jc-notion status\``]
         : []),
+      ...listingNotes(summary),
     ]);
     if (progress.failed > 0) {
       throw new CliError(`${progress.failed} user(s) could not be provisioned: see \`jc-notion status\``);
@@ -116,6 +117,20 @@ async function follow(
   return { done, failed, groupsDone };
 }
 
+/** Listings that did not add up: what this run therefore left alone (issue 14). */
+function listingNotes(summary: ReconcileSummary): string[] {
+  return [
+    ...(summary.notionListingComplete
+      ? []
+      : ["Notion's listing was incomplete: absences are not acted on in this run"]),
+    ...(summary.jumpcloudListingProblems
+      ? [
+          `JumpCloud's listings did not add up (${summary.jumpcloudListingProblems.join('; ')}): ${summary.unconfirmed ?? 0} user(s) missing from them are left as they are`,
+        ]
+      : []),
+  ];
+}
+
 function printPlan(summary: ReconcileSummary, json?: boolean): void {
   if (json) return printJson(summary);
   const { planned } = summary;
@@ -131,9 +146,7 @@ function printPlan(summary: ReconcileSummary, json?: boolean): void {
       ['kept (protected)', String(planned.protected)],
       ['cannot be provisioned', String(planned.invalid)],
     ]),
-    ...(summary.notionListingComplete
-      ? []
-      : ["Notion's listing was incomplete: absences are not acted on in this run"]),
+    ...listingNotes(summary),
     ...(summary.plan ?? []).map(
       (entry) => `  ${entry.username ?? entry.jumpcloudId}: ${entry.operations.join('; ')}`,
     ),

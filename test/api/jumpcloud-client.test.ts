@@ -47,6 +47,14 @@ function users(count: number, prefix = 'u') {
   }));
 }
 
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
   const error = await promise.then(
     () => undefined,
@@ -113,6 +121,72 @@ test('v1 users are listed past 100 sorted by _id, read by id (missing → undefi
     username: 'owen',
     state: 'SUSPENDED',
   });
+});
+
+test('issue 14: a user deleted while the v1 pages are read is not a hole in the listing: the changed total makes it read again', async () => {
+  emulator.seed({ users: users(250) });
+  const ids = emulator
+    .state()
+    .users.map((u) => u._id)
+    .sort();
+  // Slow pages, and the first user deleted once the first page has been served: offset paging
+  // then skips a user of the second page, which the old listing took as deleted.
+  emulator.control.setFaults({
+    rules: [{ route: 'GET /api/systemusers', action: { type: 'latency', ms: 150 } }],
+  });
+  const reading = client.readUserListing();
+  await waitUntil(() => (emulator.control.requests().byRoute['GET /api/systemusers'] ?? 0) >= 1);
+  emulator.deleteUser(ids[0]!);
+  const listing = await reading;
+  expect(listing.complete).toBe(true);
+  expect(listing.items.map((u) => u.id).sort()).toEqual(ids.slice(1));
+  expect(emulator.control.requests().byRoute['GET /api/systemusers']).toBeGreaterThan(3);
+});
+
+test('issue 14: a short v1 page is read again; a listing cut short every time is incomplete and, where it must be whole, a retryable IncompleteListing', async () => {
+  emulator.seed({ users: users(150) });
+  emulator.control.setFaults({
+    rules: [
+      { route: 'GET /api/systemusers', count: 1, action: { type: 'truncate', keep: 40, dropTotal: false } },
+    ],
+  });
+  expect((await client.readUserListing()).items).toHaveLength(150);
+  emulator.control.setFaults({
+    rules: [{ route: 'GET /api/systemusers', action: { type: 'truncate', keep: 40, dropTotal: true } }],
+  });
+  const cut = await client.readUserListing();
+  expect(cut.complete).toBe(false);
+  expect(cut.items).toHaveLength(40);
+  expect(cut.problems.join('; ')).toMatch(/without a total/);
+  const error = await failure(client.listUsers());
+  expect([error.failureClass, error.code]).toEqual(['retryable', 'IncompleteListing']);
+  expect(error.message).toMatch(/JumpCloud list users failed: .*incomplete listing.*nothing is concluded/);
+});
+
+test('issue 14: a v2 page without x-total-count, or short of it, is never taken as the whole membership', async () => {
+  emulator.seed({
+    users: users(130),
+    groups: [{ name: 'Everyone', members: users(130).map((u) => u.username) }],
+  });
+  const group = emulator.state().groups[0]!;
+  emulator.control.setFaults({
+    rules: [
+      {
+        route: 'GET /api/v2/usergroups/{id}/membership',
+        count: 1,
+        action: { type: 'truncate', keep: 100, dropTotal: true },
+      },
+    ],
+  });
+  expect(await client.listGroupMembership(group.id)).toHaveLength(130);
+  emulator.control.setFaults({
+    rules: [{ route: 'GET /api/v2/usergroups/{id}/membership', action: { type: 'truncate', keep: 7 } }],
+  });
+  const error = await failure(client.listGroupMembership(group.id));
+  expect([error.failureClass, error.code]).toEqual(['retryable', 'IncompleteListing']);
+  expect(error.message).toMatch(/listed 7 distinct of a total of 130/);
+  const listing = await client.readApplicationUserListing(APP);
+  expect(listing.complete).toBe(true);
 });
 
 test('I2/I3: a user is created and added to a group; adding it again is harmless', async () => {

@@ -4,7 +4,8 @@
  * - `GET /_emulator/requests` → `{"total", "byRoute": {"PATCH /scim/v2/Users/{id}": n}, "byStatus"}`,
  *   `DELETE /_emulator/requests` clears it; `GET /_emulator/requests/timeline` lists every
  *   request's time, route and status (for rate measurements). `/_emulator/` calls are not counted.
- * - `PUT /_emulator/faults` `{latencyMs?, rules: [FaultRule]}` / `GET` / `DELETE`: runtime fault injection.
+ * - `PUT /_emulator/faults` `{latencyMs?, rules: [FaultRule]}` / `GET` / `DELETE`: runtime fault injection
+ *   (an error status, a reset connection, latency, or a list page cut short).
  * - `PUT /_emulator/rate-limit` `{rps, burst?}` / `DELETE`: answers 429 with `Retry-After`
  *   like the real service once more than `rps` requests arrive per second.
  *
@@ -32,6 +33,16 @@ export const faultRuleSchema = z.object({
     }),
     z.object({ type: z.literal('reset') }),
     z.object({ type: z.literal('latency'), ms: z.number().int().min(0).max(120_000) }),
+    /**
+     * A list served short (a proxy's or an outage's cut): the first `keep` entries of the page
+     * (default none), and without its total (`x-total-count`, `totalCount`, `totalResults`)
+     * when `dropTotal`.
+     */
+    z.object({
+      type: z.literal('truncate'),
+      keep: z.number().int().min(0).default(0),
+      dropTotal: z.boolean().default(false),
+    }),
   ]),
 });
 export type FaultRule = z.infer<typeof faultRuleSchema>;
@@ -86,8 +97,33 @@ export function routeKey(request: FastifyRequest): string {
 
 const isControl = (request: FastifyRequest) => request.url.startsWith('/_emulator');
 
+type Truncate = Extract<FaultRule['action'], { type: 'truncate' }>;
+
+/** A JSON list response cut short: a bare array, `{results, totalCount}` or a SCIM ListResponse. */
+export function truncateList(payload: string, cut: Truncate): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (Array.isArray(body)) return JSON.stringify(body.slice(0, cut.keep));
+  if (body && typeof body === 'object') {
+    const list = { ...(body as Record<string, unknown>) };
+    for (const key of ['results', 'Resources'])
+      if (Array.isArray(list[key])) list[key] = (list[key] as unknown[]).slice(0, cut.keep);
+    if (cut.dropTotal) {
+      delete list.totalCount;
+      delete list.totalResults;
+    }
+    return JSON.stringify(list);
+  }
+  return payload;
+}
+
 export function installControlPlane(app: FastifyInstance, options: ControlPlaneOptions): ControlPlane {
   let log: RequestRecord[] = [];
+  const truncated = new WeakMap<FastifyRequest, Truncate>();
   let faults = faultsSchema.parse({});
   const remaining = new Map<FaultRule, number>();
   let bucket: { rps: number; burst: number; tokens: number; at: number } | null = null;
@@ -133,6 +169,10 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
         await sleep(action.ms);
         continue;
       }
+      if (action.type === 'truncate') {
+        truncated.set(request, action);
+        continue;
+      }
       if (action.type === 'reset') {
         log.push({ at: Date.now(), route: key, status: 0 });
         request.raw.socket.destroy();
@@ -145,6 +185,13 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
         action.retryAfter,
       );
     }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const cut = truncated.get(request);
+    if (!cut || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
+    if (cut.dropTotal) reply.removeHeader('x-total-count');
+    return truncateList(payload, cut);
   });
 
   app.addHook('onResponse', async (request, reply) => {
