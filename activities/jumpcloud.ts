@@ -5,6 +5,7 @@
 import type { JumpCloudApplication, JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
 import type { JumpCloudGroupFacts } from '../workflows/group-plan';
 import type { JumpCloudUserFacts } from '../workflows/user-plan';
+import { ApiError, isApiError } from '../api/errors';
 import { mapFailures } from './failures';
 import { createJumpCloudImportActivities } from './jumpcloud-import';
 import { isJumpCloudId } from '../contracts/shared';
@@ -16,6 +17,28 @@ export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
 }
 
 export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
+  /**
+   * Issue 14: a 404 is taken as "deleted" only while the same organisation still answers for the
+   * Notion application. A wrong JUMPCLOUD_ORG_ID, or a proxy or an outage page answering 404,
+   * makes every read 404: that is an error to fix, never a reason to deactivate or delete.
+   */
+  async function confirmNotFound(operation: string, id: string): Promise<void> {
+    try {
+      await jumpcloud.getApplication(appId);
+    } catch (error) {
+      if (!isApiError(error, 'NotFound')) throw error;
+      throw new ApiError({
+        service: 'jumpcloud',
+        operation,
+        entity: id,
+        class: 'permanent',
+        code: 'ApplicationNotFound',
+        status: 404,
+        detail: `not found, and neither is the Notion application ${appId}: JUMPCLOUD_ORG_ID or JUMPCLOUD_APP_ID is wrong, or something in front of JumpCloud answers 404; nothing is taken as deleted`,
+      });
+    }
+  }
+
   return {
     ...createJumpCloudImportActivities(jumpcloud),
     /** A request permit for a bulk read (ADR 0004): runs on the rate-limited queue, sends nothing. */
@@ -26,11 +49,13 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudVerifyApplication(): Promise<JumpCloudApplication> {
       return mapFailures(() => jumpcloud.getApplication(appId, { probe: true }), { credentialsFinal: true });
     },
-    /** The user as JumpCloud has it now; null once deleted. */
+    /** The user as JumpCloud has it now; null once deleted (a 404 the application read confirms). */
     async jumpcloudGetUser(id: string): Promise<JumpCloudUserFacts | null> {
       return mapFailures(async () => {
         const user = await jumpcloud.getUser(id);
-        return user ? toJumpCloudUserFacts(user) : null;
+        if (user) return toJumpCloudUserFacts(user);
+        await confirmNotFound('read user', id);
+        return null;
       });
     },
     /** C8: a user by JumpCloud id, username or email (null: no such user). */
@@ -45,11 +70,13 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
         return found ? { id: found.id, username: found.username } : null;
       });
     },
-    /** A user group as JumpCloud has it now; null once deleted. */
+    /** A user group as JumpCloud has it now; null once deleted (a 404 the application read confirms). */
     async jumpcloudGetGroup(id: string): Promise<JumpCloudGroupFacts | null> {
       return mapFailures(async () => {
         const group = await jumpcloud.getGroup(id);
-        return group ? { id: group.id, name: group.name } : null;
+        if (group) return { id: group.id, name: group.name };
+        await confirmNotFound('read group', id);
+        return null;
       });
     },
     /** G1: the group's users as JumpCloud resolves them (direct and nested). */

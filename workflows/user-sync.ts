@@ -85,19 +85,37 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   state.held = undefined;
   const { usernameSource, protectedUsers } = ctx.policy();
   let joinGroups: string[] = [];
-  try {
-    const { user, bound, boundGroupIds } = await readJumpCloud(ctx, request, steps);
+  /** The facts (the reconciliation's, or read now) and the plan they lead to. */
+  const observe = async (from: SyncRequest) => {
+    const { user, bound, boundGroupIds } = await readJumpCloud(ctx, from, steps);
     if (user) {
       state.username = user.username;
       state.email = user.email?.trim().toLowerCase();
     }
     const scope = scopeOf(user, bound);
     const mapping = scope.inScope && user ? mapUser(user, usernameSource) : undefined;
-    const notionUser = await readNotion(ctx, request, mapping?.ok ? mapping.user.userName : undefined, steps);
+    const notionUser = await readNotion(ctx, from, mapping?.ok ? mapping.user.userName : undefined, steps);
     if (notionUser && scope.inScope) link(state, notionUser.id);
+    const operations = planUser({ scope, mapping, notion: notionUser, linked: state.linked, protectedUsers });
+    return { scope, boundGroupIds, operations };
+  };
+  try {
+    let { scope, boundGroupIds, operations } = await observe(request);
+    // Issue 14: a bulk listing's word is not enough to remove anyone. Before a deactivation the
+    // user is read again by id (user, its groups, the application's bindings) and planned anew.
+    if (
+      request.observed &&
+      operations.some((o) => o.kind === 'deactivate') &&
+      patched('confirm-before-deactivate')
+    ) {
+      steps.push({
+        step: 'confirm before deactivating',
+        outcome: `the reconciliation saw the user ${scope.inScope ? 'in scope' : `out of scope (${scope.reason})`}: reading it again by id`,
+      });
+      ({ scope, boundGroupIds, operations } = await observe({ ...request, observed: undefined }));
+    }
 
     state.error = undefined;
-    const operations = planUser({ scope, mapping, notion: notionUser, linked: state.linked, protectedUsers });
     if (operations.length === 0)
       steps.push({ step: 'compare', outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})` });
     for (const operation of operations) await applyUserOperation(ctx, run, operation);
