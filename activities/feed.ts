@@ -46,6 +46,8 @@ export interface FeedDeps {
   appId: string;
   taskQueue: string;
   policy: UserPolicy;
+  /** GROUP_DELETION_CONFIRM_DELAY (G7). */
+  groupDeletionConfirmMs?: number;
 }
 
 const PAGE = 1000;
@@ -129,7 +131,7 @@ interface UserRoute {
 /** Collects the targets of one poll (each entity once) and sends their signals. */
 class Router {
   private readonly users = new Map<string, UserRoute>();
-  private readonly groups = new Map<string, { mode: UserMode; reason: string }>();
+  private readonly groups = new Map<string, { mode: UserMode; reason: string; deleted?: boolean }>();
   private readonly membersCache = new Map<string, string[] | null>();
   private bindings: { users: Set<string>; groups: Set<string> } | undefined;
   reconcile: string | undefined;
@@ -151,9 +153,12 @@ class Router {
 
   group(id: string, mode: UserMode, eventType: string) {
     if (!this.groupManagement) return; // G8: no group request at all
+    const known = this.groups.get(id);
     this.groups.set(id, {
-      mode: strongerMode(this.groups.get(id)?.mode, mode),
+      mode: strongerMode(known?.mode, mode),
       reason: `event ${eventType}`,
+      // G7: JumpCloud's own word that the group is deleted (its 404 then needs no second read).
+      deleted: known?.deleted || eventType === 'group_delete',
     });
   }
 
@@ -220,7 +225,14 @@ class Router {
     }
     const bound = this.groups.size > 0 ? (await this.currentBindings()).groups : new Set<string>();
     for (const [id, route] of this.groups) {
-      const request = { reason: route.reason, groupManagement: true };
+      const request = {
+        reason: route.reason,
+        groupManagement: true,
+        ...(route.deleted ? { deletedEvent: true } : {}),
+        ...(this.deps.groupDeletionConfirmMs !== undefined
+          ? { deletionConfirmMs: this.deps.groupDeletionConfirmMs }
+          : {}),
+      };
       if (route.mode === 'bound' || (route.mode === 'check' && bound.has(id))) {
         await gateway.syncGroup(this.connectorId, id, request);
         groups += 1;

@@ -15,11 +15,22 @@ export interface GroupDispatchInput {
 }
 
 export async function dispatchGroups(
-  deps: { jumpcloud: JumpCloudClient; client: Client; appId: string; taskQueue: string },
+  deps: {
+    jumpcloud: JumpCloudClient;
+    client: Client;
+    appId: string;
+    taskQueue: string;
+    /** GROUP_DELETION_CONFIRM_DELAY (G7). */
+    groupDeletionConfirmMs?: number;
+  },
   input: GroupDispatchInput,
 ): Promise<number> {
   return mapFailures(async () => {
-    const bound = (await deps.jumpcloud.listApplicationBindings(deps.appId, 'user_group')).map((b) => b.id);
+    // A partial listing still names groups to hand over; each group workflow reads its own
+    // binding again (and concludes nothing from an incomplete one).
+    const bound = (await deps.jumpcloud.readApplicationBindingListing(deps.appId, 'user_group')).items.map(
+      (b) => b.id,
+    );
     const known: string[] = [];
     const gateway = new EntityGateway(deps.client, deps.taskQueue);
     for await (const group of gateway.find({ connectorId: input.connectorId, kind: 'group' })) {
@@ -33,6 +44,9 @@ export async function dispatchGroups(
         reason: 'reconcile',
         groupManagement: true,
         reconcileId: input.reconcileId,
+        ...(deps.groupDeletionConfirmMs !== undefined
+          ? { deletionConfirmMs: deps.groupDeletionConfirmMs }
+          : {}),
       });
       heartbeat({ phase: 'dispatching groups' });
     }

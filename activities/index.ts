@@ -90,6 +90,7 @@ export function createActivities(deps: ActivityDeps) {
             appId: deps.config.jumpcloud.appId,
             taskQueue: deps.config.temporal.taskQueue,
             policy,
+            groupDeletionConfirmMs: deps.config.groupDeletionConfirmMs,
           },
           input,
         ),
@@ -163,6 +164,7 @@ export function createActivities(deps: ActivityDeps) {
           reason: hint.reason,
           groupManagement: true,
           provisioned: hint.provisioned,
+          deletionConfirmMs: deps.config.groupDeletionConfirmMs,
         });
       return new Set(groupIds).size;
     },
@@ -174,6 +176,7 @@ export function createActivities(deps: ActivityDeps) {
           client: deps.temporal,
           appId: deps.config.jumpcloud.appId,
           taskQueue: deps.config.temporal.taskQueue,
+          groupDeletionConfirmMs: deps.config.groupDeletionConfirmMs,
         },
         input,
       );

@@ -144,6 +144,11 @@ const schema = z
     FEED_OVERLAP: duration.default(120_000),
     /** Extension: how often rejected credentials are tried again (C3). */
     CREDENTIALS_PROBE_INTERVAL: duration.default(30_000),
+    /**
+     * Extension (issue 14): how long JumpCloud must keep answering 404 for a managed group before
+     * it is deleted in Notion (G7), unless JumpCloud's `group_delete` event confirms it sooner.
+     */
+    GROUP_DELETION_CONFIRM_DELAY: duration.default(900_000),
     DEACTIVATION_THRESHOLD: z.coerce
       .number({ message: 'must be a whole number' })
       .int({ message: 'must be a whole number' })
@@ -203,6 +208,7 @@ export interface Config {
   reconcileIntervalMs: number;
   feedOverlapMs: number;
   credentialsProbeIntervalMs: number;
+  groupDeletionConfirmMs: number;
   deactivationThreshold: number;
   notify: { smtpUrl?: string; emails: string[] };
 }
@@ -299,6 +305,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
     reconcileIntervalMs: e.RECONCILE_INTERVAL,
     feedOverlapMs: e.FEED_OVERLAP,
     credentialsProbeIntervalMs: e.CREDENTIALS_PROBE_INTERVAL,
+    groupDeletionConfirmMs: e.GROUP_DELETION_CONFIRM_DELAY,
     deactivationThreshold: e.DEACTIVATION_THRESHOLD,
     notify: { smtpUrl: e.NOTIFY_SMTP_URL, emails: e.NOTIFY_EMAIL ?? [] },
   };
@@ -339,6 +346,7 @@ export function describeConfig(config: Config): Record<string, string | number |
     RECONCILE_INTERVAL: ms(config.reconcileIntervalMs),
     FEED_OVERLAP: ms(config.feedOverlapMs),
     CREDENTIALS_PROBE_INTERVAL: ms(config.credentialsProbeIntervalMs),
+    GROUP_DELETION_CONFIRM_DELAY: ms(config.groupDeletionConfirmMs),
     DEACTIVATION_THRESHOLD: config.deactivationThreshold,
     NOTIFY_SMTP_URL: config.notify.smtpUrl ? redactUrl(config.notify.smtpUrl) : 'unset',
     NOTIFY_EMAIL: config.notify.emails,

@@ -16,6 +16,13 @@ export const groupSyncRequestSchema = z.object({
    * links (G9 after a provisioning outside reconciliations).
    */
   provisioned: z.record(z.string(), z.string()).optional(),
+  /** JumpCloud's `group_delete` event for this group: its 404 needs no second read (G7). */
+  deletedEvent: z.boolean().optional(),
+  /**
+   * G7 (GROUP_DELETION_CONFIRM_DELAY, sent by the workers, which read the configuration): how
+   * long a 404 must last before the Notion group is deleted without a `group_delete` event.
+   */
+  deletionConfirmMs: z.number().int().min(0).optional(),
 });
 export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
 
@@ -24,6 +31,8 @@ export const groupStatuses = [
   'in-sync',
   'empty',
   'unbound',
+  /** JumpCloud answers 404; deleted in Notion only once that is confirmed (G7, issue 14). */
+  'missing',
   'deleted',
   'rename-conflict',
   'deletion-refused',
@@ -42,6 +51,12 @@ export const groupStateSchema = z.object({
   lastSyncAt: z.string().optional(),
   lastReconcileId: z.string().optional(),
   lastGroupManagement: z.boolean().optional(),
+  /** Since when JumpCloud answers 404 for the group (G7: a deletion not yet confirmed). */
+  missingSince: z.string().optional(),
+  /** When that 404 was confirmed as a deletion (kept while a refused deletion is retried). */
+  deletionConfirmedAt: z.string().optional(),
+  /** The confirmation delay the last request carried. */
+  deletionConfirmMs: z.number().int().min(0).optional(),
 });
 export type GroupState = z.infer<typeof groupStateSchema>;
 

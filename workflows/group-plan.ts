@@ -128,10 +128,45 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Requests that arrived together converge once: the latest wins, every member link is kept. */
+/**
+ * Requests that arrived together converge once: the latest wins, every member link is kept, and a
+ * `group_delete` event among them still counts.
+ */
 export function mergeGroupRequests(batch: GroupSyncRequest[]): GroupSyncRequest {
   const request = batch[batch.length - 1]!;
   const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
   const provisioned = Object.assign({}, ...batch.map((r) => r.provisioned ?? {})) as Record<string, string>;
-  return { ...request, reconcileId, provisioned };
+  const deletedEvent = batch.some((r) => r.deletedEvent);
+  return { ...request, reconcileId, provisioned, ...(deletedEvent ? { deletedEvent } : {}) };
+}
+
+/** G7's default GROUP_DELETION_CONFIRM_DELAY. */
+export const DEFAULT_DELETION_CONFIRM_MS = 15 * 60_000;
+
+export type DeletionCheck =
+  | { kind: 'confirmed' }
+  /** Not yet: read again in `recheckInMs`; nothing is changed meanwhile. */
+  | { kind: 'unconfirmed'; since: string; until: string; recheckInMs: number };
+
+/**
+ * G7 (issue 14): whether a 404 for a managed group is its deletion. One 404 is not: a proxy, an
+ * outage page or a wrong organisation answer the same. It is once JumpCloud's `group_delete` event
+ * says so, or once the group has stayed missing for the confirmation delay.
+ */
+export function checkDeletion(input: {
+  missingSince?: string;
+  deletedEvent?: boolean;
+  confirmMs: number;
+  now: number;
+}): DeletionCheck {
+  if (input.deletedEvent) return { kind: 'confirmed' };
+  const since = input.missingSince ? Date.parse(input.missingSince) : input.now;
+  const due = since + input.confirmMs;
+  if (input.missingSince && input.now >= due) return { kind: 'confirmed' };
+  return {
+    kind: 'unconfirmed',
+    since: new Date(since).toISOString(),
+    until: new Date(due).toISOString(),
+    recheckInMs: Math.max(1_000, due - input.now),
+  };
 }

@@ -2,12 +2,19 @@
  * One workflow per JumpCloud user group (`jcn/<connector>/group/<JumpCloud id>`): the durable link
  * to its Notion group, its status, and the members it last saw. On a `sync` signal it reads
  * JumpCloud (the group, its binding, its resolved members) and Notion, plans with the pure group
- * planner (G1–G5, G7, G9, G10) and applies each operation as one activity (member changes in
- * batches). Group management off (G8): nothing is read or sent. Unbound (G6) or deleted (G7):
- * its last members re-check their scope against JumpCloud, and are deactivated unless another
- * binding still covers them.
+ * planner (G1–G5, G7, G9, G10) and applies each operation (group-apply.ts). Group management off
+ * (G8): nothing is read or sent. Unbound (G6) or deleted (G7): its last members re-check their
+ * scope against JumpCloud, and are deactivated unless another binding still covers them. A 404 is
+ * a deletion only once confirmed: by JumpCloud's `group_delete` event, or by the group still
+ * missing after GROUP_DELETION_CONFIRM_DELAY (issue 14); until then nothing changes.
  */
-import { continueAsNew, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import {
   groupStateQuery,
@@ -22,16 +29,14 @@ import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { API_ACTIVITY_OPTIONS, apiActivities, describeFailure, parseInput, tagEntity } from './entity';
 import { runEntityLoop } from './entity-loop';
+import { applyGroupOperation } from './group-apply';
 import {
-  batches,
+  checkDeletion,
+  DEFAULT_DELETION_CONFIRM_MS,
   mergeGroupRequests,
   planGroup,
-  type GroupOperation,
   type NotionGroupFacts,
 } from './group-plan';
-
-/** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
-export const MEMBER_BATCH = 100;
 
 export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void> {
   const input = parseInput(groupWorkflowInputSchema, rawInput, 'group workflow');
@@ -55,8 +60,35 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       state.status = 'disabled';
       return;
     }
+    if (request.deletionConfirmMs !== undefined) state.deletionConfirmMs = request.deletionConfirmMs;
     try {
       const group = await jumpcloud.jumpcloudGetGroup(input.jumpcloudGroupId);
+      if (group) {
+        state.missingSince = undefined;
+        state.deletionConfirmedAt = undefined;
+      } else if (
+        (state.notionId || state.lastMemberIds.length > 0) &&
+        !state.deletionConfirmedAt &&
+        patched('g7-confirm-deletion')
+      ) {
+        const check = checkDeletion({
+          missingSince: state.missingSince,
+          deletedEvent: request.deletedEvent,
+          confirmMs: state.deletionConfirmMs ?? DEFAULT_DELETION_CONFIRM_MS,
+          now: Date.now(),
+        });
+        if (check.kind === 'unconfirmed') {
+          state.missingSince = check.since;
+          state.status = 'missing';
+          state.problem = {
+            code: 'GroupMissing',
+            message: `JumpCloud answers 404 for this group since ${check.since}: it is deleted in Notion only if still missing at ${check.until} or once JumpCloud reports its deletion; nothing is changed meanwhile`,
+            at: new Date().toISOString(),
+          };
+          return;
+        }
+        state.deletionConfirmedAt = new Date().toISOString();
+      }
       const bound = group
         ? (await jumpcloud.jumpcloudAppBindings('user_group')).includes(input.jumpcloudGroupId)
         : false;
@@ -99,12 +131,14 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
           );
           state.lastMemberIds = [];
         }
-        for (const operation of operations) linked = await apply(operation, linked);
+        for (const operation of operations)
+          linked = await applyGroupOperation(notion, state, operation, linked);
         state.status = group ? 'unbound' : 'deleted';
         if (!group) state.notionId = undefined;
         return;
       }
-      for (const operation of operations) linked = await apply(operation, linked);
+      for (const operation of operations)
+        linked = await applyGroupOperation(notion, state, operation, linked);
       state.lastMemberIds = memberIds;
       state.status =
         (state.problem as GroupState['problem'])?.code === 'RenameConflict'
@@ -118,47 +152,6 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       state.status = code === 'GroupDeletionRefused' ? 'deletion-refused' : 'error';
     } finally {
       publish();
-    }
-  }
-
-  async function apply(
-    operation: GroupOperation,
-    linked: NotionGroupFacts | null,
-  ): Promise<NotionGroupFacts | null> {
-    switch (operation.kind) {
-      case 'create': {
-        const created = await notion.notionCreateGroup(operation.displayName);
-        state.notionId = created.id;
-        for (const batch of batches(operation.addMemberIds, MEMBER_BATCH))
-          await notion.notionAddGroupMembers(created.id, batch);
-        return { ...created, memberIds: operation.addMemberIds };
-      }
-      case 'adopt':
-        state.notionId = operation.notionId;
-        return linked;
-      case 'rename':
-        await notion.notionRenameGroup(operation.notionId, operation.displayName);
-        return linked;
-      case 'rename-conflict':
-        // G5: visible, nothing overwritten; memberships are still kept in step.
-        state.problem = {
-          code: 'RenameConflict',
-          message: `cannot rename the Notion group to "${operation.displayName}": another Notion group (${operation.ownerId}) has that name`,
-          at: new Date().toISOString(),
-        };
-        return linked;
-      case 'add-members':
-        for (const batch of batches(operation.memberIds, MEMBER_BATCH))
-          await notion.notionAddGroupMembers(operation.notionId, batch);
-        return linked;
-      case 'remove-members':
-        for (const batch of batches(operation.memberIds, MEMBER_BATCH))
-          await notion.notionRemoveGroupMembers(operation.notionId, batch);
-        return linked;
-      case 'delete':
-        await notion.notionDeleteGroup(operation.notionId, state.name ?? operation.notionId);
-        state.status = 'deleted';
-        return null;
     }
   }
 
@@ -179,14 +172,26 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     merge: mergeGroupRequests,
     converge,
     maxHistoryEvents: MAX_HISTORY_EVENTS,
-    // A refused deletion is tried again later, not lost (G7).
-    idleRequest: () =>
-      state.status === 'deletion-refused'
-        ? {
-            afterMs: input.retryDelayMs ?? 3_600_000,
-            request: { reason: 'retry refused deletion', groupManagement: state.lastGroupManagement ?? true },
-          }
-        : undefined,
+    // A refused deletion is tried again later, not lost; a missing group is read again (G7).
+    idleRequest: () => {
+      if (state.status === 'deletion-refused')
+        return {
+          afterMs: input.retryDelayMs ?? 3_600_000,
+          request: { reason: 'retry refused deletion', groupManagement: state.lastGroupManagement ?? true },
+        };
+      if (state.status === 'missing' && state.missingSince) {
+        const check = checkDeletion({
+          missingSince: state.missingSince,
+          confirmMs: state.deletionConfirmMs ?? DEFAULT_DELETION_CONFIRM_MS,
+          now: Date.now(),
+        });
+        return {
+          afterMs: check.kind === 'unconfirmed' ? check.recheckInMs : 1_000,
+          request: { reason: 'confirm deletion', groupManagement: state.lastGroupManagement ?? true },
+        };
+      }
+      return undefined;
+    },
   });
   await continueAsNew<typeof groupWorkflow>({ ...input, state, pending });
 }

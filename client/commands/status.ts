@@ -120,7 +120,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       const groupQuery = entityQuery({
         connectorId: config.connectorId,
         kind: 'group',
-        syncState: ['rename-conflict', 'deletion-refused', 'error'],
+        syncState: ['rename-conflict', 'deletion-refused', 'missing', 'error'],
       });
       const [errors, manualDeletion, awaitingApproval, groupProblems] = await Promise.all([
         listUsers(client, query.errors, true),
@@ -170,6 +170,11 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
           ? `${last.finishedAt ?? 'running'}${last.error ? ` failed: ${last.error}` : last.summary ? ` (${last.summary.dispatched} users handed over, ${last.summary.jumpcloudInScope} in scope)` : ''}`
           : 'never'
       }`,
+      ...(last?.summary?.jumpcloudListingProblems
+        ? [
+            `  last sync read incomplete JumpCloud listings (${last.summary.jumpcloudListingProblems.join('; ')}): ${last.summary.unconfirmed ?? 0} user(s) missing from them left as they are until a complete read`,
+          ]
+        : []),
       ...(connector.runningReconcile ? [`  running: ${connector.runningReconcile}`] : []),
       `Workers: ${workers.polling} polling task queue ${config.temporal.taskQueue}; answered by ${workers.answeredBy.worker} (node ${workers.answeredBy.node}, up ${workers.answeredBy.uptimeSeconds} s)`,
       '  configuration (secrets hidden):',

@@ -1,5 +1,12 @@
 /** The pure group planner: G1–G5, G7, G9, G10 (G6/G8 decide whether it runs at all). */
-import { batches, planGroup, type GroupPlanInput, type NotionGroupFacts } from '../../workflows/group-plan';
+import {
+  batches,
+  checkDeletion,
+  mergeGroupRequests,
+  planGroup,
+  type GroupPlanInput,
+  type NotionGroupFacts,
+} from '../../workflows/group-plan';
 
 const jc = { id: '60404cdf8626c3345f178b91', name: 'Engineering' };
 const group = (over: Partial<NotionGroupFacts> = {}): NotionGroupFacts => ({
@@ -103,4 +110,46 @@ test('G10: a member added in Notion by hand is removed; one removed by hand is a
     { kind: 'add-members', notionId: 'g-1', memberIds: ['b'] },
     { kind: 'remove-members', notionId: 'g-1', memberIds: ['manual'] },
   ]);
+});
+
+describe('G7 (issue 14): a 404 is a deletion only once confirmed', () => {
+  const now = Date.parse('2026-12-03T10:00:00.000Z');
+  const confirmMs = 15 * 60_000;
+
+  test('G7: the first 404 is not a deletion: the group is read again after the confirmation delay', () => {
+    expect(checkDeletion({ confirmMs, now })).toEqual({
+      kind: 'unconfirmed',
+      since: '2026-12-03T10:00:00.000Z',
+      until: '2026-12-03T10:15:00.000Z',
+      recheckInMs: confirmMs,
+    });
+  });
+
+  test('G7: still missing before the delay has passed: not yet, and the next read is due when it has', () => {
+    const check = checkDeletion({ missingSince: '2026-12-03T09:50:00.000Z', confirmMs, now });
+    expect(check).toMatchObject({
+      kind: 'unconfirmed',
+      since: '2026-12-03T09:50:00.000Z',
+      recheckInMs: 5 * 60_000,
+    });
+  });
+
+  test('G7: still missing once the delay has passed: confirmed', () => {
+    expect(checkDeletion({ missingSince: '2026-12-03T09:45:00.000Z', confirmMs, now })).toEqual({
+      kind: 'confirmed',
+    });
+  });
+
+  test("G7: JumpCloud's group_delete event confirms at once", () => {
+    expect(checkDeletion({ deletedEvent: true, confirmMs, now })).toEqual({ kind: 'confirmed' });
+  });
+
+  test('G7: a group_delete event among merged requests still counts', () => {
+    const merged = mergeGroupRequests([
+      { reason: 'event group_delete', groupManagement: true, deletedEvent: true },
+      { reason: 'reconcile', groupManagement: true, reconcileId: 'r1' },
+    ]);
+    expect(merged).toMatchObject({ reason: 'reconcile', reconcileId: 'r1', deletedEvent: true });
+    expect(mergeGroupRequests([{ reason: 'reconcile', groupManagement: true }]).deletedEvent).toBeUndefined();
+  });
 });

@@ -16,7 +16,7 @@ import {
   statusQuery,
   type ConnectorStatus,
 } from '../../contracts/connector';
-import { groupStateQuery } from '../../contracts/group';
+import { groupStateQuery, syncGroupSignal } from '../../contracts/group';
 import { syncUserSignal, userStateQuery } from '../../contracts/user';
 import { taskQueues } from '../../temporal/task-queues';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
@@ -106,7 +106,8 @@ test('G7: a refused group deletion is tried again after the retry delay, with no
         connectorId: 'timers',
         jumpcloudGroupId: GROUP_ID,
         state: { status: 'in-sync', notionId: 'ng-1', name: 'Temp', lastMemberIds: [] },
-        pending: [{ reason: 'group deleted', groupManagement: true }],
+        // JumpCloud's group_delete event: the 404 needs no second read.
+        pending: [{ reason: 'event group_delete', groupManagement: true, deletedEvent: true }],
         retryDelayMs: 2_000,
       },
     ],
@@ -122,6 +123,75 @@ test('G7: a refused group deletion is tried again after the retry delay, with no
   });
   expect(deletes).toBe(2);
   expect(deleted.problem).toBeUndefined();
+  expect(deleted.notionId).toBeUndefined();
+  await handle.terminate('test over');
+});
+
+test('G7 (issue 14): a 404 is read again after the confirmation delay, with no new request: found, nothing is deleted; still missing, the group is deleted', async () => {
+  let reads = 0;
+  let answer: 'once' | 'always' = 'once';
+  let deletes = 0;
+  const queue = await mockedWorkers({
+    jumpcloud: {
+      jumpcloudGetGroup: () => {
+        reads += 1;
+        const missing = answer === 'always' || reads === 1;
+        return Promise.resolve(missing ? null : { id: GROUP_ID, name: 'Temp' });
+      },
+      jumpcloudAppBindings: () => Promise.resolve([GROUP_ID]),
+      jumpcloudGroupMemberIds: () => Promise.resolve([]),
+    },
+    notion: {
+      notionGetGroup: () => Promise.resolve({ id: 'ng-2', displayName: 'Temp', memberIds: [] }),
+      notionDeleteGroup: () => {
+        deletes += 1;
+        return Promise.resolve('deleted');
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('groupWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/group-missing/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudGroupId: GROUP_ID,
+        state: { status: 'in-sync', notionId: 'ng-2', name: 'Temp', lastMemberIds: [] },
+        pending: [{ reason: 'reconcile', groupManagement: true, deletionConfirmMs: 2_000 }],
+      },
+    ],
+  });
+  const missing = await waitFor('the 404 recorded as missing', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'missing' ? state : undefined;
+  });
+  expect(missing.problem?.code).toBe('GroupMissing');
+  expect(deletes).toBe(0);
+  // Read again by itself after the delay: found, in sync, nothing deleted.
+  await waitFor('the group found again', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'in-sync' && !state.missingSince ? state : undefined;
+  });
+  expect(reads).toBe(2);
+  expect(deletes).toBe(0);
+
+  // Now JumpCloud keeps answering 404: deleted once it has lasted the delay, and only then.
+  answer = 'always';
+  await handle.signal(syncGroupSignal, {
+    reason: 'reconcile',
+    groupManagement: true,
+    deletionConfirmMs: 2_000,
+  });
+  await waitFor('missing again', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'missing' ? state : undefined;
+  });
+  expect(deletes).toBe(0);
+  const deleted = await waitFor('the confirmed deletion', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'deleted' ? state : undefined;
+  });
+  expect(deletes).toBe(1);
   expect(deleted.notionId).toBeUndefined();
   await handle.terminate('test over');
 });
@@ -205,9 +275,11 @@ test('C3: rejected credentials are probed every interval until they work, then t
     detail: 'HTTP 401',
     probeIntervalMs: 1_000,
   });
-  const recovered = await waitFor('the recovery', async () => {
+  // The recovery is recorded before the catch-up reconciliation has started (one workflow task
+  // apart, which takes seconds on a busy machine): wait for both.
+  const recovered = await waitFor('the recovery and its catch-up reconciliation', async () => {
     const status = await handle.query(statusQuery);
-    return status.credentials?.state === 'ok' ? status : undefined;
+    return status.credentials?.state === 'ok' && status.runningReconcile ? status : undefined;
   });
   expect(probes).toBe(3);
   expect(recovered.credentials).toMatchObject({ rejected: [], recoveredAt: expect.any(String) });
@@ -315,5 +387,66 @@ test('U6/C6: an approved deactivation that the worker finds protected leaves the
   expect(deactivations).toEqual(['n-kept']);
   expect(state.status).toBe('protected');
   expect(state.held).toBeUndefined();
+  await handle.terminate('test over');
+});
+
+test('issue 14: a deactivation planned on a reconciliation’s listing is planned again on a fresh read by id: still bound, nobody is deactivated', async () => {
+  const deactivations: string[] = [];
+  let userReads = 0;
+  const queue = await mockedWorkers({
+    jumpcloud: {
+      // Read by id now: active, and bound through its group (the listing had missed it).
+      jumpcloudGetUser: () => {
+        userReads += 1;
+        return Promise.resolve({
+          id: USER_ID,
+          username: 'stays',
+          email: 'stays@example.com',
+          state: 'ACTIVATED',
+        });
+      },
+      jumpcloudUserGroupIds: () => Promise.resolve([GROUP_ID]),
+      jumpcloudAppBindings: (targets: string) => Promise.resolve(targets === 'user_group' ? [GROUP_ID] : []),
+    },
+    notion: {
+      notionGetUser: () => Promise.resolve({ id: 'n-stays', userName: 'stays@example.com', active: true }),
+      notionDeactivateUser: (id: string) => {
+        deactivations.push(id);
+        return Promise.resolve('deactivated');
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('userWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/user-confirm/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudUserId: USER_ID,
+        policy: { usernameSource: 'email', protectedUsers: [] },
+        state: { linked: true, notionId: 'n-stays', status: 'in-sync', deletedInJumpCloud: false },
+        // What a reconciliation's listing showed: the user missing from the application's users.
+        pending: [
+          {
+            reason: 'reconcile',
+            reconcileId: 'r-confirm',
+            deactivation: 'granted',
+            observed: {
+              jumpcloud: { id: USER_ID, username: 'stays', email: 'stays@example.com', state: 'ACTIVATED' },
+              bound: false,
+              notion: { id: 'n-stays', userName: 'stays@example.com', active: true },
+            },
+          },
+        ],
+      },
+    ],
+  });
+  const state = await waitFor('the reconciliation’s request', async () => {
+    const current = await handle.query(userStateQuery);
+    return current.lastReconcileId === 'r-confirm' ? current : undefined;
+  });
+  expect(userReads).toBe(1);
+  expect(deactivations).toEqual([]);
+  expect(state.status).toBe('in-sync');
   await handle.terminate('test over');
 });
