@@ -8,7 +8,7 @@ import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
 import { dispatchGroups, type GroupDispatchInput } from './groups';
-import { nudgeUsers, provisionedNotionIds } from './links';
+import { notionIdOwners, nudgeUsers, provisionedNotionIds, type NotionIdOwner } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput } from './reconcile';
 import { type ReconcileSummary } from '../contracts/reconcile';
@@ -191,6 +191,14 @@ export function createActivities(deps: ActivityDeps) {
       jumpcloudUserIds: string[],
     ): Promise<Record<string, string>> {
       return provisionedNotionIds(deps.temporal, connectorId, jumpcloudUserIds);
+    },
+    /** Issue 14: the other users linked to this Notion member (one member, one JumpCloud user). */
+    async notionIdOwners(
+      connectorId: string,
+      notionId: string,
+      jumpcloudUserId: string,
+    ): Promise<NotionIdOwner[]> {
+      return notionIdOwners(deps.temporal, connectorId, notionId, jumpcloudUserId);
     },
     /** G6/G7: these users re-check their scope against JumpCloud now. */
     async nudgeUsers(

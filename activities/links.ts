@@ -28,6 +28,32 @@ export async function provisionedNotionIds(
   return links;
 }
 
+/** Another JumpCloud user whose workflow holds a Notion member's link. */
+export interface NotionIdOwner {
+  jumpcloudId: string;
+  username?: string;
+}
+
+/**
+ * Issue 14: the other users linked to this Notion member. One member is never linked to two
+ * JumpCloud users; a user deleted in JumpCloud (U10) no longer holds its member, so a returning
+ * employee's new account can take it over.
+ */
+export async function notionIdOwners(
+  client: Client,
+  connectorId: string,
+  notionId: string,
+  jumpcloudUserId: string,
+): Promise<NotionIdOwner[]> {
+  const owners: NotionIdOwner[] = [];
+  for await (const user of new EntityGateway(client).find({ connectorId, kind: 'user', notionId })) {
+    if (!user.jumpcloudId || user.jumpcloudId === jumpcloudUserId || !user.running) continue;
+    if (user.syncState === 'deleted') continue;
+    owners.push({ jumpcloudId: user.jumpcloudId, username: user.username });
+  }
+  return owners;
+}
+
 /** Asks these users' workflows to converge; users never provisioned have none and are skipped. */
 export async function nudgeUsers(
   client: Client,

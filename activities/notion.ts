@@ -3,10 +3,16 @@
  * `-notion` task queue (rate-limited cluster-wide) and is idempotent. Outcomes the workflow decides
  * on (a 409, a vanished id) are results, not failures, so that each step shows in its history.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { isApiError } from '../api/errors';
 import type { NotionGroup, NotionScimClient, NotionUser } from '../api/notion';
 import type { NotionGroupFacts } from '../workflows/group-plan';
-import type { DesiredNotionUser, NotionUserFacts, UserChanges } from '../workflows/user-plan';
+import {
+  isProtected,
+  type DesiredNotionUser,
+  type NotionUserFacts,
+  type UserChanges,
+} from '../workflows/user-plan';
 import { mapFailures } from './failures';
 
 /** What the planner needs of a Notion user. */
@@ -18,6 +24,7 @@ export function toNotionUserFacts(user: NotionUser): NotionUserFacts {
     givenName: user.givenName,
     familyName: user.familyName,
     formatted: user.formatted,
+    ...(user.role ? { role: user.role } : {}),
   };
 }
 
@@ -65,34 +72,53 @@ export function createNotionActivities(
         }
       });
     },
-    /** U5: PATCH replace of the differing attributes only. */
+    /**
+     * U5: PATCH replace of the differing attributes only. An email change that would take a member
+     * out of this worker's NOTION_PROTECTED_USERS is refused (U6 in two steps: rename, then remove).
+     */
     async notionUpdateUser(
       id: string,
       changes: UserChanges,
       userName: string,
     ): Promise<NotionUserFacts | null> {
       return mapFailures(async () => {
+        if (changes.userName && protectedUsers.length > 0) {
+          const current = await notion.getUser(id);
+          if (
+            current &&
+            isProtected(protectedUsers, current.userName) &&
+            !isProtected(protectedUsers, changes.userName)
+          )
+            throw ApplicationFailure.nonRetryable(
+              `${current.userName} is in NOTION_PROTECTED_USERS and ${changes.userName} is not: add the new email there first, then the change is made`,
+              'ProtectedEmailChange',
+            );
+        }
         const user = await notion.patchUser(id, changes, userName);
         return user ? toNotionUserFacts(user) : null;
       });
     },
-    /** U6: PATCH active=false (never DELETE). */
     /**
-     * U4/U6/U10: PATCH active=false. U6's protection is checked again here, at the moment of acting, against
-     * this worker's configuration and the member's email in Notion now: the policy a workflow
-     * carries may predate a user's protection (held, then protected, then approved).
+     * U4/U6/U10: PATCH active=false (never DELETE). U6's protection is checked again here, at the
+     * moment of acting, against this worker's configuration and the member as Notion has it now
+     * (the policy a workflow carries may predate a user's protection: held, then protected, then
+     * approved). Workspace owners and the token owner are always protected: removing an owner
+     * revokes the SCIM tokens they made, and Notion refuses to remove the token's own owner.
      */
     async notionDeactivateUser(
       id: string,
       userName: string,
     ): Promise<'deactivated' | 'already-removed' | 'protected'> {
       return mapFailures(async () => {
-        if (protectedUsers.length > 0) {
-          const current = await notion.getUser(id);
-          if (!current) return 'already-removed';
-          if (protectedUsers.includes(current.userName.toLowerCase())) return 'protected';
+        const current = await notion.getUser(id);
+        if (!current) return 'already-removed';
+        if (isProtected(protectedUsers, current.userName) || current.role === 'owner') return 'protected';
+        try {
+          return await notion.deactivateUser(id, userName);
+        } catch (error) {
+          if (isApiError(error, 'TokenOwner')) return 'protected';
+          throw error;
         }
-        return notion.deactivateUser(id, userName);
       });
     },
     /** U7: PATCH active=true; `gone` when Notion no longer knows the id (then the workflow POSTs). */

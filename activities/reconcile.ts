@@ -10,7 +10,8 @@ import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
-import { type Observed, type UserPolicy } from '../contracts/user';
+import { emailKey } from '../contracts/shared';
+import { type Observed, type SyncRequest, type UserPolicy } from '../contracts/user';
 import {
   mapUser,
   planUser,
@@ -71,6 +72,61 @@ export function describeOperation(operation: UserOperation): string {
   }
 }
 
+interface Candidate {
+  id: string;
+  username?: string;
+  scope: ReturnType<typeof scopeOf>;
+  link?: Link;
+  mapping?: ReturnType<typeof mapUser>;
+  notion?: NotionUser;
+}
+
+/**
+ * Issue 14: one Notion member, one JumpCloud user. Users in scope whose emails are one identity
+ * once normalised and case-folded (`emailKey`), or who would take a member another user is linked
+ * to, are conflicts: nothing is written for them. The one user already linked to the member keeps
+ * it, unless others are linked to it too. A user deleted in JumpCloud holds nothing.
+ */
+export function findIdentityConflicts(
+  rows: readonly Candidate[],
+): Map<string, { notionId: string; userName: string; with: string[] }> {
+  const byKey = new Map<string, string[]>();
+  const byMember = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, id: string) => {
+    const ids = map.get(key) ?? [];
+    if (!ids.includes(id)) ids.push(id);
+    map.set(key, ids);
+  };
+  for (const row of rows) {
+    if (row.link?.notionId && row.link.syncState !== 'deleted') add(byMember, row.link.notionId, row.id);
+    if (!row.scope.inScope || !row.mapping?.ok) continue;
+    add(byKey, emailKey(row.mapping.user.userName), row.id);
+    if (row.notion) add(byMember, row.notion.id, row.id);
+  }
+  const holds = (row: Candidate | undefined, notionId: string) => row?.link?.notionId === notionId;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const conflicts = new Map<string, { notionId: string; userName: string; with: string[] }>();
+  for (const row of rows) {
+    if (!row.scope.inScope || !row.mapping?.ok) continue;
+    const userName = row.mapping.user.userName;
+    const notionId = row.notion?.id;
+    const others = new Set([
+      ...(byKey.get(emailKey(userName)) ?? []),
+      ...(notionId ? (byMember.get(notionId) ?? []) : []),
+    ]);
+    others.delete(row.id);
+    if (others.size === 0) continue;
+    const soleHolder =
+      notionId !== undefined &&
+      holds(row, notionId) &&
+      [...others].every((other) => !holds(byId.get(other), notionId));
+    if (soleHolder) continue;
+    const names = [...others].map((other) => byId.get(other)?.username ?? other).sort();
+    conflicts.set(row.id, { notionId: notionId ?? '(not in Notion yet)', userName, with: names });
+  }
+  return conflicts;
+}
+
 export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcileSummary> {
   return mapFailures(async () => {
     heartbeat({ phase: 'reading JumpCloud' });
@@ -93,7 +149,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     let listing = await deps.notion.listUsers();
     if (!listing.complete) listing = await deps.notion.listUsers(); // unstable order: one more try
     const byId = new Map(listing.items.map((u) => [u.id, u]));
-    const byUserName = new Map(listing.items.map((u) => [u.userName, u]));
+    const byUserName = new Map(listing.items.map((u) => [emailKey(u.userName), u]));
 
     heartbeat({ phase: 'reading links' });
     const links = new Map<string, Link>();
@@ -112,9 +168,25 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       invalid: 0,
       retry: 0,
     };
-    const work: { id: string; observed: Observed; username?: string; operations: UserOperation[] }[] = [];
+    const work: {
+      id: string;
+      observed?: Observed;
+      username?: string;
+      operations: UserOperation[];
+      conflict?: SyncRequest['conflict'];
+    }[] = [];
     let inScope = 0;
+    const summary: ReconcileSummary = {
+      reconcileId: input.reconcileId,
+      dryRun: input.dryRun,
+      jumpcloudInScope: 0,
+      notionMembers: listing.items.filter((u) => u.active).length,
+      notionListingComplete: listing.complete,
+      planned,
+      dispatched: 0,
+    };
     let unconfirmed = 0;
+    const rows = [];
     for (const id of new Set([...bound, ...links.keys()])) {
       // Absent from an incomplete listing: not known to be deleted or unbound; left as it is.
       if ((!users.has(id) && !allUsers.complete) || (!bound.has(id) && !appUsers.complete)) {
@@ -128,9 +200,22 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       if (scope.inScope) inScope += 1;
       let notion: NotionUser | undefined;
       if (link?.notionId) notion = byId.get(link.notionId);
-      if (!notion && mapping?.ok) notion = byUserName.get(mapping.user.userName);
+      if (!notion && mapping?.ok) notion = byUserName.get(emailKey(mapping.user.userName));
       // An incomplete listing proves no absence: never deactivate or re-create on it.
       if (!notion && !listing.complete && (!scope.inScope || link?.notionId)) continue;
+      rows.push({ id, username: user?.username, user, scope, link, mapping, notion });
+    }
+    const conflicts = findIdentityConflicts(rows);
+
+    for (const { id, user, scope, link, mapping, notion } of rows) {
+      const conflict = conflicts.get(id);
+      if (conflict) {
+        // Issue 14: nothing is planned for it; its workflow records the conflict (`status`).
+        summary.conflicts = (summary.conflicts ?? 0) + 1;
+        const facts: Observed = { jumpcloud: user, bound: bound.has(id), notion: null };
+        work.push({ id, username: user?.username, observed: facts, operations: [], conflict });
+        continue;
+      }
       const observed: Observed = {
         jumpcloud: user,
         bound: bound.has(id),
@@ -163,23 +248,23 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       if (operations.length > 0 || retry || unrecorded || unlinked)
         work.push({ id, observed, username: user?.username, operations });
     }
-
-    const summary: ReconcileSummary = {
-      reconcileId: input.reconcileId,
-      dryRun: input.dryRun,
-      jumpcloudInScope: inScope,
-      notionMembers: listing.items.filter((u) => u.active).length,
-      notionListingComplete: listing.complete,
-      ...(jumpcloudProblems.length > 0 ? { jumpcloudListingProblems: jumpcloudProblems, unconfirmed } : {}),
-      planned,
-      dispatched: 0,
-    };
+    summary.jumpcloudInScope = inScope;
+    if (jumpcloudProblems.length > 0) {
+      summary.jumpcloudListingProblems = jumpcloudProblems;
+      summary.unconfirmed = unconfirmed;
+    }
     if (input.dryRun) {
-      const withOperations = work.filter((w) => w.operations.length > 0);
+      heartbeat({ phase: 'counting groups' });
+      summary.jumpcloudGroupsInScope = (
+        await deps.jumpcloud.listApplicationGroups(deps.appId).catch(() => undefined)
+      )?.length;
+      const withOperations = work.filter((w) => w.operations.length > 0 || w.conflict);
       summary.plan = withOperations.slice(0, PLAN_LIMIT).map((w) => ({
         jumpcloudId: w.id,
         username: w.username,
-        operations: w.operations.map(describeOperation),
+        operations: w.conflict
+          ? [`conflict: ${w.conflict.userName} is also ${w.conflict.with.join(', ')}'s: nothing written`]
+          : w.operations.map(describeOperation),
       }));
       if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
       if (input.groupManagement) {
@@ -211,7 +296,8 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
           await gateway.syncUser(input.connectorId, item.id, deps.policy, {
             reason: 'reconcile',
             reconcileId: input.reconcileId,
-            observed: item.observed,
+            ...(item.observed ? { observed: item.observed } : {}),
+            ...(item.conflict ? { conflict: item.conflict } : {}),
             policy: deps.policy,
             ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
           });

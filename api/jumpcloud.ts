@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isApiError } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
 import { ListingCollector, readComplete, requireComplete, type Listing } from './listing';
-import { jumpcloudStateSchema } from '../contracts/shared';
+import { emailKey, jumpcloudStateSchema, normalizeEmail } from '../contracts/shared';
 
 /** JumpCloud caps `limit` at 100 on v1 and v2 lists. */
 export const JC_PAGE_SIZE = 100;
@@ -47,8 +47,14 @@ const applicationSchema = z
     name: optionalText,
     displayName: optionalText,
     displayLabel: optionalText,
+    ssoUrl: optionalText,
   })
-  .transform((a) => ({ id: a._id, name: a.name, displayName: a.displayName ?? a.displayLabel }));
+  .transform((a) => ({
+    id: a._id,
+    name: a.name,
+    displayName: a.displayName ?? a.displayLabel,
+    ssoUrl: a.ssoUrl,
+  }));
 export type JumpCloudApplication = z.output<typeof applicationSchema>;
 
 const groupSchema = z
@@ -280,9 +286,10 @@ export class JumpCloudClient {
    * `$eq` filter is case-sensitive: the lower-cased form is tried first, then every user is scanned.
    */
   async findUserByEmail(email: string): Promise<JumpCloudUser | undefined> {
-    const wanted = email.trim().toLowerCase();
+    const wanted = normalizeEmail(email);
+    const key = emailKey(wanted);
     const matches = (candidates: JumpCloudUser[]) =>
-      candidates.find((user) => user.email?.toLowerCase() === wanted);
+      candidates.find((user) => user.email !== undefined && emailKey(user.email) === key);
     return matches(await this.listUsers(`email:$eq:${wanted}`)) ?? matches(await this.listUsers());
   }
 

@@ -8,12 +8,15 @@ import { z } from 'zod';
 import { isApiError, type ApiErrorInfo } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
 import { ListingCollector, type Listing } from './listing';
+import { emailKey, normalizeEmail } from '../contracts/shared';
 
 export type { Listing } from './listing';
 
 export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const SCIM_PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+/** Notion's SCIM user extension, which carries the workspace `role`. */
+export const NOTION_USER_EXTENSION = 'urn:ietf:params:scim:schemas:extension:notion:2.0:User';
 /** Notion caps `count` at 100. */
 export const PAGE_SIZE = 100;
 
@@ -32,17 +35,20 @@ const userSchema = z
       .nullish(),
     emails: z.array(z.looseObject({ value: z.string(), primary: z.boolean().nullish() })).nullish(),
     displayName: optionalText,
+    [NOTION_USER_EXTENSION]: z.looseObject({ role: z.string().nullish() }).nullish(),
   })
   .transform((u) => ({
     id: u.id,
     // Notion lower-cases emails; compare the same way whatever comes back.
-    userName: u.userName.toLowerCase(),
+    userName: normalizeEmail(u.userName),
     active: u.active,
     givenName: u.name?.givenName,
     familyName: u.name?.familyName,
     formatted: u.name?.formatted,
     emails: (u.emails ?? []).map((e) => e.value),
     displayName: u.displayName,
+    /** Notion's workspace role (its SCIM extension), when it says. */
+    role: u[NOTION_USER_EXTENSION]?.role ?? undefined,
   }));
 export type NotionUser = z.output<typeof userSchema>;
 
@@ -194,7 +200,8 @@ export class NotionScimClient {
 
   /** U3: the Notion user with this email (`filter=email eq "…"`), if any. */
   async findUserByEmail(email: string): Promise<NotionUser | undefined> {
-    const wanted = email.trim().toLowerCase();
+    const wanted = normalizeEmail(email);
+    const key = emailKey(wanted);
     const { data } = await this.http.request({
       operation: 'find user by email',
       entity: wanted,
@@ -204,7 +211,7 @@ export class NotionScimClient {
       schema: listResponse(userSchema),
     });
     return (data.Resources ?? []).find(
-      (user) => user.userName === wanted || user.emails.some((e) => e.toLowerCase() === wanted),
+      (user) => emailKey(user.userName) === key || user.emails.some((e) => emailKey(e) === key),
     );
   }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import ms from 'ms';
 import { z } from 'zod';
-import { JUMPCLOUD_ID_PATTERN } from '../contracts/shared';
+import { JUMPCLOUD_ID_PATTERN, normalizeEmail } from '../contracts/shared';
 
 /** Variables whose values are secret: shown as "set"/"unset", never printed. */
 export const SECRET_VARIABLES = [
@@ -78,10 +78,7 @@ const duration = z.string().transform((value, ctx) => {
 const email = z.email({ message: 'must be an email address' });
 
 const emailList = z.string().transform((value, ctx) => {
-  const items = value
-    .split(',')
-    .map((item) => item.trim().toLowerCase())
-    .filter(Boolean);
+  const items = value.split(',').map(normalizeEmail).filter(Boolean);
   const bad = items.filter((item) => !email.safeParse(item).success);
   if (bad.length > 0) {
     ctx.addIssue({

@@ -51,6 +51,10 @@ export interface ReconcileSummary {
    */
   jumpcloudListingProblems?: string[];
   unconfirmed?: number;
+  /** Users whose email is another's once normalised and case-folded: nothing written (issue 14). */
+  conflicts?: number;
+  /** Dry run: user groups bound to the application, directly or nested (the activation preview). */
+  jumpcloudGroupsInScope?: number;
   planned: Record<UserOperation['kind'] | 'retry', number>;
   /** User workflows signalled. */
   dispatched: number;

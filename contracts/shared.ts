@@ -25,3 +25,21 @@ export const MAX_HISTORY_EVENTS = 5_000;
 
 /** What the product takes for an email address (U9, import). */
 export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * An email as the product writes it (SCIM `userName`, `emails`): trimmed, in Unicode NFC, lower
+ * case. NFC: `José` typed with a combining accent (NFD) and precomposed are one address.
+ */
+export function normalizeEmail(value: string): string {
+  return value.trim().normalize('NFC').toLowerCase();
+}
+
+/**
+ * An email as the product compares it (issue 14): NFC and Unicode simple case folding, so that
+ * `Kate@…` spelled with U+212A KELVIN SIGN, `kate@…` and `KATE@…` are one identity, and so are
+ * NFD and NFC spellings. Not full folding: `straße@…` and `strasse@…` stay two addresses, as
+ * Notion and JumpCloud keep them (merging them would block a real user as a conflict).
+ */
+export function emailKey(value: string): string {
+  return value.trim().normalize('NFC').toLowerCase().normalize('NFC');
+}

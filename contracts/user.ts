@@ -13,6 +13,7 @@ const notionUserFacts = z.object({
   givenName: z.string().optional(),
   familyName: z.string().optional(),
   formatted: z.string().optional(),
+  role: z.string().optional(),
 });
 const jumpcloudUserFacts = z.object({
   id: z.string(),
@@ -54,6 +55,11 @@ export const syncRequestSchema = z.object({
   deactivation: deactivationDirectiveSchema.optional(),
   /** C6: the users one event affects are decided together. */
   batch: z.object({ id: z.string(), size: z.number().int().positive() }).optional(),
+  /**
+   * Issue 14: a reconciliation found the Notion member this user maps to claimed by other
+   * JumpCloud users as well (emails equal once normalised and case-folded): nothing is written.
+   */
+  conflict: z.object({ notionId: z.string(), userName: z.string(), with: z.array(z.string()) }).optional(),
 });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 

@@ -21,6 +21,7 @@ export interface EntityFilter {
   syncState?: string | string[];
   reconcileId?: string;
   jumpcloudId?: string | string[];
+  notionId?: string;
 }
 
 /** A visibility query for entities of a connector (quoted values: ids and states are keywords). */
@@ -38,6 +39,7 @@ export function entityQuery(filter: EntityFilter): string {
     ...clause(SEARCH_ATTRIBUTES.syncState.name, filter.syncState),
     ...clause(SEARCH_ATTRIBUTES.reconcileId.name, filter.reconcileId),
     ...clause(SEARCH_ATTRIBUTES.jumpcloudId.name, filter.jumpcloudId),
+    ...clause(SEARCH_ATTRIBUTES.notionId.name, filter.notionId),
   ].join(' AND ');
 }
 

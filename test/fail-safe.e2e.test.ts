@@ -27,7 +27,7 @@ let env: NodeJS.ProcessEnv;
 let gateway: EntityGateway;
 
 interface NotionState {
-  users: { id: string; userName: string; active: boolean }[];
+  users: { id: string; userName: string; active: boolean; givenName?: string }[];
   groups: { id: string; displayName: string; members: string[] }[];
 }
 const nState = () => notion.state() as NotionState;
@@ -99,6 +99,7 @@ beforeAll(async () => {
       // The change feed stays quiet: each scenario is about what a reconciliation reads.
       POLL_INTERVAL: '1h',
       GROUP_DELETION_CONFIRM_DELAY: '3s',
+      NOTION_PROTECTED_USERS: 'boss@example.com',
     },
   );
   product = await startProductWorkers(temporal, settings);
@@ -256,6 +257,85 @@ test('issue 14 (G7): a group deleted in JumpCloud is still deleted in Notion, on
   expect(destructive().groupDeletes).toBe(1);
   // Its members are still in scope through Everyone.
   expect(activeMembers()).toHaveLength(PEOPLE - 1);
+});
+
+test('issue 14: two JumpCloud users whose emails differ only by case folding: the second is a conflict, the first keeps its member untouched', async () => {
+  const kate = jumpcloud.createUser({
+    username: 'kate',
+    email: 'Kate@example.com',
+    firstname: 'Kate',
+    lastname: 'Ash',
+  });
+  jumpcloud.bind({ type: 'user', id: kate._id });
+  await cli('sync');
+  const member = nUser('kate@example.com');
+  expect(member).toMatchObject({ active: true, givenName: 'Kate' });
+  // The same address spelled with U+212A KELVIN SIGN: JumpCloud keeps it as another user.
+  const kelvin = jumpcloud.createUser({
+    username: 'kelvin',
+    email: '\u212Aate@example.com',
+    firstname: 'Kelvin',
+    lastname: 'Sign',
+  });
+  jumpcloud.bind({ type: 'user', id: kelvin._id });
+  notion.control.clearRequests();
+  // Twice: a user that took the member would rename it back and forth on every reconciliation.
+  // (`sync` exits non-zero: one user could not be provisioned.)
+  await runCli(['sync'], env);
+  await runCli(['sync'], env);
+  expect(nUser('kate@example.com')).toMatchObject({ id: member!.id, active: true, givenName: 'Kate' });
+  expect(nState().users.filter((u) => u.userName === 'kate@example.com')).toHaveLength(1);
+  expect(destructive().patches).toBe(0);
+  const status = await runCli(['status'], env);
+  expect(status.stdout).toMatch(
+    /kelvin: IdentityConflict: the Notion member kate@example\.com .* also claimed by JumpCloud user\(s\) kate/,
+  );
+});
+
+test('issue 14: an address in NFD in JumpCloud matches the NFC member already in Notion: linked, not created twice', async () => {
+  notion.seed({ users: [{ userName: 'jos\u00e9@example.com', formatted: 'José Existing' }] });
+  const jose = jumpcloud.createUser({
+    username: 'jose',
+    email: 'Jose\u0301@example.com',
+    firstname: 'José',
+    lastname: 'Núñez',
+  });
+  jumpcloud.bind({ type: 'user', id: jose._id });
+  notion.control.clearRequests();
+  await runCli(['sync'], env);
+  const joses = nState().users.filter((u) => u.userName.normalize('NFC') === 'jos\u00e9@example.com');
+  expect(joses).toHaveLength(1);
+  expect(notion.control.requests().byRoute['POST /scim/v2/Users'] ?? 0).toBe(0);
+  await eventually('José linked and named', () => nUser('jos\u00e9@example.com')?.givenName === 'José');
+});
+
+test('issue 14 (U6): a protected user whose email changes keeps its protection: the email stays until the new one is listed, and it is never deactivated', async () => {
+  const boss = jumpcloud.createUser({
+    username: 'boss',
+    email: 'boss@example.com',
+    firstname: 'Big',
+    lastname: 'Boss',
+  });
+  jumpcloud.bind({ type: 'user', id: boss._id });
+  await runCli(['sync'], env);
+  const member = nUser('boss@example.com')!;
+  expect(member.active).toBe(true);
+  // Step one of the bypass: the email changes, which would move the member out of the list.
+  jumpcloud.updateUser(boss._id, { email: 'chief@example.com' });
+  await runCli(['sync'], env);
+  expect(nState().users.find((u) => u.id === member.id)).toMatchObject({
+    userName: 'boss@example.com',
+    active: true,
+  });
+  // Step two: the user leaves the application's scope. Still a member.
+  jumpcloud.unbind({ type: 'user', id: boss._id });
+  notion.control.clearRequests();
+  await runCli(['sync'], env);
+  expect(nState().users.find((u) => u.id === member.id)).toMatchObject({
+    userName: 'boss@example.com',
+    active: true,
+  });
+  expect(destructive().patches).toBe(0);
 });
 
 test('§7: every workflow history of this story replays, and holds no secret', async () => {

@@ -6,6 +6,7 @@ import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workfl
 import type { Activities } from '../activities';
 import type { Step, SyncRequest, UserPolicy, UserState, UserWorkflowInput } from '../contracts/user';
 import { API_ACTIVITY_OPTIONS, apiActivities, failureType } from './entity';
+import { claim, link } from './user-link';
 import { planUser, type UserOperation } from './user-plan';
 
 /** The activities a user workflow calls. */
@@ -48,11 +49,6 @@ export interface UserRun {
   rejectionKept: boolean;
   /** U6: the worker found the member protected when it came to deactivate it. */
   protectedAtDeactivation?: boolean;
-}
-
-export function link(state: UserState, notionId: string): void {
-  state.notionId = notionId;
-  state.linked = true;
 }
 
 type Deactivate = Extract<UserOperation, { kind: 'deactivate' }>;
@@ -119,7 +115,7 @@ export async function applyUserOperation(
           'Notion answered 409 but finds no member with this email',
           'Conflict',
         );
-      link(state, existing.id);
+      await claim(ctx, existing);
       const follow = planUser({
         scope: { inScope: true },
         mapping: { ok: true, user: operation.user },
@@ -180,15 +176,26 @@ export async function applyUserOperation(
       if (outcome === 'protected') run.protectedAtDeactivation = true;
       steps.push({
         step: `deactivate Notion member (active=false; ${operation.reason})`,
-        outcome: outcome === 'protected' ? 'skipped: protected user (NOTION_PROTECTED_USERS)' : outcome,
+        outcome:
+          outcome === 'protected'
+            ? 'skipped: protected user (NOTION_PROTECTED_USERS, a workspace owner or the token owner)'
+            : outcome,
       });
       return;
     }
     case 'protected':
-      steps.push({
-        step: `deactivate Notion member (${operation.reason})`,
-        outcome: 'skipped: protected user (NOTION_PROTECTED_USERS)',
-      });
+      steps.push(
+        operation.reason === 'email-change'
+          ? {
+              step: 'change the email',
+              outcome:
+                'skipped: the member is protected by NOTION_PROTECTED_USERS and its new email is not listed there: add it, then the change is made',
+            }
+          : {
+              step: `deactivate Notion member (${operation.reason})`,
+              outcome: `skipped: protected user (${operation.by})`,
+            },
+      );
       return;
     case 'invalid': {
       const problems = operation.problems.map((p) => `${p.field} ${p.message}`).join('; ');

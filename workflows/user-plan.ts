@@ -3,7 +3,7 @@
  * (SPEC U1–U9, U11). Pure and deterministic: the user workflow runs it, dry runs run the same
  * code without executing, and unit tests cover it exhaustively.
  */
-import { EMAIL_PATTERN } from '../contracts/shared';
+import { EMAIL_PATTERN, emailKey, normalizeEmail } from '../contracts/shared';
 import type { SyncRequest } from '../contracts/user';
 
 /** What JumpCloud says about a user (null fields: absent). */
@@ -24,6 +24,8 @@ export interface NotionUserFacts {
   givenName?: string;
   familyName?: string;
   formatted?: string;
+  /** Notion's workspace role (`owner`, `membership_admin`, `member`, `restricted_member`), if told. */
+  role?: string;
 }
 
 /** The Notion user SPEC U2 asks for. */
@@ -65,10 +67,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** U2 mapping and U9 validation: a user that cannot be provisioned gets every problem by field. */
 export function mapUser(user: JumpCloudUserFacts, usernameSource: 'email' | 'username'): Mapping {
   const problems: FieldProblem[] = [];
-  const email = (user.email ?? '').trim().toLowerCase();
+  const email = normalizeEmail(user.email ?? '');
   const firstname = (user.firstname ?? '').trim();
   const lastname = (user.lastname ?? '').trim();
-  const userName = usernameSource === 'email' ? email : user.username.trim().toLowerCase();
+  const userName = usernameSource === 'email' ? email : normalizeEmail(user.username);
 
   if (!email) problems.push({ field: 'email', message: 'is missing' });
   else if (CONTROL.test(user.email ?? ''))
@@ -119,8 +121,16 @@ export type UserOperation =
   | { kind: 'reactivate'; notionId: string; user: DesiredNotionUser }
   | { kind: 'update'; notionId: string; changes: UserChanges }
   | { kind: 'deactivate'; notionId: string; reason: OutOfScopeReason }
-  /** Would be deactivated, but is in NOTION_PROTECTED_USERS: nothing is sent. */
-  | { kind: 'protected'; notionId: string; reason: OutOfScopeReason }
+  /**
+   * U6: would be deactivated, or its email changed so that NOTION_PROTECTED_USERS no longer names
+   * it (`email-change`), but it is protected (listed, or a Notion workspace owner): nothing is sent.
+   */
+  | {
+      kind: 'protected';
+      notionId: string;
+      reason: OutOfScopeReason | 'email-change';
+      by: 'NOTION_PROTECTED_USERS' | 'workspace owner';
+    }
   /** U9: cannot be provisioned; nothing is sent. */
   | { kind: 'invalid'; problems: FieldProblem[] };
 
@@ -131,7 +141,8 @@ export type UserOperation =
 export function diffUser(desired: DesiredNotionUser, actual: NotionUserFacts): UserChanges {
   const changes: UserChanges = {};
   const same = (a: string | undefined, b: string | undefined) => (a ?? '') === (b ?? '');
-  if (desired.userName !== actual.userName.toLowerCase()) {
+  // One identity however Notion spells it (NFD, case, KELVIN SIGN): no rename onto itself.
+  if (emailKey(desired.userName) !== emailKey(actual.userName)) {
     changes.userName = desired.userName;
     changes.email = desired.email;
   }
@@ -153,15 +164,24 @@ export interface PlanInput {
   protectedUsers: readonly string[];
 }
 
+/** U6: NOTION_PROTECTED_USERS names this email, compared as one identity (emailKey). */
+export function isProtected(protectedUsers: readonly string[], email: string): boolean {
+  const key = emailKey(email);
+  return protectedUsers.some((entry) => emailKey(entry) === key);
+}
+
 /** The fewest operations that converge one user (empty: nothing to do). */
 export function planUser(input: PlanInput): UserOperation[] {
   const { scope, notion } = input;
   if (!scope.inScope) {
     // U6/U11: only a linked, still-active member is removed; DELETE is never planned.
     if (!input.linked || !notion || !notion.active) return [];
-    if (input.protectedUsers.includes(notion.userName.toLowerCase())) {
-      return [{ kind: 'protected', notionId: notion.id, reason: scope.reason }];
-    }
+    if (isProtected(input.protectedUsers, notion.userName))
+      return [{ kind: 'protected', notionId: notion.id, reason: scope.reason, by: 'NOTION_PROTECTED_USERS' }];
+    // Deactivating a workspace owner would revoke the SCIM tokens they made (the token owner's
+    // included): owners are removed by hand in Notion, never by this engine.
+    if (notion.role === 'owner')
+      return [{ kind: 'protected', notionId: notion.id, reason: scope.reason, by: 'workspace owner' }];
     return [{ kind: 'deactivate', notionId: notion.id, reason: scope.reason }];
   }
   const mapping = input.mapping;
@@ -172,6 +192,22 @@ export function planUser(input: PlanInput): UserOperation[] {
   const operations: UserOperation[] = [];
   if (!notion.active) operations.push({ kind: 'reactivate', notionId: notion.id, user: desired });
   const changes = diffUser(desired, notion);
+  // U6 in two steps: an email change would take a protected member out of NOTION_PROTECTED_USERS
+  // (and a later deactivation would find it unprotected). Its email stays until the new one is listed.
+  if (
+    changes.userName &&
+    isProtected(input.protectedUsers, notion.userName) &&
+    !isProtected(input.protectedUsers, changes.userName)
+  ) {
+    delete changes.userName;
+    delete changes.email;
+    operations.push({
+      kind: 'protected',
+      notionId: notion.id,
+      reason: 'email-change',
+      by: 'NOTION_PROTECTED_USERS',
+    });
+  }
   if (Object.keys(changes).length > 0) operations.push({ kind: 'update', notionId: notion.id, changes });
   return operations;
 }

@@ -5,10 +5,12 @@
  * is recorded in the state, never thrown: it must not block the workflow's next request.
  */
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { normalizeEmail } from '../contracts/shared';
 import type { Step, SyncRequest } from '../contracts/user';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { describeFailure } from './entity';
-import { applyUserOperation, link, type UserContext, type UserRun } from './user-apply';
+import { applyUserOperation, type UserContext, type UserRun } from './user-apply';
+import { claim, identityConflict, link } from './user-link';
 import { mapUser, planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
 import { deriveUserStatus } from './user-status';
 
@@ -90,16 +92,28 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
     const { user, bound, boundGroupIds } = await readJumpCloud(ctx, from, steps);
     if (user) {
       state.username = user.username;
-      state.email = user.email?.trim().toLowerCase();
+      state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
     }
     const scope = scopeOf(user, bound);
     const mapping = scope.inScope && user ? mapUser(user, usernameSource) : undefined;
     const notionUser = await readNotion(ctx, from, mapping?.ok ? mapping.user.userName : undefined, steps);
-    if (notionUser && scope.inScope) link(state, notionUser.id);
+    // A reconciliation has checked its matches against every link; a match read here is claimed.
+    if (notionUser && scope.inScope) {
+      if (from.observed) link(state, notionUser.id);
+      else await claim(ctx, notionUser);
+    }
     const operations = planUser({ scope, mapping, notion: notionUser, linked: state.linked, protectedUsers });
     return { scope, boundGroupIds, operations };
   };
   try {
+    if (request.conflict) {
+      const user = request.observed?.jumpcloud;
+      if (user) {
+        state.username = user.username;
+        state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
+      }
+      throw identityConflict(request.conflict.userName, request.conflict.notionId, request.conflict.with);
+    }
     let { scope, boundGroupIds, operations } = await observe(request);
     // Issue 14: a bulk listing's word is not enough to remove anyone. Before a deactivation the
     // user is read again by id (user, its groups, the application's bindings) and planned anew.

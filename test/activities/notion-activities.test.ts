@@ -48,9 +48,45 @@ test('U6: the check reads the email in Notion now, not the one the workflow reme
   expect(await activities.notionDeactivateUser(member('boss@example.com').id, 'old-name@example.com')).toBe(
     'protected',
   );
-  // No protection configured: no extra read, the member is deactivated.
+  // No protection configured: the member is deactivated.
   const unprotected = createNotionActivities(client);
   expect(await unprotected.notionDeactivateUser(member('boss@example.com').id, 'boss@example.com')).toBe(
     'deactivated',
   );
+});
+
+test('U6: a Notion workspace owner, and the token owner, are never deactivated, whoever asks', async () => {
+  emulator.reset();
+  emulator.seed({
+    users: [{ userName: 'admin@example.com', role: 'owner' }, { userName: 'staff@example.com' }],
+  });
+  const activities = createNotionActivities(client);
+  expect(await activities.notionDeactivateUser(member('admin@example.com').id, 'admin@example.com')).toBe(
+    'protected',
+  );
+  // The token owner (the emulator's owner@example.com): Notion refuses its removal; it is kept.
+  expect(await activities.notionDeactivateUser(member('owner@example.com').id, 'owner@example.com')).toBe(
+    'protected',
+  );
+  expect(member('admin@example.com').active).toBe(true);
+  expect(member('owner@example.com').active).toBe(true);
+  expect(await activities.notionDeactivateUser(member('staff@example.com').id, 'staff@example.com')).toBe(
+    'deactivated',
+  );
+});
+
+test('U6: an email change that would take a member out of NOTION_PROTECTED_USERS is refused until the new email is listed', async () => {
+  emulator.reset();
+  emulator.seed({ users: [{ userName: 'boss@example.com' }] });
+  const id = member('boss@example.com').id;
+  const change = { userName: 'chief@example.com', email: 'chief@example.com' };
+  const listedOld = createNotionActivities(client, ['boss@example.com']);
+  await expect(listedOld.notionUpdateUser(id, change, 'boss@example.com')).rejects.toMatchObject({
+    type: 'ProtectedEmailChange',
+  });
+  expect(member('boss@example.com')).toBeDefined();
+  const listedBoth = createNotionActivities(client, ['boss@example.com', 'chief@example.com']);
+  expect(await listedBoth.notionUpdateUser(id, change, 'boss@example.com')).toMatchObject({
+    userName: 'chief@example.com',
+  });
 });

@@ -160,7 +160,7 @@ describe('U3–U7 operations', () => {
 
   test('U6: a protected user is never deactivated', () => {
     expect(plan({ user: jc({ state: 'SUSPENDED' }), protectedUsers: ['ann.lee@example.com'] })).toEqual([
-      { kind: 'protected', notionId: 'n-1', reason: 'suspended' },
+      { kind: 'protected', notionId: 'n-1', reason: 'suspended', by: 'NOTION_PROTECTED_USERS' },
     ]);
   });
 
@@ -180,5 +180,47 @@ describe('U3–U7 operations', () => {
 
   test('U11: a Notion member never linked to a JumpCloud user is never changed or removed', () => {
     expect(plan({ user: jc({ state: 'SUSPENDED' }), linked: false })).toEqual([]);
+  });
+});
+
+describe('U6 protection that cannot be lifted by the way (issue 14)', () => {
+  test('U6: a Notion workspace owner out of scope is never deactivated, listed or not', () => {
+    expect(plan({ user: jc({ state: 'SUSPENDED' }), notion: notion({ role: 'owner' }) })).toEqual([
+      { kind: 'protected', notionId: 'n-1', reason: 'suspended', by: 'workspace owner' },
+    ]);
+    expect(plan({ user: jc({ state: 'SUSPENDED' }), notion: notion({ role: 'member' }) })).toEqual([
+      { kind: 'deactivate', notionId: 'n-1', reason: 'suspended' },
+    ]);
+  });
+
+  test('U6: the protected list names a member in any spelling of its email (NFC, case folding)', () => {
+    expect(
+      plan({ user: jc({ state: 'SUSPENDED' }), protectedUsers: ['ANN.LEE@EXAMPLE.COM'] }).map((o) => o.kind),
+    ).toEqual(['protected']);
+  });
+
+  test('U6: a protected member keeps its email while the new one is not in NOTION_PROTECTED_USERS; its names still follow', () => {
+    const operations = plan({
+      user: jc({ email: 'ann.l@example.com', lastname: 'Lee-Smith' }),
+      protectedUsers: ['ann.lee@example.com'],
+    });
+    expect(operations).toEqual([
+      { kind: 'protected', notionId: 'n-1', reason: 'email-change', by: 'NOTION_PROTECTED_USERS' },
+      { kind: 'update', notionId: 'n-1', changes: { familyName: 'Lee-Smith', formatted: 'Ann Lee-Smith' } },
+    ]);
+  });
+
+  test('U6: once the new email is listed too, the email change is made', () => {
+    const operations = plan({
+      user: jc({ email: 'ann.l@example.com' }),
+      protectedUsers: ['ann.lee@example.com', 'ann.l@example.com'],
+    });
+    expect(operations).toEqual([
+      {
+        kind: 'update',
+        notionId: 'n-1',
+        changes: { userName: 'ann.l@example.com', email: 'ann.l@example.com' },
+      },
+    ]);
   });
 });

@@ -54,6 +54,15 @@ export const API_ADMIN = {
 } as const;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * How the directory tells emails apart: JumpCloud refuses a second user with the same email in
+ * another letter case, but is not known to fold other Unicode letters — a `\u212Aate@…` account
+ * (KELVIN SIGN) can sit beside `kate@…` (issue 14). The emulator lower-cases ASCII letters only.
+ */
+export function emailIndexKey(email: string): string {
+  return email.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
 // eslint-disable-next-line no-control-regex
 const BAD_USERNAME = /[\s\u0000-\u001f\u007f]/;
 const NOTION_APP_CREATED = '2023-07-19T14:02:10.000Z';
@@ -289,7 +298,7 @@ export class JumpCloudDirectory {
     for (const user of snapshot.users) {
       claim(user._id, 'user');
       const username = user.username.toLowerCase();
-      const email = user.email.toLowerCase();
+      const email = emailIndexKey(user.email);
       if (next.usernames.has(username)) throw invalid(`the username ${user.username} is used twice`);
       if (next.emails.has(email)) throw invalid(`the email ${user.email} is used twice`);
       next.users.set(user._id, user);
@@ -389,7 +398,7 @@ export class JumpCloudDirectory {
   }
 
   findUserByEmail(email: string): SystemUser | undefined {
-    const id = this.emails.get(email.toLowerCase());
+    const id = this.emails.get(emailIndexKey(email));
     return id === undefined ? undefined : this.users.get(id);
   }
 
@@ -778,7 +787,7 @@ export class JumpCloudDirectory {
 
   private requireEmailFree(email: string, self?: string): void {
     if (!EMAIL.test(email)) throw badRequest(`email '${email}' is not a valid email address`);
-    const owner = this.emails.get(email.toLowerCase());
+    const owner = this.emails.get(emailIndexKey(email));
     if (owner !== undefined && owner !== self) throw badRequest(`Email address '${email}' already exists.`);
   }
 
@@ -873,12 +882,12 @@ export class JumpCloudDirectory {
 
   private indexUser(user: SystemUser): void {
     this.usernames.set(user.username.toLowerCase(), user._id);
-    this.emails.set(user.email.toLowerCase(), user._id);
+    this.emails.set(emailIndexKey(user.email), user._id);
   }
 
   private unindexUser(user: SystemUser): void {
     this.usernames.delete(user.username.toLowerCase());
-    this.emails.delete(user.email.toLowerCase());
+    this.emails.delete(emailIndexKey(user.email));
   }
 
   private buildGroup(body: z.output<typeof groupWriteSchema>, id?: string): UserGroup {
