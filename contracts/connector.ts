@@ -22,6 +22,8 @@ export interface Verification {
   /** The exact reasons when not verified (credentials rejected, application not found…). */
   reasons: string[];
   at: string;
+  /** C1: the JumpCloud application the connector acts for, as JumpCloud names it (issue 14). */
+  application?: { id: string; name?: string; displayName?: string; ssoUrl?: string };
 }
 
 export interface ReconcileRecord {

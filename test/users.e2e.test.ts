@@ -134,6 +134,15 @@ test('C1: nothing syncs before activation; activate verifies both credentials', 
 
   const activated = await cli('activate');
   expect(activated.stdout).toMatch(/verified and activated/);
+  // Issue 14: what it will act on, before any reconciliation runs.
+  expect(activated.stdout).toMatch(
+    /JumpCloud application: Notion \(64b7f0c2a1d3e4f5a6b7c8d9\), SSO URL https:\/\/sso\.jumpcloud\.com\//,
+  );
+  expect(activated.stdout).toMatch(/in scope: 54 user\(s\) through the application and 4 bound group\(s\)/);
+  expect(activated.stdout).toMatch(
+    /the first reconciliation would create 53, reactivate 0, update 0 and deactivate 0 member\(s\); 1 cannot be provisioned/,
+  );
+  expect(notionUsers().filter((u) => u.userName !== 'owner@example.com')).toEqual([]);
 });
 
 test('U1/U2/U4: after sync, the users in scope (50 through 3 groups, 1 direct) exist in Notion with exact names; the others do not', async () => {

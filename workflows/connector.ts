@@ -84,7 +84,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     if (jumpcloudCheck.status === 'rejected')
       reasons.push(`JumpCloud: ${failureMessage(jumpcloudCheck.reason)}`);
     const at = new Date().toISOString();
-    const verification: Verification = { verified: reasons.length === 0, reasons, at };
+    const verification: Verification = {
+      verified: reasons.length === 0,
+      reasons,
+      at,
+      ...(jumpcloudCheck.status === 'fulfilled' ? { application: jumpcloudCheck.value } : {}),
+    };
     state.lastVerification = verification;
     if (verification.verified) {
       state.activated = true;

@@ -1,8 +1,16 @@
 /** `jc-notion activate` (C1) and `jc-notion deactivate` (C2). */
-import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
-import { activateUpdate, deactivateUpdate, setGroupManagementUpdate } from '../../contracts/connector';
-import { CliError } from '../errors';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type Config } from '../../config/config';
+import {
+  activateUpdate,
+  deactivateUpdate,
+  setGroupManagementUpdate,
+  startSyncUpdate,
+} from '../../contracts/connector';
+import type { ReconcileSummary } from '../../contracts/reconcile';
+import type { reconcileWorkflow } from '../../workflows/reconcile';
+import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
@@ -16,15 +24,57 @@ export async function activateCommand(options: OutputOptions): Promise<void> {
         startWorkflowOperation: connectorStart(config),
       }),
     );
-    if (options.json) printJson(verification);
-    else if (verification.verified) printLines([`Connector ${config.connectorId}: verified and activated`]);
     if (!verification.verified) {
-      if (options.json) process.exitCode = 1;
-      else throw new CliError(`not activated: ${verification.reasons.join('; ')}`);
+      if (options.json) {
+        printJson(verification);
+        process.exitCode = 1;
+        return;
+      }
+      throw new CliError(`not activated: ${verification.reasons.join('; ')}`);
     }
+    // Issue 14: what the connector will act on, before its first reconciliation runs (the Schedule's
+    // first run is RECONCILE_INTERVAL away; the change feed only follows new events).
+    const preview = await previewFirstReconciliation(client, config).catch((error: unknown) => ({
+      error: causeMessage(error),
+    }));
+    if (options.json) return printJson({ ...verification, preview });
+    const app = verification.application;
+    printLines([
+      `Connector ${config.connectorId}: verified and activated`,
+      ...(app
+        ? [
+            `  JumpCloud application: ${app.displayName ?? app.name ?? '(unnamed)'} (${app.id})${app.ssoUrl ? `, SSO URL ${app.ssoUrl}` : ''}`,
+          ]
+        : []),
+      ...('error' in preview
+        ? [
+            `  the first reconciliation could not be previewed: ${preview.error} (try \`jc-notion sync --dry-run\`)`,
+          ]
+        : describePreview(preview)),
+    ]);
   } finally {
     await client.connection.close();
   }
+}
+
+/** A dry run of the reconciliation the connector would run now (C7): counts only. */
+async function previewFirstReconciliation(client: Client, config: Config): Promise<ReconcileSummary> {
+  const started = await client.workflow.executeUpdateWithStart(startSyncUpdate, {
+    args: [{ dryRun: true }],
+    startWorkflowOperation: connectorStart(config),
+  });
+  const summary = await client.workflow.getHandle<typeof reconcileWorkflow>(started.workflowId).result();
+  if (!summary) throw new Error('the preview was skipped');
+  return summary;
+}
+
+function describePreview(summary: ReconcileSummary): string[] {
+  const { planned } = summary;
+  return [
+    `  in scope: ${summary.jumpcloudInScope} user(s)${summary.jumpcloudGroupsInScope !== undefined ? ` through the application and ${summary.jumpcloudGroupsInScope} bound group(s)` : ''}; Notion has ${summary.notionMembers} member(s)`,
+    `  the first reconciliation would create ${planned.create}, reactivate ${planned.reactivate}, update ${planned.update} and deactivate ${planned.deactivate} member(s)${planned.protected > 0 ? ` (${planned.protected} protected kept)` : ''}${planned.invalid > 0 ? `; ${planned.invalid} cannot be provisioned` : ''}`,
+    '  it runs at the next scheduled reconciliation, or now with `jc-notion sync`; `jc-notion sync --dry-run` lists each user',
+  ];
 }
 
 export async function deactivateCommand(options: OutputOptions): Promise<void> {
