@@ -40,12 +40,12 @@ export async function releaseHeldDeactivations(
   // The admin decides on the set `status` showed: if it has changed since, nothing is released.
   if (expected !== undefined && held.length !== expected)
     throw ApplicationFailure.nonRetryable(
-      `${held.length} deactivation(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
+      `${held.length} change(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
       'HeldSetChanged',
     );
   for (const user of held) {
     const request = {
-      reason: decision === 'approve' ? 'deactivation approved' : 'deactivation rejected',
+      reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
       deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
     };
     if (await gateway.signalUser(connectorId, user.jumpcloudUserId, request)) released += 1;

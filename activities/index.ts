@@ -23,6 +23,7 @@ import {
   reconcileEndedUnreported,
   reconcileFinishedSignal,
   requestDeactivationUpdate,
+  reserveCreationsUpdate,
   reserveDeactivationsUpdate,
   statusQuery,
   type DeactivationBatch,
@@ -64,6 +65,12 @@ export function createActivities(deps: ActivityDeps) {
             policy,
             reserveDeactivations: (count) =>
               connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {
+                args: [
+                  { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
+                ],
+              }),
+            reserveCreations: (count) =>
+              connector(input.connectorId).executeUpdate(reserveCreationsUpdate, {
                 args: [
                   { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
                 ],

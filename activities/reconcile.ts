@@ -12,14 +12,9 @@ import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
 import { emailKey } from '../contracts/shared';
 import { type Observed, type SyncRequest, type UserPolicy } from '../contracts/user';
-import {
-  mapUser,
-  planUser,
-  scopeOf,
-  type JumpCloudUserFacts,
-  type UserOperation,
-} from '../workflows/user-plan';
+import { planUser, scopeOf, type JumpCloudUserFacts, type UserOperation } from '../workflows/user-plan';
 import type { DeactivationDecision } from '../contracts/connector';
+import { mapUser } from '../workflows/user-mapping';
 import { mapFailures } from './failures';
 import { planGroupsDryRun } from './group-dry-run';
 import { toJumpCloudUserFacts } from './jumpcloud';
@@ -47,6 +42,8 @@ export interface ReconcileDeps {
   policy: UserPolicy;
   /** C6: asks the connector whether this reconciliation may deactivate `count` users. */
   reserveDeactivations: (count: number) => Promise<DeactivationDecision>;
+  /** C6 (issue 14): …and create `count` members (held on a first, untrusted bulk creation). */
+  reserveCreations: (count: number) => Promise<DeactivationDecision>;
 }
 
 interface Link {
@@ -245,7 +242,9 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       // U3: a member matched by userName with nothing to change still needs its durable link, or it
       // would never be deactivated once it leaves the scope (a pre-existing or imported member).
       const unlinked = operations.length === 0 && scope.inScope && notion !== undefined && !link?.notionId;
-      if (operations.length > 0 || retry || unrecorded || unlinked)
+      // A hold (creation or deactivation) that this run no longer plans is lifted by its workflow.
+      const staleHold = operations.length === 0 && link?.syncState === 'held';
+      if (operations.length > 0 || retry || unrecorded || unlinked || staleHold)
         work.push({ id, observed, username: user?.username, operations });
     }
     summary.jumpcloudInScope = inScope;
@@ -287,6 +286,12 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       deactivation = decision === 'granted' ? 'granted' : 'hold';
       if (decision === 'held') summary.held = planned.deactivate;
     }
+    let creation: 'granted' | 'hold' | undefined;
+    if (planned.create > 0) {
+      const decision = await deps.reserveCreations(planned.create);
+      creation = decision === 'granted' ? 'granted' : 'hold';
+      if (decision === 'held') summary.heldCreations = planned.create;
+    }
 
     let next = 0;
     await Promise.all(
@@ -300,6 +305,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
             ...(item.conflict ? { conflict: item.conflict } : {}),
             policy: deps.policy,
             ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
+            ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
           });
           summary.dispatched += 1;
           if (summary.dispatched % 100 === 0)

@@ -53,7 +53,13 @@ export function buildProgram(): Command {
 
   program
     .command('activate')
-    .description('verify the JumpCloud and Notion credentials and activate the connector (C1)')
+    .description(
+      'verify the JumpCloud and Notion credentials, activate the connector (C1) and show what its first reconciliation will do',
+    )
+    .option(
+      '--approve-creations',
+      'approve in advance the members the first reconciliation creates (otherwise more than DEACTIVATION_THRESHOLD are held for `approve`)',
+    )
     .option('--json', 'print as JSON')
     .action(activateCommand);
 
@@ -99,15 +105,17 @@ export function buildProgram(): Command {
 
   program
     .command('approve')
-    .description('apply the deactivations held by the mass-deactivation guard (C6)')
-    .option('--expect <count>', 'the number of held deactivations you reviewed; refused if it changed', count)
+    .description(
+      "apply the changes held by the mass-change guard (C6): deactivations, or a first reconciliation's creations",
+    )
+    .option('--expect <count>', 'the number of held changes you reviewed; refused if it changed', count)
     .option('--json', 'print as JSON')
     .action((options: ApprovalOptions) => approvalCommand('approve', options));
 
   program
     .command('reject')
-    .description('drop the deactivations held by the mass-deactivation guard; the users stay (C6)')
-    .option('--expect <count>', 'the number of held deactivations you reviewed; refused if it changed', count)
+    .description('drop the changes held by the mass-change guard; Notion stays as it is (C6)')
+    .option('--expect <count>', 'the number of held changes you reviewed; refused if it changed', count)
     .option('--json', 'print as JSON')
     .action((options: ApprovalOptions) => approvalCommand('reject', options));
 

@@ -58,6 +58,8 @@ export interface ApprovalStatus {
   held: number;
   reason: string;
   alerted?: boolean;
+  /** How many of the held changes are creations (the first reconciliation's, issue 14). */
+  creations?: number;
 }
 
 /** C6: what the guard has let through in the last hour. */
@@ -83,6 +85,8 @@ export interface ConnectorStatus {
   approval?: ApprovalStatus;
   lastApproval?: { decision: 'approve' | 'reject'; at: string; users: number };
   deactivationGuard?: DeactivationGuardState;
+  /** C6 (issue 14): a bulk creation above the threshold was granted or approved once. */
+  creationsTrusted?: boolean;
   /** C5: the Schedule of periodic reconciliations, while activated. */
   schedule?: { scheduleId: string; intervalMs: number; paused: boolean };
   /** C4: the change feed's workflow, while activated. */
@@ -93,7 +97,14 @@ export const statusQuery = defineQuery<ConnectorStatus>('status');
 /** Asks one worker of the cluster for its health, through an activity. */
 export const checkWorkersUpdate = defineUpdate<WorkerHealth>('checkWorkers');
 /** C1: verifies both credentials; activates when both work. */
-export const activateUpdate = defineUpdate<Verification>('activate');
+/**
+ * C1's options. `approveCreations`: the admin has seen what the first reconciliation will create
+ * (the preview of `activate`, or `sync --dry-run`) and approves it in advance (issue 14).
+ */
+export interface ActivationOptions {
+  approveCreations?: boolean;
+}
+export const activateUpdate = defineUpdate<Verification, [ActivationOptions?]>('activate');
 /** C2: stops every sync; Notion is left as it is. */
 export const deactivateUpdate = defineUpdate<ConnectorStatus>('deactivate');
 /**
@@ -135,6 +146,16 @@ export const reserveDeactivationsUpdate = defineUpdate<
   DeactivationDecision,
   [{ reconcileId: string; count: number; threshold: number }]
 >('reserveDeactivations');
+/**
+ * C6 for creations (issue 14): may this reconciliation create `count` Notion members? Held while
+ * no bulk creation has been trusted yet (the first reconciliation after activation, or every one
+ * after a rejection) and `count` is above the threshold: a wrong JUMPCLOUD_APP_ID would otherwise
+ * provision everyone bound to that application.
+ */
+export const reserveCreationsUpdate = defineUpdate<
+  DeactivationDecision,
+  [{ reconcileId: string; count: number; threshold: number }]
+>('reserveCreations');
 /** C6: `jc-notion approve` / `reject`: releases or drops every held deactivation. */
 /**
  * C6: an admin's decision on the held deactivations. `expect`: how many the admin saw held

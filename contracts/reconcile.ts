@@ -60,6 +60,8 @@ export interface ReconcileSummary {
   dispatched: number;
   /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
   held?: number;
+  /** C6 (issue 14): creations held for approval (a first bulk creation above the threshold). */
+  heldCreations?: number;
   /** Group workflows signalled (group management enabled). */
   groupsDispatched?: number;
   /** Dry run with group management enabled: what each group would get. */

@@ -47,12 +47,19 @@ export type UserPolicy = z.infer<typeof userPolicySchema>;
  */
 export const deactivationDirectiveSchema = z.enum(['granted', 'hold', 'approved', 'rejected']);
 
+/**
+ * C6 (issue 14): the reconciliation's verdict on its creations: `hold` while a first bulk creation
+ * above the threshold awaits an admin (whose `approved`/`rejected` comes as `deactivation`).
+ */
+export const creationDirectiveSchema = z.enum(['granted', 'hold']);
+
 export const syncRequestSchema = z.object({
   reason: z.string(),
   reconcileId: z.string().optional(),
   observed: observedSchema.optional(),
   policy: userPolicySchema.optional(),
   deactivation: deactivationDirectiveSchema.optional(),
+  creation: creationDirectiveSchema.optional(),
   /** C6: the users one event affects are decided together. */
   batch: z.object({ id: z.string(), size: z.number().int().positive() }).optional(),
   /**
@@ -85,8 +92,10 @@ export const userStateSchema = z.object({
   /** U3/U11: linked users only are managed. */
   linked: z.boolean(),
   status: z.enum(userStatuses),
-  /** C6: the deactivation held for approval. */
-  held: z.object({ reason: z.string(), since: z.string() }).optional(),
+  /** C6: the deactivation (or, `kind: create`, the creation) held for approval. */
+  held: z
+    .object({ reason: z.string(), since: z.string(), kind: z.enum(['deactivate', 'create']).optional() })
+    .optional(),
   policy: userPolicySchema.optional(),
   username: z.string().optional(),
   email: z.string().optional(),

@@ -90,7 +90,7 @@ test('killing the worker in the middle of a 500-user sync and starting another c
   const first = spawnCli(['worker'], env);
   children.push(first);
   await waitFor(async () => (await pollers(taskQueues(taskQueue).notion)) >= 1, 120_000, 'the first worker');
-  expect((await runCli(['activate'], env)).code).toBe(0);
+  expect((await runCli(['activate', '--approve-creations'], env)).code).toBe(0);
 
   const sync = spawnCli(['sync'], env);
   children.push(sync);

@@ -105,7 +105,7 @@ beforeAll(async () => {
   product = await startProductWorkers(temporal, settings);
   env = product.env;
   gateway = new EntityGateway(temporal.client);
-  await cli('activate');
+  await cli('activate', '--approve-creations');
   await cli('sync');
   expect(activeMembers()).toHaveLength(PEOPLE);
 });

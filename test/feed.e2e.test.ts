@@ -135,7 +135,7 @@ afterAll(async () => {
 });
 
 test('C4/C5: activation starts the change feed and creates the reconciliation Schedule (SKIP overlap, RECONCILE_INTERVAL)', async () => {
-  await cli('activate');
+  await cli('activate', '--approve-creations');
   await cli('groups', 'enable'); // G8 on: starts a reconciliation (G1–G3), which provisions everyone
   await eventually(
     () => nUser('bulk39@example.com')?.active === true && members('Team').length === 4,
@@ -223,7 +223,7 @@ test('C6: unbinding a group of 40 with the threshold at 25 holds the 40 deactiva
 
   const status = await cli('status');
   expect(status.stdout).toMatch(
-    /Awaiting approval: 40 deactivation\(s\) held since .*one change would deactivate 40 users/,
+    /Awaiting approval: 40 change\(s\) held since .*one change would deactivate 40 users/,
   );
   expect(status.stdout).toMatch(/bulk0 <bulk0@example.com>/);
   // The alert goes out a few seconds after the first hold, counting the holds so far (on a busy
@@ -234,14 +234,12 @@ test('C6: unbinding a group of 40 with the threshold at 25 holds the 40 deactiva
   // The admin decides on the set they saw: a different count is refused and releases nothing.
   const stale = await runCli(['approve', '--expect', '39'], env);
   expect(stale.code).not.toBe(0);
-  expect(stale.stderr).toMatch(
-    /40 deactivation\(s\) are held now, not the 39 expected: nothing was approved/,
-  );
+  expect(stale.stderr).toMatch(/40 change\(s\) are held now, not the 39 expected: nothing was approved/);
   expect(await countUsers('held')).toBe(40);
   expect((await connector().query(statusQuery)).approval).toBeDefined();
 
   const approved = await cli('approve', '--expect', '40');
-  expect(approved.stdout).toMatch(/Approved: 40 held deactivation/);
+  expect(approved.stdout).toMatch(/Approved: 40 held change/);
   await eventually(() => bulk.every((u) => nUser(`${u}@example.com`)?.active === false), 60_000);
   await eventually(async () => (await countUsers('held')) === 0); // visibility follows the workflows
 });

@@ -106,6 +106,30 @@ afterAll(async () => {
   await temporal?.stop();
 });
 
+test('issue 14 (C6): activation against an application bound to 300+ users with the threshold at 25 shows them, and holds the first creations until approved', async () => {
+  const activated = await cli('activate');
+  expect(activated.stdout).toMatch(/JumpCloud application: Notion \(64b7f0c2a1d3e4f5a6b7c8d9\)/);
+  expect(activated.stdout).toMatch(/in scope: 312 user\(s\) through the application and 7 bound group\(s\)/);
+  expect(activated.stdout).toMatch(/the first reconciliation would create 312, /);
+  expect(activated.stdout).toMatch(/held until `jc-notion approve`/);
+  notion.control.clearRequests();
+  await cli('sync');
+  // Nothing created: every creation waits for the admin, who sees why.
+  expect(notion.control.requests().byRoute['POST /scim/v2/Users'] ?? 0).toBe(0);
+  const status = await cli('status');
+  expect(status.stdout).toMatch(
+    // `status` lists the first 100 (and says there are more).
+    /Awaiting approval: 100\+ change\(s\) held since .*the first reconciliation would create 312 Notion members \(DEACTIVATION_THRESHOLD 25\): is JUMPCLOUD_APP_ID the right application\?/,
+  );
+  const approved = await cli('approve', '--expect', '312');
+  expect(approved.stdout).toMatch(/Approved: 312 held change/);
+  await eventually(
+    () => nUser('big299@example.com')?.active === true && nUser('e0@example.com')?.active === true,
+  );
+  // Trusted from now on: later creations are not held.
+  await eventually(async () => /Awaiting approval: none/.test((await cli('status')).stdout));
+});
+
 test('G8: with group management disabled (the default) no request touches /Groups while users are provisioned', async () => {
   await cli('activate');
   notion.control.clearRequests();

@@ -193,7 +193,7 @@ test('I2: import run is refused before activation; nothing is created', async ()
   );
   expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   expect(jcUsers()).toHaveLength(before);
-  await cli('activate');
+  await cli('activate', '--approve-creations');
 });
 
 test('I3: --group with a group not bound to the application is refused, with the reason, before anything is created', async () => {

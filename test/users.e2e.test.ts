@@ -132,7 +132,7 @@ test('C1: nothing syncs before activation; activate verifies both credentials', 
   expect(refused.stderr).toMatch(/not activated: Notion: Notion SCIM verify token failed: 401/);
   notion.configure({ tokenValid: true });
 
-  const activated = await cli('activate');
+  const activated = await cli('activate', '--approve-creations');
   expect(activated.stdout).toMatch(/verified and activated/);
   // Issue 14: what it will act on, before any reconciliation runs.
   expect(activated.stdout).toMatch(
@@ -142,6 +142,7 @@ test('C1: nothing syncs before activation; activate verifies both credentials', 
   expect(activated.stdout).toMatch(
     /the first reconciliation would create 53, reactivate 0, update 0 and deactivate 0 member\(s\); 1 cannot be provisioned/,
   );
+  expect(activated.stdout).toMatch(/its creations are approved \(--approve-creations\)/);
   expect(notionUsers().filter((u) => u.userName !== 'owner@example.com')).toEqual([]);
 });
 

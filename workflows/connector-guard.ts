@@ -7,6 +7,7 @@ import { setHandler } from '@temporalio/workflow';
 import {
   decideDeactivationsUpdate,
   requestDeactivationUpdate,
+  reserveCreationsUpdate,
   reserveDeactivationsUpdate,
   type DeactivationDecision,
 } from '../contracts/connector';
@@ -17,6 +18,7 @@ import {
   approvalAlert,
   decideDeactivation,
   pruneGuard,
+  reserveCreations,
   reserveDeactivations,
   type GuardDecision,
 } from './deactivation-ledger';
@@ -43,6 +45,15 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
   setHandler(reserveDeactivationsUpdate, (request) =>
     record(reserveDeactivations(pruned(), request, Date.now())),
   );
+  setHandler(reserveCreationsUpdate, (request) => {
+    const { decision, trusted, held } = reserveCreations(Boolean(state.creationsTrusted), request);
+    state.creationsTrusted = trusted;
+    if (held) {
+      if (!state.approval) alertAt = Date.now() + APPROVAL_ALERT_DELAY_MS;
+      state.approval = addToApproval(state.approval, held, new Date().toISOString(), 'creation');
+    }
+    return decision;
+  });
   setHandler(decideDeactivationsUpdate, async (request) => {
     const { decision, expect } =
       typeof request === 'string' ? { decision: request, expect: undefined } : request;
@@ -51,6 +62,8 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
       decision,
       ...(expect === undefined ? [] : [expect]),
     );
+    // An approved bulk creation is trusted: later reconciliations create without asking.
+    if (decision === 'approve' && state.approval?.creations) state.creationsTrusted = true;
     state.approval = undefined;
     state.lastApproval = { decision, at: new Date().toISOString(), users };
     return { decision, users };

@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import {
   activateUpdate,
+  type ActivationOptions,
   checkWorkersUpdate,
   deactivateUpdate,
   reconcileFinishedSignal,
@@ -74,7 +75,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     return health;
   });
 
-  setHandler(activateUpdate, async (): Promise<Verification> => {
+  setHandler(activateUpdate, async (options?: ActivationOptions): Promise<Verification> => {
     const [notionCheck, jumpcloudCheck] = await Promise.allSettled([
       notion.notionVerifyCredentials(),
       jumpcloud.jumpcloudVerifyApplication(),
@@ -93,6 +94,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     state.lastVerification = verification;
     if (verification.verified) {
       state.activated = true;
+      if (options?.approveCreations) state.creationsTrusted = true;
       state.credentials = afterVerification(state.credentials, at); // C1 just proved both work
       if (patched('c4-c5-feed-and-schedule')) {
         await ctx.startFeed();

@@ -89,22 +89,51 @@ export function reserveDeactivations(
   return { decision: 'granted', guard: { ...pruned, ledger: [...pruned.ledger, { at: now, count }] } };
 }
 
-/** The approval with newly held deactivations added; its first reason and start are kept. */
-export function addToApproval(approval: ApprovalStatus | undefined, held: Held, at: string): ApprovalStatus {
+/**
+ * A reconciliation's creations (issue 14): held while no bulk creation has been trusted (granted
+ * or approved) and there are more than the threshold; once trusted, never held again.
+ */
+export function reserveCreations(
+  trusted: boolean,
+  request: { count: number; threshold: number },
+): { decision: DeactivationDecision; trusted: boolean; held?: Held } {
+  const { count, threshold } = request;
+  if (trusted || count <= threshold) return { decision: 'granted', trusted: trusted || count > 0 };
+  return {
+    decision: 'held',
+    trusted: false,
+    held: {
+      count,
+      reason: `the first reconciliation would create ${count} Notion members (DEACTIVATION_THRESHOLD ${threshold}): is JUMPCLOUD_APP_ID the right application?`,
+    },
+  };
+}
+
+/** The approval with newly held changes added; its first reason and start are kept. */
+export function addToApproval(
+  approval: ApprovalStatus | undefined,
+  held: Held,
+  at: string,
+  kind: 'deactivation' | 'creation' = 'deactivation',
+): ApprovalStatus {
+  const creations = (approval?.creations ?? 0) + (kind === 'creation' ? held.count : 0);
   return {
     since: approval?.since ?? at,
     held: (approval?.held ?? 0) + held.count,
     reason: approval?.reason ?? held.reason,
     alerted: approval?.alerted,
+    ...(creations > 0 ? { creations } : {}),
   };
 }
 
 /** The mail that tells the admin deactivations wait for a decision. */
 export function approvalAlert(approval: ApprovalStatus): { subject: string; text: string } {
   return {
-    subject: `${approval.held} deactivation(s) await approval`,
+    subject: approval.creations
+      ? `${approval.held} change(s) await approval`
+      : `${approval.held} deactivation(s) await approval`,
     text: [
-      `Deactivations are held: ${approval.reason}.`,
+      `${approval.creations ? 'Changes' : 'Deactivations'} are held: ${approval.reason}.`,
       'Nothing else is held up. Review them with `jc-notion status`, then run `jc-notion approve` to apply them',
       'or `jc-notion reject` to drop them.',
     ].join('\n'),

@@ -1,90 +1,13 @@
 /**
  * Applying one planned operation of a user (create, reactivate, update, deactivate…) as activities,
- * each step written to the user's log; deactivations pass the C6 guard first.
+ * each step written to the user's log; creations and deactivations pass the C6 guard first.
  */
-import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { Step, SyncRequest, UserPolicy, UserState, UserWorkflowInput } from '../contracts/user';
-import { API_ACTIVITY_OPTIONS, apiActivities, failureType } from './entity';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { failureType } from './entity';
+import type { UserContext, UserRun } from './user-context';
 import { claim, link } from './user-link';
+import { creationAllowed, deactivationAllowed } from './user-guard';
 import { planUser, type UserOperation } from './user-plan';
-
-/** The activities a user workflow calls. */
-export function userApi() {
-  const { notion, jumpcloud } = apiActivities();
-  return {
-    notion,
-    jumpcloud,
-    // Notion answers a userName change onto another account's email with a 500: a few attempts only.
-    notionRename: apiActivities({
-      scheduleToCloseTimeout: undefined,
-      retry: { ...API_ACTIVITY_OPTIONS.retry, maximumAttempts: 3 },
-    }).notion,
-    // The connector answers these; if it cannot for an hour, the user records the error.
-    main: proxyActivities<Activities>({
-      startToCloseTimeout: '1 minute',
-      scheduleToCloseTimeout: '1 hour',
-      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-    }),
-  };
-}
-
-/** A user workflow's run: its input, its live state and its activities. */
-export interface UserContext {
-  input: UserWorkflowInput;
-  state: UserState;
-  api: ReturnType<typeof userApi>;
-  policy: () => UserPolicy;
-}
-
-/** One convergence: the request, its log, and what C6 needs to know across its operations. */
-export interface UserRun {
-  request: SyncRequest;
-  steps: Step[];
-  /** The deactivation held before this convergence (held stays held until an admin decides). */
-  previouslyHeld: UserState['held'];
-  /** An admin rejected this user's deactivation before. */
-  previouslyRejected: boolean;
-  /** …and it stays rejected after this convergence. */
-  rejectionKept: boolean;
-  /** U6: the worker found the member protected when it came to deactivate it. */
-  protectedAtDeactivation?: boolean;
-}
-
-type Deactivate = Extract<UserOperation, { kind: 'deactivate' }>;
-
-/** C6: whether the guard lets this deactivation through now; a held one is recorded. */
-async function deactivationAllowed(ctx: UserContext, run: UserRun, operation: Deactivate): Promise<boolean> {
-  const { request, previouslyHeld, steps } = run;
-  const directive = request.deactivation;
-  const step = `deactivate Notion member (active=false; ${operation.reason})`;
-  // A rejected deactivation is proposed again by reconciliations only, not by every later hint
-  // of the change the admin has just reviewed.
-  if (run.previouslyRejected && directive !== 'approved' && !request.reconcileId) {
-    run.rejectionKept = true;
-    steps.push({
-      step,
-      outcome: 'skipped: an admin rejected this deactivation; the next reconciliation proposes it again',
-    });
-    return false;
-  }
-  let decision: 'granted' | 'held';
-  if (directive === 'approved' || (directive === 'granted' && !previouslyHeld)) decision = 'granted';
-  // Held stays held until an admin decides, whatever the rolling hour says later.
-  else if (directive === 'hold' || previouslyHeld) decision = 'held';
-  else
-    decision = await ctx.api.main.requestDeactivation(ctx.input.connectorId, {
-      jumpcloudUserId: ctx.input.jumpcloudUserId,
-      ...(request.batch ? { batch: request.batch } : {}),
-    });
-  if (decision === 'granted') return true;
-  ctx.state.held = { reason: operation.reason, since: previouslyHeld?.since ?? new Date().toISOString() };
-  steps.push({
-    step,
-    outcome: 'held: more deactivations than DEACTIVATION_THRESHOLD; awaiting `jc-notion approve`',
-  });
-  return false;
-}
 
 export async function applyUserOperation(
   ctx: UserContext,
@@ -95,6 +18,7 @@ export async function applyUserOperation(
   const { steps } = run;
   switch (operation.kind) {
     case 'create': {
+      if (patched('c6-creation-guard') && !creationAllowed(ctx, run, operation.user.userName)) return;
       const created = await api.notion.notionCreateUser(operation.user);
       if (created.outcome === 'created') {
         link(state, created.user.id);

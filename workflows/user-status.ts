@@ -8,7 +8,7 @@ export interface SyncOutcome {
   inScope: boolean;
   /** The JumpCloud data cannot be provisioned (U9). */
   invalid: boolean;
-  /** C6: the deactivation waits for an admin. */
+  /** C6: a deactivation (or a first reconciliation's creation) waits for an admin. */
   held: boolean;
   /** C6: an admin rejected the deactivation, and it was not proposed again. */
   rejectionKept: boolean;
@@ -19,10 +19,10 @@ export interface SyncOutcome {
   linked: boolean;
 }
 
-/** In scope: in sync unless invalid; out of scope: the first of these that holds. */
+/** Held first (a held creation is in scope); in scope: in sync unless invalid; out of scope: the first of these that holds. */
 export function deriveUserStatus(outcome: SyncOutcome): UserStatus {
-  if (outcome.inScope) return outcome.invalid ? 'error' : 'in-sync';
   if (outcome.held) return 'held';
+  if (outcome.inScope) return outcome.invalid ? 'error' : 'in-sync';
   if (outcome.rejectionKept) return 'rejected';
   if (outcome.protectedUser) return 'protected';
   if (outcome.deletedInJumpCloud) return 'deleted';

@@ -9,9 +9,11 @@ import { normalizeEmail } from '../contracts/shared';
 import type { Step, SyncRequest } from '../contracts/user';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { describeFailure } from './entity';
-import { applyUserOperation, type UserContext, type UserRun } from './user-apply';
+import { applyUserOperation } from './user-apply';
+import type { UserContext, UserRun } from './user-context';
 import { claim, identityConflict, link } from './user-link';
-import { mapUser, planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
+import { mapUser } from './user-mapping';
+import { planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
 import { deriveUserStatus } from './user-status';
 
 interface JumpCloudFacts {

@@ -19,7 +19,7 @@ import {
 } from '../contracts/user';
 import { parseInput, tagEntity } from './entity';
 import { runEntityLoop } from './entity-loop';
-import { userApi, type UserContext } from './user-apply';
+import { userApi, type UserContext } from './user-context';
 import { mergeSyncRequests } from './user-plan';
 import { convergeUser } from './user-sync';
 

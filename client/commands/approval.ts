@@ -25,11 +25,11 @@ export async function approvalCommand(
       }),
     );
     if (options.json) return printJson(result);
-    if (result.users === 0) return printLines(['No deactivation awaits approval']);
+    if (result.users === 0) return printLines(['No change awaits approval']);
     printLines([
       decision === 'approve'
-        ? `Approved: ${result.users} held deactivation(s) released; each user is deactivated unless back in scope`
-        : `Rejected: ${result.users} held deactivation(s) dropped; the users stay in Notion (a later reconciliation proposes them again while they are out of scope)`,
+        ? `Approved: ${result.users} held change(s) released (deactivations, or a first reconciliation's creations); each user re-reads JumpCloud and is changed only if that is still due`
+        : `Rejected: ${result.users} held change(s) dropped; Notion stays as it is (a later reconciliation proposes them again while they are still due)`,
     ]);
   } finally {
     await client.connection.close();

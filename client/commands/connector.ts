@@ -14,13 +14,16 @@ import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
-export async function activateCommand(options: OutputOptions): Promise<void> {
+export async function activateCommand(
+  options: OutputOptions & { approveCreations?: boolean },
+): Promise<void> {
   const config = loadConfig('client');
   const client = await connectClient(config);
   try {
     await requireWorkers(client, config);
     const verification = await withWorkerDeadline(client, config, () =>
       client.workflow.executeUpdateWithStart(activateUpdate, {
+        args: [{ approveCreations: Boolean(options.approveCreations) }],
         startWorkflowOperation: connectorStart(config),
       }),
     );
@@ -50,7 +53,7 @@ export async function activateCommand(options: OutputOptions): Promise<void> {
         ? [
             `  the first reconciliation could not be previewed: ${preview.error} (try \`jc-notion sync --dry-run\`)`,
           ]
-        : describePreview(preview)),
+        : describePreview(preview, Boolean(options.approveCreations))),
     ]);
   } finally {
     await client.connection.close();
@@ -68,12 +71,19 @@ async function previewFirstReconciliation(client: Client, config: Config): Promi
   return summary;
 }
 
-function describePreview(summary: ReconcileSummary): string[] {
+function describePreview(summary: ReconcileSummary, approved: boolean): string[] {
   const { planned } = summary;
   return [
     `  in scope: ${summary.jumpcloudInScope} user(s)${summary.jumpcloudGroupsInScope !== undefined ? ` through the application and ${summary.jumpcloudGroupsInScope} bound group(s)` : ''}; Notion has ${summary.notionMembers} member(s)`,
     `  the first reconciliation would create ${planned.create}, reactivate ${planned.reactivate}, update ${planned.update} and deactivate ${planned.deactivate} member(s)${planned.protected > 0 ? ` (${planned.protected} protected kept)` : ''}${planned.invalid > 0 ? `; ${planned.invalid} cannot be provisioned` : ''}`,
     '  it runs at the next scheduled reconciliation, or now with `jc-notion sync`; `jc-notion sync --dry-run` lists each user',
+    ...(planned.create > 0
+      ? [
+          approved
+            ? '  its creations are approved (--approve-creations)'
+            : '  if its creations are more than DEACTIVATION_THRESHOLD they are held until `jc-notion approve` (a wrong JUMPCLOUD_APP_ID would otherwise add everyone bound to that application); `activate --approve-creations` approves them now',
+        ]
+      : []),
   ];
 }
 

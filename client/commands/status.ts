@@ -187,7 +187,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       ),
       ...(connector.approval || users.awaitingApproval.length > 0
         ? [
-            `Awaiting approval: ${users.awaitingApproval.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} deactivation(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
+            `Awaiting approval: ${users.awaitingApproval.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} change(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
             ...users.awaitingApproval.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
             users.awaitingApproval.length < LIST_LIMIT
               ? `  run \`jc-notion approve --expect ${users.awaitingApproval.length}\` to apply these or \`jc-notion reject --expect ${users.awaitingApproval.length}\` to drop them (refused if the set has changed)`

@@ -51,6 +51,7 @@ export async function benchLatency(): Promise<boolean> {
     });
     const start = connectorStart(stack.config);
     const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
+      args: [{ approveCreations: true }],
       startWorkflowOperation: start,
     });
     if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);

@@ -183,6 +183,7 @@ interface SyncResult {
 async function measureSync(stack: LocalStack, client: Client, usernames: string[]): Promise<SyncResult> {
   const start = connectorStart(stack.config);
   const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
+    args: [{ approveCreations: true }],
     startWorkflowOperation: start,
   });
   if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);

@@ -1,7 +1,8 @@
 /** Issue 14: one Notion member, one JumpCloud user (the reconciliation's check, pure). */
 import { findIdentityConflicts } from '../../activities/reconcile';
 import type { NotionUser } from '../../api/notion';
-import { mapUser, scopeOf } from '../../workflows/user-plan';
+import { mapUser } from '../../workflows/user-mapping';
+import { scopeOf } from '../../workflows/user-plan';
 
 const member = (id: string, userName: string): NotionUser => ({
   id,

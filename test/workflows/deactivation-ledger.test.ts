@@ -7,6 +7,7 @@ import {
   DEACTIVATION_WINDOW_MS,
   grantedInWindow,
   pruneGuard,
+  reserveCreations,
   reserveDeactivations,
 } from '../../workflows/deactivation-ledger';
 
@@ -112,5 +113,40 @@ describe('C6: the approval', () => {
     expect(alert.subject).toBe('4 deactivation(s) await approval');
     expect(alert.text).toContain('Deactivations are held: first.');
     expect(alert.text).toContain('jc-notion approve');
+  });
+});
+
+describe('C6 for a first bulk creation (issue 14)', () => {
+  test('C6: a first reconciliation creating more than the threshold is held, with the reason an admin needs', () => {
+    const result = reserveCreations(false, { count: 300, threshold: 25 });
+    expect(result.decision).toBe('held');
+    expect(result.trusted).toBe(false);
+    expect(result.held).toEqual({
+      count: 300,
+      reason:
+        'the first reconciliation would create 300 Notion members (DEACTIVATION_THRESHOLD 25): is JUMPCLOUD_APP_ID the right application?',
+    });
+  });
+
+  test('C6: creations within the threshold are granted and make bulk creation trusted from then on', () => {
+    expect(reserveCreations(false, { count: 10, threshold: 25 })).toEqual({
+      decision: 'granted',
+      trusted: true,
+    });
+    expect(reserveCreations(true, { count: 5000, threshold: 25 })).toEqual({
+      decision: 'granted',
+      trusted: true,
+    });
+  });
+
+  test('C6: held creations count in the approval, and its alert speaks of changes', () => {
+    const approval = addToApproval(
+      undefined,
+      { count: 300, reason: 'first' },
+      '2026-12-03T10:00:00Z',
+      'creation',
+    );
+    expect(approval).toMatchObject({ held: 300, creations: 300 });
+    expect(approvalAlert(approval).subject).toBe('300 change(s) await approval');
   });
 });

@@ -1,13 +1,13 @@
 /** The pure user planner: scope (U1), mapping (U2), matching and writes (U3–U7), bad data (U9), U11. */
 import {
   diffUser,
-  mapUser,
   planUser,
   scopeOf,
   type JumpCloudUserFacts,
   type NotionUserFacts,
   type PlanInput,
 } from '../../workflows/user-plan';
+import { mapUser } from '../../workflows/user-mapping';
 
 const jc = (over: Partial<JumpCloudUserFacts> = {}): JumpCloudUserFacts => ({
   id: '5f1b2c3d4e5f607182930a1b',

@@ -42,3 +42,17 @@ test('C6/U6/U10/U4: out of scope: rejected, then protected, then deleted, then d
   expect(deriveUserStatus(outcome({ linked: true }))).toBe('deactivated');
   expect(deriveUserStatus(outcome())).toBe('out-of-scope');
 });
+
+test('C6 (issue 14): a held creation of a user in scope shows as held', () => {
+  expect(
+    deriveUserStatus({
+      inScope: true,
+      invalid: false,
+      held: true,
+      rejectionKept: false,
+      protectedUser: false,
+      deletedInJumpCloud: false,
+      linked: false,
+    }),
+  ).toBe('held');
+});

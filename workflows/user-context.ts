@@ -1,0 +1,50 @@
+/**
+ * What one user workflow run works with: its activities, its input and live state (UserContext),
+ * and what one convergence carries across its operations (UserRun).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Step, SyncRequest, UserPolicy, UserState, UserWorkflowInput } from '../contracts/user';
+import { API_ACTIVITY_OPTIONS, apiActivities } from './entity';
+
+/** The activities a user workflow calls. */
+export function userApi() {
+  const { notion, jumpcloud } = apiActivities();
+  return {
+    notion,
+    jumpcloud,
+    // Notion answers a userName change onto another account's email with a 500: a few attempts only.
+    notionRename: apiActivities({
+      scheduleToCloseTimeout: undefined,
+      retry: { ...API_ACTIVITY_OPTIONS.retry, maximumAttempts: 3 },
+    }).notion,
+    // The connector answers these; if it cannot for an hour, the user records the error.
+    main: proxyActivities<Activities>({
+      startToCloseTimeout: '1 minute',
+      scheduleToCloseTimeout: '1 hour',
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+    }),
+  };
+}
+
+/** A user workflow's run: its input, its live state and its activities. */
+export interface UserContext {
+  input: UserWorkflowInput;
+  state: UserState;
+  api: ReturnType<typeof userApi>;
+  policy: () => UserPolicy;
+}
+
+/** One convergence: the request, its log, and what C6 needs to know across its operations. */
+export interface UserRun {
+  request: SyncRequest;
+  steps: Step[];
+  /** The change held before this convergence (held stays held until an admin decides). */
+  previouslyHeld: UserState['held'];
+  /** An admin rejected this user's held change before. */
+  previouslyRejected: boolean;
+  /** …and it stays rejected after this convergence. */
+  rejectionKept: boolean;
+  /** U6: the worker found the member protected when it came to deactivate it. */
+  protectedAtDeactivation?: boolean;
+}
