@@ -25,6 +25,7 @@ let notion: NotionEmulator;
 let product: ProductWorkers;
 let env: NodeJS.ProcessEnv;
 let gateway: EntityGateway;
+let settings: Record<string, string>;
 
 interface NotionState {
   users: { id: string; userName: string; active: boolean; givenName?: string }[];
@@ -91,7 +92,7 @@ beforeAll(async () => {
     groups: [{ name: 'Everyone', members: people.map((p) => p.username) }, ...teams],
     bindings: [{ groups: ['Everyone', ...teams.map((t) => t.name)] }],
   });
-  const settings = productSettings(
+  settings = productSettings(
     temporal,
     CONNECTOR,
     { jumpcloud: jcOrigin, notion: notionOrigin },
@@ -336,6 +337,26 @@ test('issue 14 (U6): a protected user whose email changes keeps its protection: 
     active: true,
   });
   expect(destructive().patches).toBe(0);
+});
+
+test('issue 14 (U6): a user protected after its deactivation was held, then approved, stays a member', async () => {
+  const leavers = Array.from({ length: 30 }, (_, i) => person(300 + i).username);
+  const byName = new Map(jumpcloud.state().users.map((u) => [u.username, u._id]));
+  for (const username of leavers) jumpcloud.suspendUser(byName.get(username)!);
+  await runCli(['sync'], env);
+  await eventually('30 deactivations held', async () => (await count('held')) === 30);
+  // The admin protects one of them: the workers restart with the new setting.
+  await product.stop();
+  settings = { ...settings, NOTION_PROTECTED_USERS: 'boss@example.com,p300@example.com' };
+  product = await startProductWorkers(temporal, settings);
+  env = product.env;
+  notion.control.clearRequests();
+  await cli('approve', '--expect', '30');
+  await eventually('the 29 others deactivated', () =>
+    leavers.slice(1).every((username) => nUser(`${username}@example.com`)?.active === false),
+  );
+  expect(nUser('p300@example.com')?.active).toBe(true);
+  await eventually('p300 recorded as protected', async () => (await count('protected')) >= 1);
 });
 
 test('§7: every workflow history of this story replays, and holds no secret', async () => {
