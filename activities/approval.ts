@@ -6,7 +6,9 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { type Client } from '@temporalio/client';
+import { statusQuery } from '../contracts/connector';
 import { EntityGateway } from '../temporal/entities';
+import { workflowIds } from '../temporal/ids';
 
 export interface HeldUser {
   jumpcloudUserId: string;
@@ -37,10 +39,13 @@ export async function releaseHeldDeactivations(
   let released = 0;
   const gateway = new EntityGateway(client);
   const held = await heldUsers(client, connectorId);
+  const groups: string[] = [];
+  for await (const group of gateway.find({ connectorId, kind: 'group', syncState: 'held' }))
+    if (group.jumpcloudId) groups.push(group.jumpcloudId);
   // The admin decides on the set `status` showed: if it has changed since, nothing is released.
-  if (expected !== undefined && held.length !== expected)
+  if (expected !== undefined && held.length + groups.length !== expected)
     throw ApplicationFailure.nonRetryable(
-      `${held.length} change(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
+      `${held.length + groups.length} change(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
       'HeldSetChanged',
     );
   for (const user of held) {
@@ -49,6 +54,19 @@ export async function releaseHeldDeactivations(
       deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
     };
     if (await gateway.signalUser(connectorId, user.jumpcloudUserId, request)) released += 1;
+  }
+  // Held group creations and deletions (issue 14): each group reads JumpCloud again first.
+  const { groupManagement } =
+    groups.length > 0
+      ? await client.workflow.getHandle(workflowIds.connector(connectorId)).query(statusQuery)
+      : { groupManagement: false };
+  for (const id of groups) {
+    const request = {
+      reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
+      groupManagement,
+      decision: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+    };
+    if (await gateway.signalGroup(connectorId, id, request)) released += 1;
   }
   return released;
 }

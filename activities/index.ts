@@ -23,6 +23,7 @@ import {
   reconcileEndedUnreported,
   reconcileFinishedSignal,
   requestDeactivationUpdate,
+  requestGroupChangeUpdate,
   reserveCreationsUpdate,
   reserveDeactivationsUpdate,
   statusQuery,
@@ -142,6 +143,15 @@ export function createActivities(deps: ActivityDeps) {
       return gateway.status(workflowId);
     },
     /** C6: asks the connector whether this user may be deactivated now (DEACTIVATION_THRESHOLD). */
+    /** C6 (issue 14): may this group be created or deleted in Notion now? */
+    async requestGroupChange(
+      connectorId: string,
+      request: { jumpcloudGroupId: string; change: 'create' | 'delete' },
+    ): Promise<DeactivationDecision> {
+      return connector(connectorId).executeUpdate(requestGroupChangeUpdate, {
+        args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+      });
+    },
     async requestDeactivation(
       connectorId: string,
       request: { jumpcloudUserId: string; batch?: DeactivationBatch },

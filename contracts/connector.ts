@@ -58,7 +58,7 @@ export interface ApprovalStatus {
   held: number;
   reason: string;
   alerted?: boolean;
-  /** How many of the held changes are creations (the first reconciliation's, issue 14). */
+  /** How many of the held changes are not deactivations (creations, group changes: issue 14). */
   creations?: number;
 }
 
@@ -66,6 +66,8 @@ export interface ApprovalStatus {
 export interface DeactivationGuardState {
   /** Granted deactivations: when (ms since epoch) and how many. */
   ledger: { at: number; count: number }[];
+  /** Group creations and deletions granted (ms since epoch), a window of their own (issue 14). */
+  groupLedger?: number[];
   /** Decisions taken for a batch (one event, one reconciliation), applied to all its members. */
   batches: Record<string, { decision: DeactivationDecision; at: number }>;
 }
@@ -156,6 +158,14 @@ export const reserveCreationsUpdate = defineUpdate<
   DeactivationDecision,
   [{ reconcileId: string; count: number; threshold: number }]
 >('reserveCreations');
+/**
+ * C6 for groups (issue 14): may this group be created or deleted in Notion now? More than the
+ * threshold within the rolling hour are held for an admin, like deactivations.
+ */
+export const requestGroupChangeUpdate = defineUpdate<
+  DeactivationDecision,
+  [{ jumpcloudGroupId: string; change: 'create' | 'delete'; threshold: number }]
+>('requestGroupChange');
 /** C6: `jc-notion approve` / `reject`: releases or drops every held deactivation. */
 /**
  * C6: an admin's decision on the held deactivations. `expect`: how many the admin saw held

@@ -23,6 +23,8 @@ export const groupSyncRequestSchema = z.object({
    * long a 404 must last before the Notion group is deleted without a `group_delete` event.
    */
   deletionConfirmMs: z.number().int().min(0).optional(),
+  /** C6 (issue 14): an admin's decision on this group's held creation or deletion. */
+  decision: z.enum(['approved', 'rejected']).optional(),
 });
 export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
 
@@ -36,6 +38,9 @@ export const groupStatuses = [
   'deleted',
   'rename-conflict',
   'deletion-refused',
+  /** C6: its creation or deletion awaits `jc-notion approve` (issue 14); `rejected`: dropped. */
+  'held',
+  'rejected',
   'disabled',
   'error',
 ] as const;
@@ -55,6 +60,8 @@ export const groupStateSchema = z.object({
   missingSince: z.string().optional(),
   /** When that 404 was confirmed as a deletion (kept while a refused deletion is retried). */
   deletionConfirmedAt: z.string().optional(),
+  /** C6: the creation or deletion held for an admin's decision. */
+  held: z.object({ change: z.enum(['create', 'delete']), reason: z.string(), since: z.string() }).optional(),
   /** The confirmation delay the last request carried. */
   deletionConfirmMs: z.number().int().min(0).optional(),
 });

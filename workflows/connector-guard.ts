@@ -7,6 +7,7 @@ import { setHandler } from '@temporalio/workflow';
 import {
   decideDeactivationsUpdate,
   requestDeactivationUpdate,
+  requestGroupChangeUpdate,
   reserveCreationsUpdate,
   reserveDeactivationsUpdate,
   type DeactivationDecision,
@@ -17,6 +18,7 @@ import {
   addToApproval,
   approvalAlert,
   decideDeactivation,
+  decideGroupChange,
   pruneGuard,
   reserveCreations,
   reserveDeactivations,
@@ -30,11 +32,14 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
   const { state } = ctx;
   let alertAt = 0;
   const pruned = () => pruneGuard(state.deactivationGuard, Date.now(), windowMs);
-  const record = ({ decision, guard, held }: GuardDecision): DeactivationDecision => {
+  const record = (
+    { decision, guard, held }: GuardDecision,
+    kind: 'deactivation' | 'group' = 'deactivation',
+  ): DeactivationDecision => {
     state.deactivationGuard = guard;
     if (held) {
       if (!state.approval) alertAt = Date.now() + APPROVAL_ALERT_DELAY_MS;
-      state.approval = addToApproval(state.approval, held, new Date().toISOString());
+      state.approval = addToApproval(state.approval, held, new Date().toISOString(), kind);
     }
     return decision;
   };
@@ -44,6 +49,9 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
   );
   setHandler(reserveDeactivationsUpdate, (request) =>
     record(reserveDeactivations(pruned(), request, Date.now())),
+  );
+  setHandler(requestGroupChangeUpdate, (request) =>
+    record(decideGroupChange(pruned(), request, Date.now()), 'group'),
   );
   setHandler(reserveCreationsUpdate, (request) => {
     const { decision, trusted, held } = reserveCreations(Boolean(state.creationsTrusted), request);

@@ -31,7 +31,30 @@ export function pruneGuard(
   const batches = Object.fromEntries(
     Object.entries(guard?.batches ?? {}).filter(([, batch]) => now - batch.at < windowMs),
   );
-  return { ledger, batches };
+  const groupLedger = guard?.groupLedger?.filter((at) => now - at < windowMs);
+  return { ledger, batches, ...(groupLedger ? { groupLedger } : {}) };
+}
+
+/**
+ * A group creation or deletion (issue 14): counted in a window of its own, one by one; past the
+ * threshold within the hour, held for an admin like deactivations.
+ */
+export function decideGroupChange(
+  pruned: DeactivationGuardState,
+  request: { threshold: number; change: 'create' | 'delete' },
+  now: number,
+): GuardDecision {
+  const granted = pruned.groupLedger ?? [];
+  if (granted.length + 1 > request.threshold)
+    return {
+      decision: 'held',
+      guard: pruned,
+      held: {
+        count: 1,
+        reason: `more than ${request.threshold} group creations or deletions in one hour (DEACTIVATION_THRESHOLD)`,
+      },
+    };
+  return { decision: 'granted', guard: { ...pruned, groupLedger: [...granted, now] } };
 }
 
 /** Deactivations granted within the window. */
@@ -114,9 +137,9 @@ export function addToApproval(
   approval: ApprovalStatus | undefined,
   held: Held,
   at: string,
-  kind: 'deactivation' | 'creation' = 'deactivation',
+  kind: 'deactivation' | 'creation' | 'group' = 'deactivation',
 ): ApprovalStatus {
-  const creations = (approval?.creations ?? 0) + (kind === 'creation' ? held.count : 0);
+  const creations = (approval?.creations ?? 0) + (kind === 'deactivation' ? 0 : held.count);
   return {
     since: approval?.since ?? at,
     held: (approval?.held ?? 0) + held.count,

@@ -2,7 +2,8 @@
  * Applying one planned group operation (create, adopt, rename, member changes, delete) as
  * activities, member changes in batches (G4). The group's state records what was done.
  */
-import type { GroupState } from '../contracts/group';
+import type { Activities } from '../activities';
+import type { GroupState, GroupSyncRequest } from '../contracts/group';
 import type { apiActivities } from './entity';
 import { batches, type GroupOperation, type NotionGroupFacts } from './group-plan';
 
@@ -52,4 +53,56 @@ export async function applyGroupOperation(
       state.status = 'deleted';
       return null;
   }
+}
+
+/**
+ * C6 (issue 14): whether this group may be created or deleted in Notion now. An admin's decision
+ * settles a held change; a held change stays held until then; otherwise the connector decides.
+ * A change not allowed is recorded (status `held` or `rejected`) and nothing is written.
+ */
+export async function groupChangeAllowed(
+  ctx: {
+    state: GroupState;
+    main: Pick<Activities, 'requestGroupChange'>;
+    connectorId: string;
+    jumpcloudGroupId: string;
+  },
+  change: 'create' | 'delete',
+  request: GroupSyncRequest,
+): Promise<boolean> {
+  const { state } = ctx;
+  const what = change === 'create' ? 'creation' : 'deletion';
+  if (request.decision === 'approved') {
+    state.held = undefined;
+    return true;
+  }
+  if (request.decision === 'rejected' && state.held) {
+    state.held = undefined;
+    state.status = 'rejected';
+    state.problem = {
+      code: 'Rejected',
+      message: `an admin rejected this group's ${what} in Notion; the next reconciliation proposes it again`,
+      at: new Date().toISOString(),
+    };
+    return false;
+  }
+  if (!state.held || state.held.change !== change) {
+    const decision = await ctx.main.requestGroupChange(ctx.connectorId, {
+      jumpcloudGroupId: ctx.jumpcloudGroupId,
+      change,
+    });
+    if (decision === 'granted') return true;
+    state.held = {
+      change,
+      reason: 'more group creations or deletions in one hour than DEACTIVATION_THRESHOLD',
+      since: new Date().toISOString(),
+    };
+  }
+  state.status = 'held';
+  state.problem = {
+    code: 'Held',
+    message: `its ${what} in Notion is held (${state.held.reason}): awaiting \`jc-notion approve\``,
+    at: new Date().toISOString(),
+  };
+  return false;
 }

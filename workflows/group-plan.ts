@@ -137,7 +137,14 @@ export function mergeGroupRequests(batch: GroupSyncRequest[]): GroupSyncRequest 
   const reconcileId = [...batch].reverse().find((r) => r.reconcileId)?.reconcileId;
   const provisioned = Object.assign({}, ...batch.map((r) => r.provisioned ?? {})) as Record<string, string>;
   const deletedEvent = batch.some((r) => r.deletedEvent);
-  return { ...request, reconcileId, provisioned, ...(deletedEvent ? { deletedEvent } : {}) };
+  const decision = [...batch].reverse().find((r) => r.decision)?.decision;
+  return {
+    ...request,
+    reconcileId,
+    provisioned,
+    ...(deletedEvent ? { deletedEvent } : {}),
+    ...(decision ? { decision } : {}),
+  };
 }
 
 /** G7's default GROUP_DELETION_CONFIRM_DELAY. */

@@ -29,7 +29,7 @@ import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { API_ACTIVITY_OPTIONS, apiActivities, describeFailure, parseInput, tagEntity } from './entity';
 import { runEntityLoop } from './entity-loop';
-import { applyGroupOperation } from './group-apply';
+import { applyGroupOperation, groupChangeAllowed } from './group-apply';
 import {
   checkDeletion,
   DEFAULT_DELETION_CONFIRM_MS,
@@ -118,6 +118,13 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
         sameName: sameName && sameName.id !== linked?.id ? sameName : null,
       });
       state.problem = undefined;
+      // C6 (issue 14): a group created or deleted in Notion passes the mass-change guard first.
+      const change = operations.find((o) => o.kind === 'create' || o.kind === 'delete');
+      if (!change) state.held = undefined;
+      else if (patched('c6-group-guard')) {
+        const ctx = { state, main, connectorId: input.connectorId, jumpcloudGroupId: input.jumpcloudGroupId };
+        if (!(await groupChangeAllowed(ctx, change.kind === 'create' ? 'create' : 'delete', request))) return;
+      }
       if (!group || !bound) {
         // G6/G7: the sync of this group stops; its last members re-check their scope against
         // JumpCloud now (deactivated unless another binding covers them), whatever Notion says next.

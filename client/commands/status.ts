@@ -120,7 +120,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       const groupQuery = entityQuery({
         connectorId: config.connectorId,
         kind: 'group',
-        syncState: ['rename-conflict', 'deletion-refused', 'missing', 'error'],
+        syncState: ['rename-conflict', 'deletion-refused', 'missing', 'held', 'rejected', 'error'],
       });
       const [errors, manualDeletion, awaitingApproval, groupProblems] = await Promise.all([
         listUsers(client, query.errors, true),
@@ -138,6 +138,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
     });
     if (options.json) return printJson(report);
     const { connector, feed, workers, users, groups } = report;
+    const heldGroups = groups.problems.filter((g) => g.status === 'held');
     const last = connector.lastReconcile;
     const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
     printLines([
@@ -185,12 +186,13 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         ]),
         '    ',
       ),
-      ...(connector.approval || users.awaitingApproval.length > 0
+      ...(connector.approval || users.awaitingApproval.length + heldGroups.length > 0
         ? [
-            `Awaiting approval: ${users.awaitingApproval.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} change(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
+            `Awaiting approval: ${users.awaitingApproval.length + heldGroups.length}${users.awaitingApproval.length >= LIST_LIMIT ? '+' : ''} change(s) held${connector.approval ? ` since ${connector.approval.since}: ${connector.approval.reason}` : ''}`,
             ...users.awaitingApproval.map((u) => `  ${name(u)}${u.email ? ` <${u.email}>` : ''}`),
+            ...heldGroups.map((g) => `  group ${g.name ?? g.jumpcloudId}: ${g.message ?? ''}`),
             users.awaitingApproval.length < LIST_LIMIT
-              ? `  run \`jc-notion approve --expect ${users.awaitingApproval.length}\` to apply these or \`jc-notion reject --expect ${users.awaitingApproval.length}\` to drop them (refused if the set has changed)`
+              ? `  run \`jc-notion approve --expect ${users.awaitingApproval.length + heldGroups.length}\` to apply these or \`jc-notion reject --expect ${users.awaitingApproval.length + heldGroups.length}\` to drop them (refused if the set has changed)`
               : '  run `jc-notion approve` to apply them or `jc-notion reject` to drop them',
           ]
         : ['Awaiting approval: none']),

@@ -4,6 +4,7 @@ import {
   addToApproval,
   approvalAlert,
   decideDeactivation,
+  decideGroupChange,
   DEACTIVATION_WINDOW_MS,
   grantedInWindow,
   pruneGuard,
@@ -149,4 +150,24 @@ describe('C6 for a first bulk creation (issue 14)', () => {
     expect(approval).toMatchObject({ held: 300, creations: 300 });
     expect(approvalAlert(approval).subject).toBe('300 change(s) await approval');
   });
+});
+
+test('C6 (issue 14): group creations and deletions are counted in their own rolling hour; past the threshold they are held', () => {
+  let guard = empty();
+  for (let i = 0; i < 3; i++) {
+    const result = decideGroupChange(guard, { threshold: 3, change: 'delete' }, T0 + i);
+    expect(result.decision).toBe('granted');
+    guard = result.guard;
+  }
+  const fourth = decideGroupChange(guard, { threshold: 3, change: 'create' }, T0 + 10);
+  expect(fourth.decision).toBe('held');
+  expect(fourth.held?.reason).toBe(
+    'more than 3 group creations or deletions in one hour (DEACTIVATION_THRESHOLD)',
+  );
+  // Deactivations are not counted against groups, nor groups against deactivations.
+  expect(grantedInWindow(guard)).toBe(0);
+  const later = pruneGuard(guard, T0 + 61 * MIN);
+  expect(decideGroupChange(later, { threshold: 3, change: 'create' }, T0 + 61 * MIN).decision).toBe(
+    'granted',
+  );
 });

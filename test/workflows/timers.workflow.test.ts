@@ -84,6 +84,7 @@ const USER_ID = '63edd09913c2339d0b98a1ec';
 test('G7: a refused group deletion is tried again after the retry delay, with no new request', async () => {
   let deletes = 0;
   const queue = await mockedWorkers({
+    main: { requestGroupChange: () => Promise.resolve('granted') },
     jumpcloud: { jumpcloudGetGroup: () => Promise.resolve(null) }, // deleted in JumpCloud
     notion: {
       notionGetGroup: () => Promise.resolve({ id: 'ng-1', displayName: 'Temp', memberIds: [] }),
@@ -132,6 +133,7 @@ test('G7 (issue 14): a 404 is read again after the confirmation delay, with no n
   let answer: 'once' | 'always' = 'once';
   let deletes = 0;
   const queue = await mockedWorkers({
+    main: { requestGroupChange: () => Promise.resolve('granted') },
     jumpcloud: {
       jumpcloudGetGroup: () => {
         reads += 1;
@@ -448,5 +450,57 @@ test('issue 14: a deactivation planned on a reconciliation’s listing is planne
   expect(userReads).toBe(1);
   expect(deactivations).toEqual([]);
   expect(state.status).toBe('in-sync');
+  await handle.terminate('test over');
+});
+
+test('C6 (issue 14): a group deletion the guard holds waits, deleting nothing, until an admin approves it', async () => {
+  let deletes = 0;
+  const queue = await mockedWorkers({
+    main: { requestGroupChange: () => Promise.resolve('held') },
+    jumpcloud: { jumpcloudGetGroup: () => Promise.resolve(null) },
+    notion: {
+      notionGetGroup: () => Promise.resolve({ id: 'ng-3', displayName: 'Temp', memberIds: [] }),
+      notionDeleteGroup: () => {
+        deletes += 1;
+        return Promise.resolve('deleted');
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('groupWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/group-held/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudGroupId: GROUP_ID,
+        state: { status: 'in-sync', notionId: 'ng-3', name: 'Temp', lastMemberIds: [] },
+        pending: [{ reason: 'event group_delete', groupManagement: true, deletedEvent: true }],
+      },
+    ],
+  });
+  const held = await waitFor('the hold', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'held' ? state : undefined;
+  });
+  expect(held.held?.change).toBe('delete');
+  expect(held.problem?.message).toMatch(/deletion in Notion is held .*awaiting `jc-notion approve`/);
+  // A later request does not release it: held stays held until an admin decides.
+  await handle.signal(syncGroupSignal, {
+    reason: 'event group_delete',
+    groupManagement: true,
+    deletedEvent: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(deletes).toBe(0);
+  await handle.signal(syncGroupSignal, {
+    reason: 'held change approved',
+    groupManagement: true,
+    decision: 'approved',
+  });
+  await waitFor('the approved deletion', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'deleted' ? state : undefined;
+  });
+  expect(deletes).toBe(1);
   await handle.terminate('test over');
 });
