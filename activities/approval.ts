@@ -10,6 +10,9 @@ import { statusQuery } from '../contracts/connector';
 import { EntityGateway } from '../temporal/entities';
 import { workflowIds } from '../temporal/ids';
 
+/** Signals sent at once when releasing held changes. */
+const SIGNAL_CONCURRENCY = 32;
+
 export interface HeldUser {
   jumpcloudUserId: string;
   username?: string;
@@ -48,25 +51,32 @@ export async function releaseHeldDeactivations(
       `${held.length + groups.length} change(s) are held now, not the ${expected} expected: nothing was ${decision === 'approve' ? 'approved' : 'rejected'}; review them again with \`jc-notion status\``,
       'HeldSetChanged',
     );
-  for (const user of held) {
-    const request = {
-      reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
-      deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
-    };
-    if (await gateway.signalUser(connectorId, user.jumpcloudUserId, request)) released += 1;
-  }
+  const requests: (() => Promise<boolean>)[] = held.map(
+    (user) => () =>
+      gateway.signalUser(connectorId, user.jumpcloudUserId, {
+        reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
+        deactivation: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+      }),
+  );
   // Held group creations and deletions (issue 14): each group reads JumpCloud again first.
   const { groupManagement } =
     groups.length > 0
       ? await client.workflow.getHandle(workflowIds.connector(connectorId)).query(statusQuery)
       : { groupManagement: false };
-  for (const id of groups) {
-    const request = {
-      reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
-      groupManagement,
-      decision: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
-    };
-    if (await gateway.signalGroup(connectorId, id, request)) released += 1;
-  }
+  for (const id of groups)
+    requests.push(() =>
+      gateway.signalGroup(connectorId, id, {
+        reason: decision === 'approve' ? 'held change approved' : 'held change rejected',
+        groupManagement,
+        decision: decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+      }),
+    );
+  // A first reconciliation can hold thousands: the signals go out several at a time.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(SIGNAL_CONCURRENCY, requests.length) }, async () => {
+      while (next < requests.length) if (await requests[next++]!()) released += 1;
+    }),
+  );
   return released;
 }

@@ -8,6 +8,8 @@ import { CliError } from './errors';
 
 /** How long a command waits for the workers before saying so. */
 export const COMMAND_TIMEOUT_MS = 30_000;
+/** Commands that act on many entities at once (`approve`, `reject`: thousands of signals). */
+export const BULK_COMMAND_TIMEOUT_MS = 300_000;
 
 /** Fails with a clear reason when no worker polls the task queue (every command would hang). */
 export async function requireWorkers(client: Client, config: Config): Promise<number> {
@@ -41,13 +43,14 @@ export async function withWorkerDeadline<T>(
   client: Client,
   config: Config,
   fn: () => Promise<T>,
+  timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<T> {
   try {
-    return await client.withDeadline(Date.now() + COMMAND_TIMEOUT_MS, fn);
+    return await client.withDeadline(Date.now() + timeoutMs, fn);
   } catch (error) {
     if (error instanceof Error && /deadline|DEADLINE_EXCEEDED/i.test(error.message)) {
       throw new CliError(
-        `the workers on task queue "${config.temporal.taskQueue}" did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`,
+        `the workers on task queue "${config.temporal.taskQueue}" did not answer within ${timeoutMs / 1000} s`,
       );
     }
     throw error;

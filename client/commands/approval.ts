@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { decideDeactivationsUpdate } from '../../contracts/connector';
 import { printJson, printLines, type OutputOptions } from '../output';
-import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+import { BULK_COMMAND_TIMEOUT_MS, connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
 export interface ApprovalOptions extends OutputOptions {
   /** How many held deactivations the admin saw (`status`); refused if that changed. */
@@ -18,11 +18,15 @@ export async function approvalCommand(
   const client = await connectClient(config);
   try {
     await requireWorkers(client, config);
-    const result = await withWorkerDeadline(client, config, () =>
-      client.workflow.executeUpdateWithStart(decideDeactivationsUpdate, {
-        args: [options.expect === undefined ? decision : { decision, expect: options.expect }],
-        startWorkflowOperation: connectorStart(config),
-      }),
+    const result = await withWorkerDeadline(
+      client,
+      config,
+      () =>
+        client.workflow.executeUpdateWithStart(decideDeactivationsUpdate, {
+          args: [options.expect === undefined ? decision : { decision, expect: options.expect }],
+          startWorkflowOperation: connectorStart(config),
+        }),
+      BULK_COMMAND_TIMEOUT_MS,
     );
     if (options.json) return printJson(result);
     if (result.users === 0) return printLines(['No change awaits approval']);

@@ -12,7 +12,7 @@ import type { ReconcileSummary } from '../../contracts/reconcile';
 import type { reconcileWorkflow } from '../../workflows/reconcile';
 import { causeMessage, CliError } from '../errors';
 import { printJson, printLines, type OutputOptions } from '../output';
-import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
+import { BULK_COMMAND_TIMEOUT_MS, connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 
 export async function activateCommand(
   options: OutputOptions & { approveCreations?: boolean },
@@ -37,9 +37,12 @@ export async function activateCommand(
     }
     // Issue 14: what the connector will act on, before its first reconciliation runs (the Schedule's
     // first run is RECONCILE_INTERVAL away; the change feed only follows new events).
-    const preview = await previewFirstReconciliation(client, config).catch((error: unknown) => ({
-      error: causeMessage(error),
-    }));
+    const preview = await withWorkerDeadline(
+      client,
+      config,
+      () => previewFirstReconciliation(client, config),
+      BULK_COMMAND_TIMEOUT_MS,
+    ).catch((error: unknown) => ({ error: causeMessage(error) }));
     if (options.json) return printJson({ ...verification, preview });
     const app = verification.application;
     printLines([
