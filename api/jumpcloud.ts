@@ -164,13 +164,12 @@ export class JumpCloudClient {
   }
 
   /** U1: users bound to the application, directly or through (nested) groups, with their paths. */
-  listApplicationUsers(appId: string): Promise<JumpCloudGraphObject[]> {
-    return this.listV2(
-      `/v2/applications/${encodeURIComponent(appId)}/users`,
-      graphObjectWithPaths,
-      'list application users',
-      appId,
-    );
+  async listApplicationUsers(appId: string): Promise<JumpCloudGraphObject[]> {
+    return requireComplete(await this.readApplicationUserListing(appId), {
+      service: 'jumpcloud',
+      operation: 'list application users',
+      entity: appId,
+    });
   }
 
   /**
@@ -203,14 +202,11 @@ export class JumpCloudClient {
     appId: string,
     targets: 'user' | 'user_group',
   ): Promise<{ id: string; type: string }[]> {
-    const connections = await this.listV2(
-      `/v2/applications/${encodeURIComponent(appId)}/associations`,
-      graphConnection,
-      `list application ${targets} bindings`,
-      appId,
-      { targets },
-    );
-    return connections.map((c) => ({ id: c.to.id, type: c.to.type }));
+    return requireComplete(await this.readApplicationBindingListing(appId, targets), {
+      service: 'jumpcloud',
+      operation: `list application ${targets} bindings`,
+      entity: appId,
+    });
   }
 
   /** The same bindings for a reconciliation's dispatch, which can use a partial listing. */
