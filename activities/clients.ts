@@ -1,5 +1,5 @@
 /** The API clients of one worker process: keep-alive pools shared by all its activities. */
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { CredentialGuard, type CredentialGuardOptions } from '../api/credential-guard';
 import type { ApiService } from '../api/errors';
@@ -8,7 +8,8 @@ import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
 import type { UserPolicy } from '../contracts/user';
 import { secretReader } from '../config/secrets';
-import { requestPermitUpdate } from '../contracts/reconcile';
+import type { PacedService } from '../contracts/pacer';
+import { leasePermits, leaseSize, PermitPool } from './permits';
 
 export interface ApiClients {
   notion: NotionScimClient;
@@ -67,25 +68,30 @@ export function createApiClients(
 }
 
 /**
- * Runs a bulk-reading activity body with clients whose every request first takes a permit from
- * the calling workflow (which runs a no-op activity on the service's rate-limited queue), so bulk
- * reads share the cluster-wide budget with single requests (ADR 0004). The credential guards are
- * the process's own (C3); each permit is also a heartbeat.
+ * Runs a bulk-reading activity body with clients whose every request first takes a permit leased
+ * from the connector's pacer workflow (ADR 0012), so bulk reads share the cluster-wide budget
+ * with single requests and cost the calling workflow's history nothing per request. The
+ * credential guards are the process's own (C3); each permit taken is also a heartbeat.
  */
 export async function withPacedClients<T>(
   deps: { config: WorkerConfig; temporal: Client; clients: ApiClients },
   fn: (clients: ApiClients) => Promise<T>,
 ): Promise<T> {
-  const execution = activityInfo().workflowExecution;
-  if (!execution) throw new Error('paced clients need a calling workflow');
-  const caller = deps.temporal.workflow.getHandle(execution.workflowId);
-  const permit = (service: 'notion' | 'jumpcloud') => async () => {
-    heartbeat();
-    await caller.executeUpdate(requestPermitUpdate, { args: [service] });
+  const pool = (service: PacedService, maxRps: number) => {
+    const permits = new PermitPool(leaseSize(maxRps), (count) =>
+      leasePermits(deps.temporal, deps.config, { service, count }),
+    );
+    return async () => {
+      heartbeat();
+      await permits.take();
+    };
   };
   const paced = createApiClients(
     deps.config,
-    { notion: permit('notion'), jumpcloud: permit('jumpcloud') },
+    {
+      notion: pool('notion', deps.config.notion.maxRps),
+      jumpcloud: pool('jumpcloud', deps.config.jumpcloud.maxRps),
+    },
     deps.clients.guards,
   );
   try {

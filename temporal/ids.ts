@@ -5,6 +5,7 @@
 export const workflowIds = {
   connector: (connectorId: string) => `jcn/${connectorId}/connector`,
   feed: (connectorId: string) => `jcn/${connectorId}/feed`,
+  pacer: (connectorId: string) => `jcn/${connectorId}/pacer`,
   reconcile: (connectorId: string, startedAt: string) => `jcn/${connectorId}/reconcile/${startedAt}`,
   user: (connectorId: string, jumpcloudUserId: string) => `jcn/${connectorId}/user/${jumpcloudUserId}`,
   group: (connectorId: string, jumpcloudGroupId: string) => `jcn/${connectorId}/group/${jumpcloudGroupId}`,

@@ -30,7 +30,7 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
     { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'feed' },
   ]);
-  // The poll's JumpCloud requests take their permits from the cluster-wide budget (ADR 0004).
+  // Older workers' polls asked this workflow for permits (ADR 0004; now the pacer, ADR 0012).
   handlePermitRequests();
   const { feedSettings } = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds' });
   // An outage (or rejected credentials, C3) only delays the feed: it retries without end, and the

@@ -1,8 +1,8 @@
 /**
- * Request permits for bulk reads (ADR 0004). A workflow whose activity reads in bulk registers
- * this handler; the activity asks it for a permit before each request, and the handler runs a
- * no-op activity on the service's rate-limited task queue, so the server's cluster-wide limit
- * paces bulk reads and single requests alike.
+ * The per-request permit Update of ADR 0004, superseded by the pacer (ADR 0012): activities no
+ * longer send it. The handler stays registered so that histories recorded before (which hold
+ * these Updates) still replay, and so that an activity of an older worker still in flight during
+ * a rolling upgrade gets its permit.
  */
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
