@@ -7,7 +7,8 @@
  */
 import { heartbeat, log } from '@temporalio/activity';
 import { type Client } from '@temporalio/client';
-import type { JumpCloudClient } from '../api/jumpcloud';
+import type { InsightsEvent, JumpCloudClient } from '../api/jumpcloud';
+import type { RejectedRecord } from '../api/listing';
 import { isApiError } from '../api/errors';
 import { workflowIds } from '../temporal/ids';
 import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../contracts/connector';
@@ -35,6 +36,10 @@ export interface FeedPollResult {
   events: number;
   /** Events not seen before, routed now. */
   fresh: number;
+  /** Issue 15: events that did not fit the schema, skipped (logged with the reason). */
+  skipped: number;
+  /** More new events wait: the next poll follows at once. */
+  more: boolean;
   users: number;
   groups: number;
   reconcileRequested: boolean;
@@ -51,20 +56,33 @@ export interface FeedDeps {
 }
 
 const PAGE = 1000;
+const MAX_PAGES_PER_POLL = 20;
+
+/** A poll routes at most this many new events; the rest go to the next poll, which follows at once. */
+export const MAX_EVENTS_PER_POLL = 500;
+/** Above this many users to check, the application's users are listed once instead of per user. */
+const LIST_BOUND_USERS_FROM = 20;
 
 export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<FeedPollResult> {
   return mapFailures(async () => {
-    const events = await deps.jumpcloud.events({
-      service: ['directory'],
-      startTime: pollStart(input.cursor, input.overlapMs),
-      limit: PAGE,
-    });
     const seen = new Set(input.cursor.seen);
-    const fresh = events.filter((event) => !seen.has(event.id));
+    const read = await readNewEvents(
+      deps.jumpcloud,
+      pollStart(input.cursor, input.overlapMs),
+      seen,
+      MAX_EVENTS_PER_POLL,
+    );
+    // Issue 15: an event that does not fit the schema is skipped with its reason, not a failed page.
+    for (const record of read.skipped)
+      log.warn('change feed: skipped an unreadable event', { eventId: record.id, problem: record.problem });
+    const { fresh } = read;
     const result: FeedPollResult = {
-      cursor: advanceCursor(input.cursor, events, input.overlapMs),
-      events: events.length,
+      // Past what this poll routes, and no further: the rest is the next poll's.
+      cursor: advanceCursor(input.cursor, read.events, input.overlapMs),
+      events: read.events.length,
       fresh: fresh.length,
+      skipped: read.skipped.length,
+      more: read.more,
       users: 0,
       groups: 0,
       reconcileRequested: false,
@@ -122,6 +140,39 @@ export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<Fe
   });
 }
 
+/**
+ * The events from `startTime` on, page by page, until `max` new ones are found: `events` are all
+ * those read up to the last new one kept (the cursor advances over them), `more` says whether
+ * events were left for the next poll.
+ */
+async function readNewEvents(
+  jumpcloud: JumpCloudClient,
+  startTime: string,
+  seen: ReadonlySet<string>,
+  max: number,
+): Promise<{ events: InsightsEvent[]; fresh: InsightsEvent[]; skipped: RejectedRecord[]; more: boolean }> {
+  const events: InsightsEvent[] = [];
+  const fresh: InsightsEvent[] = [];
+  const skipped: RejectedRecord[] = [];
+  let searchAfter: unknown[] | undefined;
+  for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
+    const result = await jumpcloud.eventsPage(
+      { service: ['directory'], startTime, limit: PAGE },
+      searchAfter,
+    );
+    skipped.push(...result.rejected.filter((record) => !record.id || !seen.has(record.id)));
+    for (const event of result.events) {
+      if (fresh.length >= max) return { events, fresh, skipped, more: true };
+      events.push(event);
+      if (!seen.has(event.id)) fresh.push(event);
+    }
+    heartbeat({ read: events.length });
+    if (!result.more || !result.searchAfter) return { events, fresh, skipped, more: false };
+    searchAfter = result.searchAfter;
+  }
+  return { events, fresh, skipped, more: true };
+}
+
 interface UserRoute {
   mode: UserMode;
   reason: string;
@@ -134,6 +185,7 @@ class Router {
   private readonly groups = new Map<string, { mode: UserMode; reason: string; deleted?: boolean }>();
   private readonly membersCache = new Map<string, string[] | null>();
   private bindings: { users: Set<string>; groups: Set<string> } | undefined;
+  private boundUsers: Promise<Set<string>> | undefined;
   reconcile: string | undefined;
 
   constructor(
@@ -190,8 +242,17 @@ class Router {
     return this.bindings;
   }
 
-  /** U1, as cheaply as routing allows: bound directly, or through one of its (nested) groups. */
-  private async userIsBound(id: string): Promise<boolean> {
+  /**
+   * U1, as cheaply as routing allows: for a few users, bound directly or through one of their
+   * (nested) groups; for many (a bulk change), the application's users listed once per poll.
+   */
+  private async userIsBound(id: string, many: boolean): Promise<boolean> {
+    if (many) {
+      this.boundUsers ??= this.deps.jumpcloud
+        .listApplicationUsers(this.deps.appId)
+        .then((users) => new Set(users.map((user) => user.id)));
+      return (await this.boundUsers).has(id);
+    }
     const bindings = await this.currentBindings();
     if (bindings.users.has(id)) return true;
     try {
@@ -208,12 +269,14 @@ class Router {
     let groups = 0;
     const { policy } = this.deps;
     const gateway = new EntityGateway(this.deps.client, this.deps.taskQueue);
+    // Users with no workflow yet, whose binding decides whether one starts.
+    const unknown = new Set<string>();
+    for (const [id, route] of this.users)
+      if (route.mode === 'check' && !(await gateway.isRunning(workflowIds.user(this.connectorId, id))))
+        unknown.add(id);
+    const many = unknown.size >= LIST_BOUND_USERS_FROM;
     for (const [id, route] of this.users) {
-      const start =
-        route.mode === 'bound' ||
-        (route.mode === 'check' &&
-          !(await gateway.isRunning(workflowIds.user(this.connectorId, id))) &&
-          (await this.userIsBound(id)));
+      const start = route.mode === 'bound' || (unknown.has(id) && (await this.userIsBound(id, many)));
       const request = { reason: route.reason, policy, ...(route.batch ? { batch: route.batch } : {}) };
       if (start) {
         await gateway.syncUser(this.connectorId, id, policy, request);

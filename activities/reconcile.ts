@@ -171,6 +171,8 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       username?: string;
       operations: UserOperation[];
       conflict?: SyncRequest['conflict'];
+      /** Issue 15: its record (or its member's) does not fit the schema. */
+      unreadable?: string;
     }[] = [];
     let inScope = 0;
     const summary: ReconcileSummary = {
@@ -183,8 +185,23 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       dispatched: 0,
     };
     let unconfirmed = 0;
+    // Issue 15: a record that does not fit the schema is there, but unreadable: its user is handed
+    // to its workflow without facts, which reads it and records the error (U9) for `status`;
+    // nothing is concluded from its absence among the readable ones.
+    const unreadableUsers = new Map(allUsers.rejected.map((r) => [r.id!, r.problem]));
+    const unreadableMembers = new Map(listing.rejected.map((r) => [r.id!, r.problem]));
+    const unreadable: { id: string; username?: string; problem: string }[] = [];
     const rows = [];
     for (const id of new Set([...bound, ...links.keys()])) {
+      const memberProblem = links.get(id)?.notionId
+        ? unreadableMembers.get(links.get(id)!.notionId!)
+        : undefined;
+      const problem = unreadableUsers.get(id) ?? memberProblem;
+      if (problem !== undefined) {
+        const where = unreadableUsers.has(id) ? 'JumpCloud' : 'Notion';
+        unreadable.push({ id, username: users.get(id)?.username, problem: `${where}: ${problem}` });
+        continue;
+      }
       // Absent from an incomplete listing: not known to be deleted or unbound; left as it is.
       if ((!users.has(id) && !allUsers.complete) || (!bound.has(id) && !appUsers.complete)) {
         unconfirmed += 1;
@@ -247,6 +264,9 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       if (operations.length > 0 || retry || unrecorded || unlinked || staleHold)
         work.push({ id, observed, username: user?.username, operations });
     }
+    for (const { id, username, problem } of unreadable)
+      work.push({ id, username, operations: [], unreadable: problem });
+    if (unreadable.length > 0) summary.unreadable = unreadable.length;
     summary.jumpcloudInScope = inScope;
     if (jumpcloudProblems.length > 0) {
       summary.jumpcloudListingProblems = jumpcloudProblems;
@@ -257,13 +277,15 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       summary.jumpcloudGroupsInScope = (
         await deps.jumpcloud.listApplicationGroups(deps.appId).catch(() => undefined)
       )?.length;
-      const withOperations = work.filter((w) => w.operations.length > 0 || w.conflict);
+      const withOperations = work.filter((w) => w.operations.length > 0 || w.conflict || w.unreadable);
       summary.plan = withOperations.slice(0, PLAN_LIMIT).map((w) => ({
         jumpcloudId: w.id,
         username: w.username,
         operations: w.conflict
           ? [`conflict: ${w.conflict.userName} is also ${w.conflict.with.join(', ')}'s: nothing written`]
-          : w.operations.map(describeOperation),
+          : w.unreadable
+            ? [`error: unreadable record (${w.unreadable}): nothing written`]
+            : w.operations.map(describeOperation),
       }));
       if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
       if (input.groupManagement) {

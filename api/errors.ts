@@ -29,6 +29,8 @@ export type ApiErrorCode =
   | 'GroupDeletionRefused'
   | 'CredentialsRejected'
   | 'InvalidResponse'
+  /** An entity's record that does not fit the schema (issue 15): that entity's error (U9), not a retry. */
+  | 'InvalidRecord'
   /** A 404 while the Notion application is not found either: a wrong org, a proxy (issue 14). */
   | 'ApplicationNotFound'
   /** A paged listing that did not add up to its total (issue 14): retried, never trusted. */

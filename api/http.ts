@@ -7,6 +7,8 @@
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { CredentialGuard } from './credential-guard';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeIssue } from './listing';
 import { ApiError, classifyStatus, parseRetryAfter, type ApiErrorInfo, type ApiService } from './errors';
 
 export interface HttpTimeouts {
@@ -40,6 +42,8 @@ export interface HttpServiceOptions {
   guard?: CredentialGuard;
   contentType?: string;
   connections?: number;
+  /** How pages of listings (`HttpRequest.page`) are retried inside the client; default: not. */
+  retry?: { attempts: number; maxDelayMs?: number; onWait?: (delayMs: number) => void };
 }
 
 export interface HttpRequest<T> {
@@ -56,6 +60,12 @@ export interface HttpRequest<T> {
   accept?: number[];
   /** A credentials check: goes through even while the credential guard is open (C1, C3 probes). */
   probe?: boolean;
+  /**
+   * A page of a listing: a retryable failure is tried again here (the service's `retry`,
+   * `Retry-After` honoured) so that one failed request does not start the whole listing again
+   * (issue 15). Each attempt takes its own permit.
+   */
+  page?: boolean;
 }
 
 export interface HttpResponse<T> {
@@ -83,6 +93,24 @@ export class HttpService {
   }
 
   async request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+    const attempts = request.page ? (this.options.retry?.attempts ?? 1) : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(request);
+      } catch (error) {
+        if (attempt >= attempts || !(error instanceof ApiError) || error.info.class !== 'retryable')
+          throw error;
+        const maxDelayMs = this.options.retry?.maxDelayMs ?? 30_000;
+        // A longer Retry-After is the activity's to wait (nextRetryDelay), not a silent sleep here.
+        if ((error.info.retryAfterMs ?? 0) > maxDelayMs) throw error;
+        const delayMs = retryDelay(error.info.retryAfterMs, attempt, maxDelayMs);
+        this.options.retry?.onWait?.(delayMs);
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  private async attempt<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
     const fail = (info: Omit<ApiErrorInfo, 'service' | 'operation' | 'entity'>): never => {
       const full: ApiErrorInfo = {
         service: this.options.service,
@@ -144,6 +172,15 @@ export class HttpService {
     const parsed = request.schema.safeParse(body === undefined && text === '' ? undefined : body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
+      // One entity's record that does not fit (an unknown `state`…): reading it again will not
+      // mend it, so it is that entity's error (U9), not a retry without end (issue 15).
+      if (request.method === 'GET' && request.entity && isRecord(body))
+        return fail({
+          class: 'permanent',
+          code: 'InvalidRecord',
+          status,
+          detail: `unreadable record: ${describeIssue(parsed.error)}`,
+        });
       return fail({
         class: 'retryable',
         code: 'InvalidResponse',
@@ -158,6 +195,17 @@ export class HttpService {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** Retry-After when the service gave one, else 0.5 s doubling per attempt, with jitter. */
+function retryDelay(retryAfterMs: number | undefined, attempt: number, maxMs: number): number {
+  if (retryAfterMs !== undefined) return retryAfterMs;
+  const base = Math.min(maxMs, 500 * 2 ** (attempt - 1));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+function isRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function queryString(query: HttpRequest<unknown>['query']): string {

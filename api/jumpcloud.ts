@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import { isApiError } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
-import { ListingCollector, readComplete, requireComplete, type Listing } from './listing';
+import {
+  ListingCollector,
+  readComplete,
+  recordsOf,
+  requireComplete,
+  type Listing,
+  type RejectedRecord,
+} from './listing';
 import { emailKey, jumpcloudStateSchema, normalizeEmail } from '../contracts/shared';
 
 /** JumpCloud caps `limit` at 100 on v1 and v2 lists. */
@@ -93,6 +100,8 @@ export interface InsightsQuery {
 
 export interface InsightsPage {
   events: InsightsEvent[];
+  /** Issue 15: events that do not fit the schema (no `timestamp`…), set aside with the reason. */
+  rejected: RejectedRecord[];
   /** The cursor for the next page (always sent, even after the last page). */
   searchAfter?: unknown[];
   /** False once a page came back shorter than the limit. */
@@ -116,6 +125,11 @@ export interface JumpCloudClientOptions {
   orgId?: string;
   beforeRequest?: HttpServiceOptions['beforeRequest'];
   timeouts?: HttpServiceOptions['timeouts'];
+  /**
+   * Issue 15: each page of a listing is tried this many times (Retry-After honoured) before the
+   * listing fails; bulk reads set it, single-request activities leave it to Temporal's retries.
+   */
+  pageRetry?: HttpServiceOptions['retry'];
   /** C3: the process's circuit breaker on the JumpCloud key. */
   guard?: HttpServiceOptions['guard'];
 }
@@ -138,6 +152,7 @@ export class JumpCloudClient {
         return parsed.success ? { detail: parsed.data.message ?? parsed.data.error } : {};
       },
       beforeRequest: options.beforeRequest,
+      retry: options.pageRetry,
       timeouts: options.timeouts,
       guard: options.guard,
     };
@@ -260,18 +275,19 @@ export class JumpCloudClient {
       for (let skip = 0; ; skip += JC_PAGE_SIZE) {
         const { data } = await this.api.request({
           operation: 'list users',
+          page: true,
           method: 'GET',
           path: '/systemusers',
           query: { limit: JC_PAGE_SIZE, skip, sort: '_id', filter },
           schema: z.looseObject({
-            results: z.array(systemUserSchema),
+            results: recordsOf(systemUserSchema),
             totalCount: z.number().int().min(0).optional(),
           }),
         });
-        pages.add(data.results, data.totalCount);
+        pages.add(data.results.items, data.totalCount, data.results.rejected);
         const total = data.totalCount;
-        if (data.results.length < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total))
-          break;
+        const count = data.results.items.length + data.results.rejected.length;
+        if (count < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total)) break;
       }
       return pages.result();
     });
@@ -361,6 +377,7 @@ export class JumpCloudClient {
     const limit = query.limit ?? 1000;
     const { data, headers } = await this.insights.request({
       operation: 'read directory events',
+      page: true,
       method: 'POST',
       path: '/events',
       body: {
@@ -372,14 +389,16 @@ export class JumpCloudClient {
         ...(query.searchTerm ? { search_term: query.searchTerm } : {}),
         ...(searchAfter ? { search_after: searchAfter } : {}),
       },
-      schema: z.array(eventSchema),
+      schema: recordsOf(eventSchema),
     });
-    const count = Number(header(headers['x-result-count']) ?? data.length);
+    const returned = data.items.length + data.rejected.length;
+    const count = Number(header(headers['x-result-count']) ?? returned);
     const served = Number(header(headers['x-limit']) ?? limit);
     return {
-      events: data,
+      events: data.items,
+      rejected: data.rejected,
       searchAfter: parseCursor(header(headers['x-search_after'])),
-      more: count >= served && data.length > 0,
+      more: count >= served && returned > 0,
     };
   }
 
@@ -424,6 +443,7 @@ export class JumpCloudClient {
       const { data, headers } = await this.api.request({
         operation,
         entity,
+        page: true,
         method: 'GET',
         path,
         query: { ...query, limit: JC_PAGE_SIZE, skip },

@@ -5,13 +5,62 @@
  * the service announced, the same total on every page. Only a complete listing may prove that
  * something is absent (deleted, unbound); an incomplete one still proves what it holds.
  */
+import { z } from 'zod';
 import { ApiError, type ApiService } from './errors';
+
+/** A record of a listing that does not fit its schema (issue 15): reported, never a failed page. */
+export interface RejectedRecord {
+  /** Its id, when it has one (`id`, `_id`). */
+  id?: string;
+  problem: string;
+}
+
+/** Records of a page parsed one by one: those that do not fit are set aside with the reason. */
+export interface Records<T> {
+  items: T[];
+  rejected: RejectedRecord[];
+}
+
+/**
+ * A zod schema for an array whose records are parsed one by one: one malformed record (an unknown
+ * `state`, a missing field) is set aside instead of failing the whole page.
+ */
+export function recordsOf<T>(item: z.ZodType<T>): z.ZodType<Records<T>> {
+  return z.array(z.unknown()).transform((raw) => {
+    const out: Records<T> = { items: [], rejected: [] };
+    for (const record of raw) {
+      const parsed = item.safeParse(record);
+      if (parsed.success) out.items.push(parsed.data);
+      else out.rejected.push({ id: recordId(record), problem: describeIssue(parsed.error) });
+    }
+    return out;
+  });
+}
+
+/** `state: Invalid option…`: the first problem of a record, by field. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid';
+}
+
+function recordId(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { id, _id } = record as { id?: unknown; _id?: unknown };
+  const value = typeof id === 'string' && id ? id : typeof _id === 'string' && _id ? _id : undefined;
+  return value;
+}
 
 export interface Listing<T> {
   items: T[];
   complete: boolean;
   /** Why the listing is not complete, for reports. */
   problems: string[];
+  /**
+   * Records present but unreadable (issue 15): each is reported on its own entity. A rejected
+   * record with an id still counts towards the total (it is there); one without makes the listing
+   * incomplete, as nobody can tell whose it is.
+   */
+  rejected: RejectedRecord[];
 }
 
 /** Collects pages, noting repeated ids and totals that are missing or change between pages. */
@@ -20,23 +69,30 @@ export class ListingCollector<T> {
   private repeated = 0;
   private readonly totals = new Set<number>();
   private missingTotal = 0;
+  private readonly rejected = new Map<string, RejectedRecord>();
+  private anonymous = 0;
 
   constructor(private readonly key: (item: T) => string) {}
 
   /** Adds one page; `total` is what the page announced (undefined: no total sent). */
-  add(items: readonly T[], total: number | undefined): void {
+  add(items: readonly T[], total: number | undefined, rejected: readonly RejectedRecord[] = []): void {
+    for (const record of rejected) {
+      if (record.id === undefined) this.anonymous += 1;
+      else if (this.seen.has(record.id) || this.rejected.has(record.id)) this.repeated += 1;
+      else this.rejected.set(record.id, record);
+    }
     for (const item of items) {
       const id = this.key(item);
-      if (this.seen.has(id)) this.repeated += 1;
+      if (this.seen.has(id) || this.rejected.has(id)) this.repeated += 1;
       else this.seen.set(id, item);
     }
     if (total === undefined) this.missingTotal += 1;
     else this.totals.add(total);
   }
 
-  /** Distinct entries so far. */
+  /** Distinct entries so far (readable or not). */
   get size(): number {
-    return this.seen.size;
+    return this.seen.size + this.rejected.size + this.anonymous;
   }
 
   result(): Listing<T> {
@@ -45,10 +101,16 @@ export class ListingCollector<T> {
     if (this.totals.size > 1)
       problems.push(`the total changed while paging (${[...this.totals].join(' → ')})`);
     if (this.repeated > 0) problems.push(`${this.repeated} id(s) repeated across pages`);
+    if (this.anonymous > 0) problems.push(`${this.anonymous} unreadable record(s) without an id`);
     const total = [...this.totals].at(-1);
-    if (total !== undefined && this.seen.size !== total)
-      problems.push(`listed ${this.seen.size} distinct of a total of ${total}`);
-    return { items: [...this.seen.values()], complete: problems.length === 0, problems };
+    if (total !== undefined && this.size !== total)
+      problems.push(`listed ${this.size} distinct of a total of ${total}`);
+    return {
+      items: [...this.seen.values()],
+      complete: problems.length === 0,
+      problems,
+      rejected: [...this.rejected.values()],
+    };
   }
 }
 

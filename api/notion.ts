@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { isApiError, type ApiErrorInfo } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
-import { ListingCollector, type Listing } from './listing';
+import { ListingCollector, recordsOf, type Listing } from './listing';
 import { emailKey, normalizeEmail } from '../contracts/shared';
 
 export type { Listing } from './listing';
@@ -73,6 +73,16 @@ function listResponse<T extends z.ZodType>(item: T) {
   });
 }
 
+/** A listing page whose resources are parsed one by one (issue 15): a bad record is set aside. */
+function pagedRecords<T>(item: z.ZodType<T>) {
+  return z.looseObject({
+    totalResults: z.number().int().min(0),
+    startIndex: z.number().int().optional(),
+    itemsPerPage: z.number().int().optional(),
+    Resources: recordsOf(item).optional(),
+  });
+}
+
 /** The Notion user the product wants (SPEC U2), as sent on create. */
 export interface NotionUserAttributes {
   userName: string;
@@ -107,6 +117,11 @@ export interface NotionClientOptions {
   token: () => string;
   beforeRequest?: HttpServiceOptions['beforeRequest'];
   timeouts?: HttpServiceOptions['timeouts'];
+  /**
+   * Issue 15: each page of a listing is tried this many times (Retry-After honoured) before the
+   * listing fails; bulk reads set it, single-request activities leave it to Temporal's retries.
+   */
+  pageRetry?: HttpServiceOptions['retry'];
   /** C3: the process's circuit breaker on the Notion token. */
   guard?: HttpServiceOptions['guard'];
 }
@@ -149,6 +164,7 @@ export class NotionScimClient {
       refine,
       contentType: 'application/scim+json',
       beforeRequest: options.beforeRequest,
+      retry: options.pageRetry,
       timeouts: options.timeouts,
       guard: options.guard,
     });
@@ -427,15 +443,17 @@ export class NotionScimClient {
     for (let page = 0; page < 100_000; page++) {
       const { data } = await this.http.request({
         operation,
+        page: true,
         method: 'GET',
         path,
         query: { startIndex, count: PAGE_SIZE },
-        schema: listResponse(item),
+        schema: pagedRecords(item),
       });
-      const items = data.Resources ?? [];
-      pages.add(items, data.totalResults);
-      const step = data.itemsPerPage && data.itemsPerPage > 0 ? data.itemsPerPage : items.length;
-      if (items.length === 0 || step === 0) break;
+      const { items, rejected } = data.Resources ?? { items: [], rejected: [] };
+      pages.add(items, data.totalResults, rejected);
+      const count = items.length + rejected.length;
+      const step = data.itemsPerPage && data.itemsPerPage > 0 ? data.itemsPerPage : count;
+      if (count === 0 || step === 0) break;
       startIndex += step;
       if (startIndex > data.totalResults) break;
     }

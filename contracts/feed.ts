@@ -9,14 +9,21 @@ export const feedInputSchema = z.object({
   cursor: cursorSchema,
   /** Totals carried over by continue-as-new. */
   totals: z
-    .object({ polls: z.number(), events: z.number(), users: z.number(), groups: z.number() })
+    .object({
+      polls: z.number(),
+      events: z.number(),
+      users: z.number(),
+      groups: z.number(),
+      /** Issue 15: events that did not fit the schema, skipped with a logged reason. */
+      skipped: z.number().optional(),
+    })
     .optional(),
 });
 export type FeedInput = z.infer<typeof feedInputSchema>;
 
 export interface FeedState {
   cursor: z.infer<typeof cursorSchema>;
-  totals: { polls: number; events: number; users: number; groups: number };
+  totals: { polls: number; events: number; users: number; groups: number; skipped?: number };
   lastPollAt?: string;
   pollIntervalMs?: number;
   /** The last poll that failed for good (a permanent error): shown by `status`, tried again next interval. */

@@ -51,6 +51,11 @@ export interface ReconcileSummary {
    */
   jumpcloudListingProblems?: string[];
   unconfirmed?: number;
+  /**
+   * Issue 15: users whose JumpCloud record (or whose Notion member's) does not fit the schema:
+   * handed to their workflows, which record the error (U9); nothing else is concluded.
+   */
+  unreadable?: number;
   /** Users whose email is another's once normalised and case-folded: nothing written (issue 14). */
   conflicts?: number;
   /** Dry run: user groups bound to the application, directly or nested (the activation preview). */

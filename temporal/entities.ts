@@ -15,6 +15,12 @@ import { SEARCH_ATTRIBUTES } from './search-attributes';
 export type EntityKind = 'user' | 'group';
 
 /** What to look for: every condition is ANDed; an array means any of its values. */
+/** A running workflow and what it waits on (`status`, issue 15). */
+export interface WorkflowProgress {
+  startedAt: string;
+  activities: { activity: string; attempt: number; lastError?: string }[];
+}
+
 export interface EntityFilter {
   connectorId: string;
   kind?: EntityKind;
@@ -119,6 +125,33 @@ export class EntityGateway {
       return (await this.client.workflow.getHandle(workflowId).describe()).status.name;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+      throw error;
+    }
+  }
+
+  /**
+   * Issue 15: what a long-running workflow (the feed, a reconciliation) is waiting on: its running
+   * time and each pending activity's attempt and last error, so that `status` shows one that is
+   * stuck instead of letting it retry silently. Undefined when the workflow is not running.
+   */
+  async progress(workflowId: string): Promise<WorkflowProgress | undefined> {
+    try {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      if (description.status.name !== 'RUNNING') return undefined;
+      return {
+        startedAt: description.startTime.toISOString(),
+        activities: (description.raw.pendingActivities ?? []).map((activity) => ({
+          activity: activity.activityType?.name ?? 'activity',
+          attempt: activity.attempt ?? 1,
+          ...(activity.lastFailure?.message
+            ? {
+                lastError: activity.lastFailure.cause?.message ?? activity.lastFailure.message,
+              }
+            : {}),
+        })),
+      };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   }

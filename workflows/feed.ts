@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -21,8 +22,15 @@ import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { failureMessage, parseInput } from './entity';
 import { handlePermitRequests } from './permits';
 
-/** Polls per run: each takes a few history events (the poll, its permits). */
+/** Polls per run: each takes a few history events (its timer and its activity). */
 const POLLS_PER_RUN = 200;
+/**
+ * Issue 15: a run continues-as-new by the size of its history too, well under Temporal's limits
+ * (51,200 events, 50 MB): a poll's input and result hold the cursor, whose seen ids grow with a
+ * burst of events.
+ */
+const MAX_HISTORY_EVENTS = 2_000;
+const MAX_HISTORY_BYTES = 2_000_000;
 
 export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
   const input = parseInput(feedInputSchema, rawInput, 'feed');
@@ -49,8 +57,19 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
 
   const settings = await feedSettings();
   state.pollIntervalMs = settings.pollIntervalMs;
-  for (let poll = 0; poll < POLLS_PER_RUN && !workflowInfo().continueAsNewSuggested; poll++) {
-    await sleep(settings.pollIntervalMs);
+  const historyFull = () => {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      (patched('feed-history-bound') &&
+        (info.historyLength > MAX_HISTORY_EVENTS || info.historySize > MAX_HISTORY_BYTES))
+    );
+  };
+  let backlog = false;
+  for (let poll = 0; poll < POLLS_PER_RUN && !historyFull(); poll++) {
+    // A poll that left events behind (a bulk change) is followed at once by the next.
+    if (!backlog || !patched('feed-bounded-polls')) await sleep(settings.pollIntervalMs);
+    backlog = false;
     let result;
     try {
       result = await pollFeed({
@@ -70,6 +89,8 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
     state.totals.events += result.fresh;
     state.totals.users += result.users;
     state.totals.groups += result.groups;
+    if (result.skipped) state.totals.skipped = (state.totals.skipped ?? 0) + result.skipped;
+    backlog = Boolean(result.more);
   }
   await condition(allHandlersFinished);
   await continueAsNew<typeof feedWorkflow>({

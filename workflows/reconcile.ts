@@ -28,16 +28,19 @@ const { connectorStatus } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5 },
 });
 
+// Issue 15: a reconciliation is never given up for transient errors (its pages are retried
+// inside the activity first); permanent ones end it. Each attempt heartbeats, and `status` shows
+// a running reconciliation's age, attempt and last error.
 const { dispatchGroups, countReconciled } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes' },
 });
 
 const { reconcileUsers } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', maximumAttempts: 3 },
+  retry: { initialInterval: '10 seconds', maximumInterval: '2 minutes' },
 });
 
 export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promise<ReconcileSummary | null> {

@@ -13,7 +13,7 @@ import { groupStateQuery } from '../../contracts/group';
 import { userStateQuery } from '../../contracts/user';
 import { printJson, printLines, table, type OutputOptions } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
-import { entityQuery } from '../../temporal/entities';
+import { EntityGateway, entityQuery, type WorkflowProgress } from '../../temporal/entities';
 
 /** How many users each list shows (the Temporal UI lists them all with the same query). */
 const LIST_LIMIT = 100;
@@ -30,6 +30,8 @@ export interface StatusReport {
   connector: ConnectorStatus;
   /** C4: the change feed's cursor, totals and last error, while it runs. */
   feed?: FeedState;
+  /** Issue 15: the running feed's and reconciliation's age and pending activities (attempts, last error). */
+  progress: { feed?: WorkflowProgress; reconcile?: WorkflowProgress };
   workers: { polling: number; answeredBy: WorkerHealth };
   users: {
     errors: UserEntry[];
@@ -95,6 +97,23 @@ function userQuery(config: Config, syncState: string): string {
   return entityQuery({ connectorId: config.connectorId, kind: 'user', syncState });
 }
 
+/** A pending activity past its first attempt: something keeps failing. */
+function stalled(progress: WorkflowProgress): boolean {
+  return progress.activities.some((activity) => activity.attempt > 1);
+}
+
+/** ` (for 4 min; reconcileUsers attempt 3, last error: …)` */
+function describeProgress(progress: WorkflowProgress | undefined): string {
+  if (!progress) return '';
+  const minutes = Math.floor((Date.now() - Date.parse(progress.startedAt)) / 60_000);
+  const parts = [`for ${minutes < 1 ? 'less than a minute' : `${minutes} min`}`];
+  for (const activity of progress.activities.filter((a) => a.attempt > 1))
+    parts.push(
+      `${activity.activity} attempt ${activity.attempt}${activity.lastError ? `, last error: ${activity.lastError}` : ''}`,
+    );
+  return ` (${parts.join('; ')})`;
+}
+
 export async function statusCommand(options: OutputOptions): Promise<void> {
   const config = loadConfig('client');
   const client = await connectClient(config);
@@ -112,6 +131,14 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
             .query(feedStateQuery)
             .catch(() => undefined)
         : undefined;
+      // Issue 15: a poll or a reconciliation that keeps failing shows here, with its attempts.
+      const gateway = new EntityGateway(client);
+      const [feedProgress, reconcileProgress] = await Promise.all([
+        connector.feed ? gateway.progress(connector.feed).catch(() => undefined) : undefined,
+        connector.runningReconcile
+          ? gateway.progress(connector.runningReconcile).catch(() => undefined)
+          : undefined,
+      ]);
       const query = {
         errors: userQuery(config, 'error'),
         manualDeletion: userQuery(config, 'deleted'),
@@ -131,13 +158,14 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       return {
         connector,
         feed,
+        progress: { feed: feedProgress, reconcile: reconcileProgress },
         workers: { polling, answeredBy: health },
         users: { errors, manualDeletion, awaitingApproval, query },
         groups: { problems: groupProblems, query: groupQuery },
       } satisfies StatusReport;
     });
     if (options.json) return printJson(report);
-    const { connector, feed, workers, users, groups } = report;
+    const { connector, feed, progress, workers, users, groups } = report;
     const heldGroups = groups.problems.filter((g) => g.status === 'held');
     const last = connector.lastReconcile;
     const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
@@ -158,6 +186,9 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
           ? `polling Directory Insights${feed?.pollIntervalMs ? ` every ${feed.pollIntervalMs / 1000} s` : ''}${feed?.lastPollAt ? `; last poll ${feed.lastPollAt}, ${feed.totals.events} events routed` : ''}`
           : 'stopped'
       }`,
+      ...(progress.feed && stalled(progress.feed)
+        ? [`  change feed poll retrying:${describeProgress(progress.feed)}`]
+        : []),
       ...(feed?.lastError
         ? [`  change feed error: ${feed.lastError.message} (at ${feed.lastError.at})`]
         : []),
@@ -176,7 +207,9 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
             `  last sync read incomplete JumpCloud listings (${last.summary.jumpcloudListingProblems.join('; ')}): ${last.summary.unconfirmed ?? 0} user(s) missing from them left as they are until a complete read`,
           ]
         : []),
-      ...(connector.runningReconcile ? [`  running: ${connector.runningReconcile}`] : []),
+      ...(connector.runningReconcile
+        ? [`  running: ${connector.runningReconcile}${describeProgress(progress.reconcile)}`]
+        : []),
       `Workers: ${workers.polling} polling task queue ${config.temporal.taskQueue}; answered by ${workers.answeredBy.worker} (node ${workers.answeredBy.node}, up ${workers.answeredBy.uptimeSeconds} s)`,
       '  configuration (secrets hidden):',
       ...table(

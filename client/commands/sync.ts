@@ -120,6 +120,9 @@ async function follow(
 /** Listings that did not add up: what this run therefore left alone (issue 14). */
 function listingNotes(summary: ReconcileSummary): string[] {
   return [
+    ...(summary.unreadable
+      ? [`${summary.unreadable} user(s) with an unreadable record: see \`jc-notion status\``]
+      : []),
     ...(summary.notionListingComplete
       ? []
       : ["Notion's listing was incomplete: absences are not acted on in this run"]),
