@@ -2,7 +2,8 @@
  * Activities: every side effect of the product, thin and idempotent. Three groups, one per task
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
-import { log } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { heartbeat, log } from '@temporalio/activity';
 import { userPolicyOf, withPacedClients } from './clients';
 import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
@@ -197,6 +198,28 @@ export function createActivities(deps: ActivityDeps) {
         },
         input,
       );
+    },
+    /**
+     * Issue 15: waits (up to `waitMs`, heartbeating) until `target` entities of this kind have
+     * settled the reconciliation's request; answers how many have, and how many of them in error.
+     */
+    async awaitReconciled(input: {
+      connectorId: string;
+      reconcileId: string;
+      kind: 'user' | 'group';
+      target: number;
+      waitMs: number;
+    }): Promise<{ settled: number; failed: number }> {
+      const scope = { connectorId: input.connectorId, kind: input.kind, reconcileId: input.reconcileId };
+      const deadline = Date.now() + input.waitMs;
+      let settled = await gateway.count(scope);
+      while (settled < input.target && Date.now() < deadline) {
+        heartbeat({ settled });
+        await sleep(1000);
+        settled = await gateway.count(scope);
+      }
+      const failed = await gateway.count({ ...scope, syncState: 'error' });
+      return { settled, failed };
     },
     /** Progress of a reconciliation: entity workflows it has brought to a settled state. */
     async countReconciled(connectorId: string, reconcileId: string, kind: 'user' | 'group'): Promise<number> {

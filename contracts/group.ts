@@ -11,6 +11,8 @@ export const groupSyncRequestSchema = z.object({
   /** G8, as the connector has it when the request is made. */
   groupManagement: z.boolean(),
   reconcileId: z.string().optional(),
+  /** Every reconciliation among requests that arrived together (merged): each sees it settle. */
+  reconcileIds: z.array(z.string()).optional(),
   /**
    * Members just provisioned (JumpCloud id → Notion id), known before visibility shows their
    * links (G9 after a provisioning outside reconciliations).
@@ -55,6 +57,8 @@ export const groupStateSchema = z.object({
   problem: problemSchema.optional(),
   lastSyncAt: z.string().optional(),
   lastReconcileId: z.string().optional(),
+  /** Issue 15: the latest reconciliations whose requests this group settled (`JcnReconcileIds`). */
+  reconcileIds: z.array(z.string()).optional(),
   lastGroupManagement: z.boolean().optional(),
   /** Since when JumpCloud answers 404 for the group (G7: a deletion not yet confirmed). */
   missingSince: z.string().optional(),

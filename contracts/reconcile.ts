@@ -2,7 +2,7 @@
  * The reconciliation workflow's contract (`jcn/<connector>/reconcile/<id>`, C5/C7): its input, its
  * summary, and the permit Update its bulk-read activity asks for.
  */
-import { defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { UserOperation } from '../workflows/user-plan';
 
 /**
@@ -11,6 +11,15 @@ import type { UserOperation } from '../workflows/user-plan';
  * bulk reads and single requests alike.
  */
 export const requestPermitUpdate = defineUpdate<void, ['notion' | 'jumpcloud']>('requestPermit');
+
+/** Issue 15: where a running reconciliation is, for `jc-notion sync`'s progress. */
+export interface ReconcileProgress {
+  phase: 'starting' | 'reading' | 'users' | 'groups';
+  /** Users handed to their workflows (known once both sides are read). */
+  dispatched?: number;
+  groupsDispatched?: number;
+}
+export const reconcileProgressQuery = defineQuery<ReconcileProgress>('progress');
 
 export interface ReconcileWorkflowInput {
   connectorId: string;
@@ -67,6 +76,11 @@ export interface ReconcileSummary {
   held?: number;
   /** C6 (issue 14): creations held for approval (a first bulk creation above the threshold). */
   heldCreations?: number;
+  /**
+   * Issue 15: what the users (and groups) handed over had settled when the reconciliation
+   * reported: `complete` unless it stopped waiting at its deadline.
+   */
+  settled?: { users: number; failed: number; groups?: number; complete: boolean };
   /** Group workflows signalled (group management enabled). */
   groupsDispatched?: number;
   /** Dry run with group management enabled: what each group would get. */

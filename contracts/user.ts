@@ -56,6 +56,8 @@ export const creationDirectiveSchema = z.enum(['granted', 'hold']);
 export const syncRequestSchema = z.object({
   reason: z.string(),
   reconcileId: z.string().optional(),
+  /** Every reconciliation among requests that arrived together (merged): each sees it settle. */
+  reconcileIds: z.array(z.string()).optional(),
   observed: observedSchema.optional(),
   policy: userPolicySchema.optional(),
   deactivation: deactivationDirectiveSchema.optional(),
@@ -104,6 +106,8 @@ export const userStateSchema = z.object({
   error: problemSchema.optional(),
   lastSyncAt: z.string().optional(),
   lastReconcileId: z.string().optional(),
+  /** Issue 15: the latest reconciliations whose requests this user settled (`JcnReconcileIds`). */
+  reconcileIds: z.array(z.string()).optional(),
 });
 export type UserState = z.infer<typeof userStateSchema>;
 

@@ -14,17 +14,18 @@ import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 export type EntityKind = 'user' | 'group';
 
-/** What to look for: every condition is ANDed; an array means any of its values. */
 /** A running workflow and what it waits on (`status`, issue 15). */
 export interface WorkflowProgress {
   startedAt: string;
   activities: { activity: string; attempt: number; lastError?: string }[];
 }
 
+/** What to look for: every condition is ANDed; an array means any of its values. */
 export interface EntityFilter {
   connectorId: string;
   kind?: EntityKind;
   syncState?: string | string[];
+  /** Entities that settled this reconciliation's request (among the latest they settled). */
   reconcileId?: string;
   jumpcloudId?: string | string[];
   notionId?: string;
@@ -43,7 +44,7 @@ export function entityQuery(filter: EntityFilter): string {
     ...clause(SEARCH_ATTRIBUTES.connectorId.name, filter.connectorId),
     ...clause(SEARCH_ATTRIBUTES.kind.name, filter.kind),
     ...clause(SEARCH_ATTRIBUTES.syncState.name, filter.syncState),
-    ...clause(SEARCH_ATTRIBUTES.reconcileId.name, filter.reconcileId),
+    ...clause(SEARCH_ATTRIBUTES.reconcileIds.name, filter.reconcileId),
     ...clause(SEARCH_ATTRIBUTES.jumpcloudId.name, filter.jumpcloudId),
     ...clause(SEARCH_ATTRIBUTES.notionId.name, filter.notionId),
   ].join(' AND ');

@@ -26,6 +26,11 @@ export const SEARCH_ATTRIBUTES = {
   syncState: defineSearchAttributeKey('JcnSyncState', SearchAttributeType.KEYWORD),
   /** The last reconciliation that brought this entity in sync (progress of `jc-notion sync`). */
   reconcileId: defineSearchAttributeKey('JcnReconcileId', SearchAttributeType.KEYWORD),
+  /**
+   * Issue 15: the latest reconciliations whose requests the entity settled. A reconciliation
+   * counts its own progress by it (`JcnReconcileIds = "<id>"`), which a later one does not erase.
+   */
+  reconcileIds: defineSearchAttributeKey('JcnReconcileIds', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 /** The CLI's names of the attribute types (`--search-attribute Name=Type`, `--type Type`). */

@@ -16,6 +16,18 @@ import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 
+/** How many of the latest reconciliations an entity remembers settling (`JcnReconcileIds`). */
+const RECENT_RECONCILES = 5;
+
+/** The reconciliations an entity has settled, newest first, after settling `ids` (issue 15). */
+export function rememberReconciles(
+  previous: readonly string[] | undefined,
+  ids: readonly string[],
+): string[] {
+  const fresh = ids.filter((id) => id);
+  return [...new Set([...fresh.reverse(), ...(previous ?? [])])].slice(0, RECENT_RECONCILES);
+}
+
 /** The message an admin needs from a failure: the API error's, not Temporal's wrapper. */
 export function failureMessage(error: unknown): string {
   if (error instanceof Error && error.cause instanceof Error) return error.cause.message;

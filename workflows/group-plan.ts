@@ -141,6 +141,7 @@ export function mergeGroupRequests(batch: GroupSyncRequest[]): GroupSyncRequest 
   return {
     ...request,
     reconcileId,
+    reconcileIds: batch.flatMap((r) => r.reconcileIds ?? (r.reconcileId ? [r.reconcileId] : [])),
     provisioned,
     ...(deletedEvent ? { deletedEvent } : {}),
     ...(decision ? { decision } : {}),

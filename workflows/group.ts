@@ -27,7 +27,14 @@ import {
 import { MAX_HISTORY_EVENTS } from '../contracts/shared';
 import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { API_ACTIVITY_OPTIONS, apiActivities, describeFailure, parseInput, tagEntity } from './entity';
+import {
+  API_ACTIVITY_OPTIONS,
+  apiActivities,
+  describeFailure,
+  parseInput,
+  rememberReconciles,
+  tagEntity,
+} from './entity';
 import { runEntityLoop } from './entity-loop';
 import { applyGroupOperation, groupChangeAllowed } from './group-apply';
 import {
@@ -54,6 +61,8 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
   async function converge(request: GroupSyncRequest): Promise<void> {
     state.lastGroupManagement = request.groupManagement;
     if (request.reconcileId) state.lastReconcileId = request.reconcileId;
+    const settled = request.reconcileIds ?? (request.reconcileId ? [request.reconcileId] : []);
+    if (settled.length > 0) state.reconcileIds = rememberReconciles(state.reconcileIds, settled);
     state.lastSyncAt = new Date().toISOString();
     if (!request.groupManagement) {
       // G8: left as it is in Notion; no group request at all.
@@ -170,6 +179,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       ...(state.lastReconcileId
         ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }]
         : []),
+      ...(state.reconcileIds ? [{ key: SEARCH_ATTRIBUTES.reconcileIds, value: state.reconcileIds }] : []),
     ]);
   }
 

@@ -5,13 +5,19 @@
  */
 import {
   getExternalWorkflowHandle,
+  patched,
+  setHandler,
   sleep,
   proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ReconcileSummary } from '../contracts/reconcile';
+import {
+  reconcileProgressQuery,
+  type ReconcileProgress,
+  type ReconcileSummary,
+} from '../contracts/reconcile';
 import { failureMessage } from './entity';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
@@ -22,6 +28,39 @@ import type { ReconcileWorkflowInput } from '../contracts/reconcile';
 
 /** How long the groups wait for the users handed over to converge first (G9). */
 const USERS_BEFORE_GROUPS = '10 minutes';
+/**
+ * Issue 15: how long a reconciliation follows what it handed over before it reports (a user may
+ * wait on a held deactivation or rejected credentials): 10 minutes, plus 100 ms per entity.
+ */
+const SETTLE_BASE_MS = 10 * 60_000;
+const SETTLE_PER_ENTITY_MS = 100;
+
+const { awaitReconciled } = proxyActivities<Activities>({
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
+});
+
+/** Waits until `target` entities settled this reconciliation's request, or the deadline. */
+async function awaitSettled(
+  input: ReconcileWorkflowInput,
+  kind: 'user' | 'group',
+  target: number,
+): Promise<{ settled: number; failed: number }> {
+  const deadline = Date.now() + SETTLE_BASE_MS + SETTLE_PER_ENTITY_MS * target;
+  let progress = { settled: 0, failed: 0 };
+  while (target > 0) {
+    progress = await awaitReconciled({
+      connectorId: input.connectorId,
+      reconcileId: input.reconcileId,
+      kind,
+      target,
+      waitMs: Math.max(0, Math.min(60_000, deadline - Date.now())),
+    });
+    if (progress.settled >= target || Date.now() >= deadline) break;
+  }
+  return progress;
+}
 
 const { connectorStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -63,10 +102,34 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
     { key: SEARCH_ATTRIBUTES.reconcileId, value: input.reconcileId },
   ]);
   handlePermitRequests();
+  const progress: ReconcileProgress = { phase: 'starting' };
+  setHandler(reconcileProgressQuery, () => progress);
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
+    progress.phase = 'reading';
     const summary = await reconcileUsers(input);
-    if (input.groupManagement && !input.dryRun) {
+    progress.dispatched = summary.dispatched;
+    if (!input.dryRun && patched('reconcile-follows-its-own')) {
+      // Issue 15: the reconciliation reports once what it handed over has settled, so that
+      // `jc-notion sync` asks it, not visibility tags a later reconciliation overwrites.
+      progress.phase = 'users';
+      const users = await awaitSettled(input, 'user', summary.dispatched);
+      if (input.groupManagement) {
+        progress.phase = 'groups';
+        summary.groupsDispatched = await dispatchGroups({
+          connectorId: input.connectorId,
+          reconcileId: input.reconcileId,
+        });
+        progress.groupsDispatched = summary.groupsDispatched;
+      }
+      const groups = await awaitSettled(input, 'group', summary.groupsDispatched ?? 0);
+      summary.settled = {
+        users: users.settled,
+        failed: users.failed,
+        ...(summary.groupsDispatched !== undefined ? { groups: groups.settled } : {}),
+        complete: users.settled >= summary.dispatched && groups.settled >= (summary.groupsDispatched ?? 0),
+      };
+    } else if (input.groupManagement && !input.dryRun) {
       // G9: users are provisioned before they are added to groups.
       const deadline = Date.now() + ms(USERS_BEFORE_GROUPS);
       while (

@@ -167,6 +167,7 @@ export function mergeSyncRequests(batch: SyncRequest[]): SyncRequest {
   return {
     ...batch[batch.length - 1]!,
     reconcileId: latest('reconcileId'),
+    reconcileIds: batch.flatMap((r) => r.reconcileIds ?? (r.reconcileId ? [r.reconcileId] : [])),
     deactivation: latest('deactivation'),
     creation: latest('creation'),
     batch: latest('batch'),

@@ -8,7 +8,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeEmail } from '../contracts/shared';
 import type { Step, SyncRequest } from '../contracts/user';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { describeFailure } from './entity';
+import { describeFailure, rememberReconciles } from './entity';
 import { applyUserOperation } from './user-apply';
 import type { UserContext, UserRun } from './user-context';
 import { claim, identityConflict, link } from './user-link';
@@ -158,6 +158,8 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   }
   state.lastSyncAt = new Date().toISOString();
   if (request.reconcileId) state.lastReconcileId = request.reconcileId;
+  const settled = request.reconcileIds ?? (request.reconcileId ? [request.reconcileId] : []);
+  if (settled.length > 0) state.reconcileIds = rememberReconciles(state.reconcileIds, settled);
   publishUser(ctx);
   // G2/G9 outside reconciliations (which hand the groups over themselves): a user just
   // provisioned joins its bound groups in Notion now, once its link is published.
@@ -182,5 +184,6 @@ export function publishUser({ state }: UserContext): void {
     ...(state.email ? [{ key: SEARCH_ATTRIBUTES.email, value: state.email }] : []),
     ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
     ...(state.lastReconcileId ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }] : []),
+    ...(state.reconcileIds ? [{ key: SEARCH_ATTRIBUTES.reconcileIds, value: state.reconcileIds }] : []),
   ]);
 }

@@ -4,8 +4,8 @@
  * each has converged, with a progress bar on a terminal.
  */
 import { SingleBar } from 'cli-progress';
-import type { Client } from '@temporalio/client';
-import type { ReconcileSummary } from '../../contracts/reconcile';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { reconcileProgressQuery, type ReconcileSummary } from '../../contracts/reconcile';
 import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { startSyncUpdate } from '../../contracts/connector';
@@ -39,18 +39,48 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
     const tty = process.stderr.isTTY && !options.json;
     if (!options.json)
       process.stderr.write(`${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}\n`);
-    const summary = await client.workflow
-      .getHandle<typeof reconcileWorkflow>(started.workflowId)
-      .result()
-      .catch((error: unknown) => {
-        throw new CliError(`the reconciliation failed: ${causeMessage(error)}`);
-      });
-    // Only scheduled runs skip (deactivated, or another one running); `sync` starts its own.
-    if (!summary) throw new CliError('the reconciliation was skipped');
-    if (dryRun) return printPlan(summary, options.json);
+    const handle = client.workflow.getHandle<typeof reconcileWorkflow>(started.workflowId);
+    const outcome = handle.result().then(
+      (summary) => ({ summary }),
+      (error: unknown) => ({ error }),
+    );
+    if (dryRun) {
+      const done = await outcome;
+      if ('error' in done) throw new CliError(`the reconciliation failed: ${causeMessage(done.error)}`);
+      if (!done.summary) throw new CliError('the reconciliation was skipped');
+      return printPlan(done.summary, options.json);
+    }
 
-    const progress = await follow(client, config, summary, tty, (options.timeout ?? 600) * 1000);
-    if (options.json) return printJson({ ...summary, progress });
+    // Issue 15: the reconciliation itself says when what it handed over has settled (it ends
+    // then); the counts shown meanwhile are those of the entities that settled its request.
+    const followed = await follow(client, config, started.reconcileId, handle, outcome, {
+      tty,
+      timeoutMs: (options.timeout ?? 600) * 1000,
+    });
+    if (followed.error !== undefined)
+      throw new CliError(`the reconciliation failed: ${causeMessage(followed.error)}`);
+    const { summary, progress } = followed;
+    if (summary === null) throw new CliError('the reconciliation was skipped');
+    if (options.json)
+      return printJson(
+        summary ? { ...summary, progress } : { reconcileId: started.reconcileId, progress, inProgress: true },
+      );
+    if (!summary) {
+      printLines([
+        `Reconciliation ${started.reconcileId}: still running after ${options.timeout ?? 600} s`,
+        ...table([
+          [
+            'users planned',
+            progress.dispatched === undefined ? 'not yet known' : String(progress.dispatched),
+          ],
+          ['done', String(progress.done)],
+          ['failed', String(progress.failed)],
+        ]),
+        'It goes on: see `jc-notion status`',
+      ]);
+      return;
+    }
+    const groupsDispatched = summary.groupsDispatched;
     printLines([
       `Reconciliation ${summary.reconcileId}`,
       ...table([
@@ -59,8 +89,8 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
         ['users planned', String(summary.dispatched)],
         ['done', String(progress.done)],
         ['failed', String(progress.failed)],
-        ...(summary.groupsDispatched !== undefined
-          ? ([['groups synced', `${progress.groupsDone}/${summary.groupsDispatched}`]] as [string, string][])
+        ...(groupsDispatched !== undefined
+          ? ([['groups synced', `${progress.groupsDone}/${groupsDispatched}`]] as [string, string][])
           : []),
       ]),
       ...(progress.done < summary.dispatched
@@ -76,45 +106,86 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
   }
 }
 
+interface Progress {
+  dispatched?: number;
+  done: number;
+  failed: number;
+  groupsDone: number;
+}
+
+/**
+ * Shows the reconciliation's progress until it ends (it ends once what it handed over settled)
+ * or the timeout. `summary` is undefined when the timeout came first, null when it was skipped.
+ */
 async function follow(
   client: Client,
   config: Config,
-  summary: ReconcileSummary,
-  tty: boolean,
-  timeoutMs: number,
-): Promise<{ done: number; failed: number; groupsDone: number }> {
+  reconcileId: string,
+  handle: WorkflowHandle<typeof reconcileWorkflow>,
+  outcome: Promise<{ summary: ReconcileSummary | null } | { error: unknown }>,
+  options: { tty: boolean; timeoutMs: number },
+): Promise<{ summary?: ReconcileSummary | null; progress: Progress; error?: unknown }> {
   const entities = new EntityGateway(client);
-  const scope = { connectorId: config.connectorId, reconcileId: summary.reconcileId };
-  const groups = summary.groupsDispatched ?? 0;
-  const total = summary.dispatched + groups;
-  const bar = tty
+  const scope = { connectorId: config.connectorId, reconcileId };
+  let ended: { summary: ReconcileSummary | null } | { error: unknown } | undefined;
+  void outcome.then((value) => {
+    ended = value;
+  });
+  const bar = options.tty
     ? new SingleBar({ format: 'users and groups {bar} {value}/{total}  failed: {failed}', hideCursor: true })
     : undefined;
-  bar?.start(total, 0, { failed: 0 });
-  const deadline = Date.now() + timeoutMs;
-  let done = 0;
-  let failed = 0;
-  let groupsDone = 0;
-  let lastPrinted = -1;
+  const deadline = Date.now() + options.timeoutMs;
+  const progress: Progress = { done: 0, failed: 0, groupsDone: 0 };
+  let total: number | undefined;
+  let lastLine = '';
   let lastPrintedAt = 0;
-  while (total > 0) {
-    done = await entities.count({ ...scope, kind: 'user' });
-    failed = await entities.count({ ...scope, kind: 'user', syncState: 'error' });
-    groupsDone = groups > 0 ? await entities.count({ ...scope, kind: 'group' }) : 0;
-    bar?.update(done + groupsDone, { failed });
-    // Without a terminal (logs, CI): a line every 5 s at most, and the last one.
-    const finished = done >= summary.dispatched && groupsDone >= groups;
-    if (!tty && done + groupsDone !== lastPrinted && (finished || Date.now() - lastPrintedAt >= 5000)) {
-      const groupPart = groups > 0 ? `; groups: ${groupsDone}/${groups}` : '';
-      process.stderr.write(`users: ${done}/${summary.dispatched} done, ${failed} failed${groupPart}\n`);
-      lastPrinted = done + groupsDone;
+  for (;;) {
+    if (ended) break;
+    const state = await handle.query(reconcileProgressQuery).catch(() => undefined);
+    if (state?.dispatched !== undefined) {
+      progress.dispatched = state.dispatched;
+      progress.done = await entities.count({ ...scope, kind: 'user' });
+      progress.failed = await entities.count({ ...scope, kind: 'user', syncState: 'error' });
+      const groups = state.groupsDispatched ?? 0;
+      progress.groupsDone = groups > 0 ? await entities.count({ ...scope, kind: 'group' }) : 0;
+      const wanted = state.dispatched + groups;
+      if (bar && total === undefined) bar.start(wanted, 0, { failed: 0 });
+      else if (bar && total !== wanted) bar.setTotal(wanted);
+      total = wanted;
+      bar?.update(progress.done + progress.groupsDone, { failed: progress.failed });
+    }
+    // Without a terminal (logs, CI): a line every 5 s at most, when something changed.
+    const line = describe(state?.phase, progress, state?.groupsDispatched);
+    if (!options.tty && line !== lastLine && Date.now() - lastPrintedAt >= 5000) {
+      process.stderr.write(`${line}\n`);
+      lastLine = line;
       lastPrintedAt = Date.now();
     }
-    if (finished || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (Date.now() > deadline) break;
+    await Promise.race([outcome, new Promise((resolve) => setTimeout(resolve, 500))]);
   }
   bar?.stop();
-  return { done, failed, groupsDone };
+  if (!ended) return { progress };
+  if ('error' in ended) return { progress, error: ended.error };
+  const { summary } = ended;
+  if (summary?.settled) {
+    // The reconciliation's own count, at the moment it reported.
+    progress.dispatched = summary.dispatched;
+    progress.done = summary.settled.users;
+    progress.failed = summary.settled.failed;
+    progress.groupsDone = summary.settled.groups ?? 0;
+  }
+  if (!options.tty && summary) {
+    const line = describe('done', progress, summary.groupsDispatched);
+    if (line !== lastLine) process.stderr.write(`${line}\n`);
+  }
+  return { summary, progress };
+}
+
+function describe(phase: string | undefined, progress: Progress, groups: number | undefined): string {
+  if (progress.dispatched === undefined) return `reading JumpCloud and Notion (${phase ?? 'starting'})`;
+  const groupPart = groups ? `; groups: ${progress.groupsDone}/${groups}` : '';
+  return `users: ${progress.done}/${progress.dispatched} done, ${progress.failed} failed${groupPart}`;
 }
 
 /** Listings that did not add up: what this run therefore left alone (issue 14). */
