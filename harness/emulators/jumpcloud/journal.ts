@@ -8,6 +8,11 @@
  *
  * Late delivery: with a delay set, an event stays invisible to queries until `delay` ms after
  * its timestamp (which stays the time of the mutation), as when the real pipeline lags.
+ *
+ * Raw events (a test control, `appendRaw`): an object served verbatim, as the real service might
+ * serve a malformed event (no `timestamp`, no `id`…). It is placed at the time it was appended
+ * (its own `timestamp`, if any, is not read), so queries from an earlier start time return it in
+ * order among the others; it is not part of snapshots (they hold the emulator's own model).
  */
 import { z } from 'zod';
 import { badRequest } from './errors';
@@ -28,7 +33,8 @@ export interface JournalEntry {
   at: number;
   visibleAt: number;
 }
-type Entry = JournalEntry;
+/** A journal entry; `raw` ones were appended verbatim by a test and may not fit `InsightsEvent`. */
+type Entry = JournalEntry & { raw?: true };
 
 export const DI_SERVICES = [
   'alerts',
@@ -145,9 +151,9 @@ export class EventJournal {
     this.changes += 1;
   }
 
-  /** Every entry, in (time, id) order (for snapshots). */
+  /** Every entry but the raw ones, in (time, id) order (for snapshots). */
   entryList(): JournalEntry[] {
-    return this.entries.map((entry) => ({ ...entry }));
+    return this.entries.filter((entry) => !entry.raw).map(({ event, at, visibleAt }) => ({ event, at, visibleAt }));
   }
 
   /** Replaces the journal (a restored snapshot's). */
@@ -166,7 +172,18 @@ export class EventJournal {
   }
 
   append(event: InsightsEvent, at: number): void {
-    const entry: Entry = { event, at, visibleAt: at + this.delay };
+    this.insert({ event, at, visibleAt: at + this.delay });
+  }
+
+  /**
+   * Appends `event` verbatim (a test control): served as it is, whatever it lacks, at time `at`.
+   * Among events of the same millisecond it sorts by its id (none sorts first).
+   */
+  appendRaw(event: Record<string, unknown>, at: number): void {
+    this.insert({ event: event as InsightsEvent, at, visibleAt: at + this.delay, raw: true });
+  }
+
+  private insert(entry: Entry): void {
     // Mutations arrive in time order; a clock step back still keeps the journal ordered.
     let index = this.entries.length;
     while (index > 0 && compareEntries(this.entries[index - 1]!, entry) > 0) index -= 1;
@@ -188,7 +205,7 @@ export class EventJournal {
       events: page.map((entry) => (fields ? project(entry.event, fields) : entry.event)),
       limit,
       sort,
-      searchAfter: last ? [last.at, last.event.id] : (query.search_after ?? []),
+      searchAfter: last ? [last.at, entryId(last)] : (query.search_after ?? []),
     };
   }
 
@@ -217,7 +234,7 @@ export class EventJournal {
       if (entry.visibleAt > now) continue;
       if (!anyService && !services.has(entry.event.service)) continue;
       if (cursor) {
-        const order = compareKey(entry.at, entry.event.id, cursor.at, cursor.id);
+        const order = compareKey(entry.at, entryId(entry), cursor.at, cursor.id);
         if (sort === 'ASC' ? order <= 0 : order >= 0) continue;
       }
       if (query.search_term && !matchConjunctions(entry.event, query.search_term)) continue;
@@ -252,7 +269,13 @@ function compareKey(atA: number, idA: string, atB: number, idB: string): number 
 }
 
 function compareEntries(a: Entry, b: Entry): number {
-  return compareKey(a.at, a.event.id, b.at, b.event.id);
+  return compareKey(a.at, entryId(a), b.at, entryId(b));
+}
+
+/** The id an entry sorts by (a raw event's may be missing or not a string). */
+function entryId(entry: Entry): string {
+  const id: unknown = entry.event.id;
+  return typeof id === 'string' ? id : id === undefined || id === null ? '' : JSON.stringify(id);
 }
 
 function firstAtOrAfter(entries: Entry[], at: number): number {
