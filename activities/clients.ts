@@ -89,8 +89,10 @@ export async function withPacedClients<T>(
   fn: (clients: ApiClients) => Promise<T>,
 ): Promise<T> {
   const pool = (service: PacedService, maxRps: number) => {
-    const permits = new PermitPool(leaseSize(maxRps), (count) =>
-      leasePermits(deps.temporal, deps.config, { service, count }),
+    const permits = new PermitPool(
+      leaseSize(maxRps),
+      (count) => leasePermits(deps.temporal, deps.config, { service, count }),
+      { prefetch: true },
     );
     return async () => {
       heartbeat();

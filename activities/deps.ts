@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
 import type { ApiClients } from './clients';
+import type { RequestBudget } from './permits';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   clients: ApiClients;
   /** For visibility queries and starting/signalling entity workflows. */
   temporal: Client;
+  /** Issue 15: paces every request beyond the one an activity's dispatch paid for (the clients' hook). */
+  budget?: RequestBudget;
 }

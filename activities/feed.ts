@@ -78,7 +78,12 @@ export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<Fe
     const { fresh } = read;
     const result: FeedPollResult = {
       // Past what this poll routes, and no further: the rest is the next poll's.
-      cursor: advanceCursor(input.cursor, read.events, input.overlapMs),
+      // Unreadable events with an id join the seen ids: skipped (and logged) once, not every poll.
+      cursor: advanceCursor(
+        input.cursor,
+        [...read.events, ...read.rejectedIds.map((id) => ({ id, timestamp: '' }))],
+        input.overlapMs,
+      ),
       events: read.events.length,
       fresh: fresh.length,
       skipped: read.skipped.length,
@@ -150,10 +155,17 @@ async function readNewEvents(
   startTime: string,
   seen: ReadonlySet<string>,
   max: number,
-): Promise<{ events: InsightsEvent[]; fresh: InsightsEvent[]; skipped: RejectedRecord[]; more: boolean }> {
+): Promise<{
+  events: InsightsEvent[];
+  fresh: InsightsEvent[];
+  skipped: RejectedRecord[];
+  rejectedIds: string[];
+  more: boolean;
+}> {
   const events: InsightsEvent[] = [];
   const fresh: InsightsEvent[] = [];
   const skipped: RejectedRecord[] = [];
+  const rejectedIds: string[] = [];
   let searchAfter: unknown[] | undefined;
   for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
     const result = await jumpcloud.eventsPage(
@@ -161,16 +173,17 @@ async function readNewEvents(
       searchAfter,
     );
     skipped.push(...result.rejected.filter((record) => !record.id || !seen.has(record.id)));
+    for (const record of result.rejected) if (record.id) rejectedIds.push(record.id);
     for (const event of result.events) {
-      if (fresh.length >= max) return { events, fresh, skipped, more: true };
+      if (fresh.length >= max) return { events, fresh, skipped, rejectedIds, more: true };
       events.push(event);
       if (!seen.has(event.id)) fresh.push(event);
     }
     heartbeat({ read: events.length });
-    if (!result.more || !result.searchAfter) return { events, fresh, skipped, more: false };
+    if (!result.more || !result.searchAfter) return { events, fresh, skipped, rejectedIds, more: false };
     searchAfter = result.searchAfter;
   }
-  return { events, fresh, skipped, more: true };
+  return { events, fresh, skipped, rejectedIds, more: true };
 }
 
 interface UserRoute {

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { heartbeat, log } from '@temporalio/activity';
 import { userPolicyOf, withPacedClients } from './clients';
+import { withRequestBudget } from './permits';
 import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
@@ -261,12 +262,23 @@ export type { NotionActivities } from './notion';
 export type { JumpCloudActivities } from './jumpcloud';
 export type { WorkerHealth, ReconcileInput, ReconcileSummary };
 
-/** The activities of each task queue. */
+/**
+ * The activities of each task queue. An API queue's dispatch pays for one request; the main
+ * queue's for none: every other request takes a permit (issue 15, RequestBudget).
+ */
 export function createActivitiesByQueue(deps: ActivityDeps) {
   return {
-    main: createActivities(deps),
-    notion: createNotionActivities(deps.clients.notion, deps.config.notion.protectedUsers),
-    jumpcloud: createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
+    main: withRequestBudget(deps.budget, 0, createActivities(deps)),
+    notion: withRequestBudget(
+      deps.budget,
+      1,
+      createNotionActivities(deps.clients.notion, deps.config.notion.protectedUsers),
+    ),
+    jumpcloud: withRequestBudget(
+      deps.budget,
+      1,
+      createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
+    ),
   };
 }
 export type { ActivityDeps } from './deps';

@@ -4,12 +4,19 @@
  * next lease before the stock runs out so that the requests keep to the rate, not to the round
  * trip of a lease.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { heartbeat } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
-import { leasePermitsUpdate, MAX_LEASE, type LeaseRequest } from '../contracts/pacer';
+import {
+  leasePermitsUpdate,
+  MAX_LEASE,
+  type LeaseRequest,
+  type PacedService,
+  type PacerInput,
+} from '../contracts/pacer';
 import { workflowIds } from '../temporal/ids';
-import type { pacerWorkflow } from '../workflows/pacer';
 
 /**
  * Permits per lease: half a second's worth of the rate (at least one, at most MAX_LEASE). A
@@ -29,12 +36,15 @@ export async function leasePermits(
     try {
       return await temporal.workflow.executeUpdateWithStart(leasePermitsUpdate, {
         args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof pacerWorkflow>('pacerWorkflow', {
-          workflowId: workflowIds.pacer(config.connectorId),
-          taskQueue: config.temporal.taskQueue,
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ connectorId: config.connectorId }],
-        }),
+        startWorkflowOperation: new WithStartWorkflowOperation<(input: PacerInput) => Promise<void>>(
+          'pacerWorkflow',
+          {
+            workflowId: workflowIds.pacer(config.connectorId),
+            taskQueue: config.temporal.taskQueue,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{ connectorId: config.connectorId }],
+          },
+        ),
       });
     } catch (error) {
       // The pacer closing (continue-as-new, or idle) turns a lease away: the next run takes it.
@@ -44,44 +54,117 @@ export async function leasePermits(
   }
 }
 
-/** Hands out leased permits one at a time; at most two leases' worth is ever held. */
+/**
+ * Hands out leased permits one per request. One lease is in flight at a time, for as many permits
+ * as requests wait (at most `size`); with `prefetch` (a bulk read, which will need more) the next
+ * lease is asked for while half of the last one is left, so the requests keep to the rate rather
+ * than to a lease's round trip. At most two leases' worth is ever held.
+ */
 export class PermitPool {
   private stock = 0;
-  private refill: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private leasing = false;
+  private readonly waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(
     private readonly size: number,
     private readonly lease: (count: number) => Promise<number>,
+    private readonly options: { prefetch?: boolean } = {},
   ) {}
 
-  async take(): Promise<void> {
-    while (this.stock === 0) {
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        throw failure;
-      }
-      await this.startRefill();
+  take(): Promise<void> {
+    if (this.stock > 0 && this.waiters.length === 0) {
+      this.stock -= 1;
+      this.pump();
+      return Promise.resolve();
     }
-    this.stock -= 1;
-    // Ask for the next lease while half of this one is left: the requests need not wait for it.
-    if (this.stock < Math.ceil(this.size / 2)) void this.startRefill();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.pump();
+    });
   }
 
-  private startRefill(): Promise<void> {
-    this.refill ??= this.lease(this.size)
+  private pump(): void {
+    while (this.stock > 0 && this.waiters.length > 0) {
+      this.stock -= 1;
+      this.waiters.shift()!.resolve();
+    }
+    if (this.leasing) return;
+    const wanted =
+      this.waiters.length > 0
+        ? this.options.prefetch
+          ? this.size
+          : Math.min(this.size, this.waiters.length)
+        : this.options.prefetch && this.stock < Math.ceil(this.size / 2)
+          ? this.size
+          : 0;
+    if (wanted === 0) return;
+    this.leasing = true;
+    this.lease(wanted)
       .then(
         (granted) => {
           this.stock += granted;
         },
         (error: unknown) => {
-          this.failure = error instanceof Error ? error : new Error(String(error));
+          // The requests waiting now fail (their activity retries); later ones ask again.
+          const failure = error instanceof Error ? error : new Error(String(error));
+          for (const waiter of this.waiters.splice(0)) waiter.reject(failure);
         },
       )
       .finally(() => {
-        this.refill = undefined;
+        this.leasing = false;
+        this.pump();
       });
-    return this.refill;
   }
+}
+
+/**
+ * Issue 15, for every activity of a worker process: the activity's dispatch from a rate-limited
+ * queue pays for one request, and only one. Any further request it makes (the next pages of a
+ * listing, a retried page) and every request of an activity on the main queue, which no rate
+ * limit dispatches, takes a permit from the pacer first. So no activity can send more than the
+ * cluster-wide rate allows, whatever it reads.
+ */
+export class RequestBudget {
+  private readonly budget = new AsyncLocalStorage<{ free: number }>();
+  private readonly pools: Record<PacedService, PermitPool>;
+
+  constructor(lease: (request: LeaseRequest) => Promise<number>, rates: Record<PacedService, number>) {
+    const pool = (service: PacedService) =>
+      new PermitPool(leaseSize(rates[service]), (count) => lease({ service, count }));
+    this.pools = { notion: pool('notion'), jumpcloud: pool('jumpcloud') };
+  }
+
+  /** Runs one activity whose dispatch paid for `free` requests (1 on an API queue, else 0). */
+  run<T>(free: number, fn: () => Promise<T>): Promise<T> {
+    return this.budget.run({ free }, fn);
+  }
+
+  /** The clients' hook before each request: free while the dispatch's request is unspent, else a permit. */
+  beforeRequest(service: PacedService): () => Promise<void> {
+    return async () => {
+      const budget = this.budget.getStore();
+      if (!budget) return; // not inside an activity (C1 checks from the command, tests)
+      if (budget.free > 0) {
+        budget.free -= 1;
+        return;
+      }
+      heartbeat();
+      await this.pools[service].take();
+    };
+  }
+}
+
+/** Every activity of `activities`, run inside the budget with `free` requests paid for. */
+export function withRequestBudget<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  budget: RequestBudget | undefined,
+  free: number,
+  activities: T,
+): T {
+  if (!budget) return activities;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      (...args: never[]) => budget.run(free, () => activity(...args)),
+    ]),
+  ) as T;
 }

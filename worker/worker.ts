@@ -11,6 +11,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { createActivitiesByQueue } from '../activities';
+import { leasePermits, RequestBudget } from '../activities/permits';
 import {
   createApiClients,
   createCredentialGuards,
@@ -118,8 +119,19 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
   const queues = taskQueues(config.temporal.taskQueue);
   const ownClients = !options.clients;
-  const clients = options.clients ?? createApiClients(config, {}, credentialGuards(config, options.client));
-  const activities = createActivitiesByQueue({ config, identity, clients, temporal: options.client });
+  // Issue 15: a request beyond the one an activity's dispatch paid for takes a permit first.
+  const budget = new RequestBudget((request) => leasePermits(options.client, config, request), {
+    notion: config.notion.maxRps,
+    jumpcloud: config.jumpcloud.maxRps,
+  });
+  const clients =
+    options.clients ??
+    createApiClients(
+      config,
+      { notion: budget.beforeRequest('notion'), jumpcloud: budget.beforeRequest('jumpcloud') },
+      credentialGuards(config, options.client),
+    );
+  const activities = createActivitiesByQueue({ config, identity, clients, temporal: options.client, budget });
   const common = {
     connection,
     namespace: config.temporal.namespace,

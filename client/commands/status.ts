@@ -183,7 +183,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
       `  group management: ${connector.groupManagement ? 'enabled' : 'disabled'}`,
       `  change feed: ${
         connector.feed
-          ? `polling Directory Insights${feed?.pollIntervalMs ? ` every ${feed.pollIntervalMs / 1000} s` : ''}${feed?.lastPollAt ? `; last poll ${feed.lastPollAt}, ${feed.totals.events} events routed` : ''}`
+          ? `polling Directory Insights${feed?.pollIntervalMs ? ` every ${feed.pollIntervalMs / 1000} s` : ''}${feed?.lastPollAt ? `; last poll ${feed.lastPollAt}, ${feed.totals.events} events routed${feed.totals.skipped ? `, ${feed.totals.skipped} unreadable skipped` : ''}` : ''}`
           : 'stopped'
       }`,
       ...(progress.feed && stalled(progress.feed)

@@ -243,6 +243,83 @@ describe('groups', () => {
   });
 });
 
+describe('bulk reads under faults (issue 15)', () => {
+  test('issue 15: a listing of 10 pages under 30% of failed requests completes, each failed page tried again alone (Retry-After honoured); without retries it fails', async () => {
+    seedUsers(999); // + the token owner: 10 pages
+    const storm = {
+      rules: [
+        { route: 'GET /scim/v2/Users', rate: 0.15, action: { type: 'status' as const, status: 500 } },
+        {
+          route: 'GET /scim/v2/Users',
+          rate: 0.1,
+          action: { type: 'status' as const, status: 429, retryAfter: 0 },
+        },
+        { route: 'GET /scim/v2/Users', rate: 0.05, action: { type: 'reset' as const } },
+      ],
+    };
+    emulator.control.setFaults(storm);
+    const waits: number[] = [];
+    const paced = new NotionScimClient({
+      baseUrl: scimUrl,
+      token: () => token,
+      pageRetry: { attempts: 8, maxDelayMs: 20, onWait: (ms) => waits.push(ms) },
+    });
+    try {
+      for (let run = 0; run < 3; run++) {
+        const listing = await paced.listUsers();
+        expect(listing.complete).toBe(true);
+        expect(listing.items).toHaveLength(1000);
+      }
+    } finally {
+      await paced.close();
+    }
+    expect(waits.length).toBeGreaterThan(0);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(20);
+
+    // The same storm without retries inside the listing: one failed page fails the whole read.
+    let failed = 0;
+    for (let run = 0; run < 5; run++) await client.listUsers().catch(() => (failed += 1));
+    expect(failed).toBeGreaterThan(0);
+  });
+
+  test('issue 15: a Retry-After longer than the client waits is not slept on: the activity waits it (nextRetryDelay)', async () => {
+    seedUsers(10);
+    emulator.control.setFaults({
+      rules: [{ route: 'GET /scim/v2/Users', action: { type: 'status', status: 429, retryAfter: 60 } }],
+    });
+    const paced = new NotionScimClient({ baseUrl: scimUrl, token: () => token, pageRetry: { attempts: 8 } });
+    try {
+      const error = await failure(paced.listUsers());
+      expectClass(error, 'retryable', 'RateLimited');
+      expect(emulator.control.requests().total).toBe(1);
+      expect(msToNumber((toFailure(error) as ApplicationFailure).nextRetryDelay!)).toBe(60_000);
+    } finally {
+      await paced.close();
+    }
+  });
+
+  test('issue 15 (U9): one member record that does not fit is set aside with its reason; the others are listed', async () => {
+    seedUsers(150);
+    const [victim] = (emulator.state() as { users: { id: string }[] }).users;
+    emulator.control.setFaults({});
+    const paced = new NotionScimClient({ baseUrl: scimUrl, token: () => token });
+    try {
+      // A record without its userName, as a broken proxy or an API change might serve it.
+      emulator.configure({ malformedUserIds: [victim!.id] });
+      const listing = await paced.listUsers();
+      expect(listing.complete).toBe(true);
+      expect(listing.items).toHaveLength(150);
+      expect(listing.rejected).toEqual([{ id: victim!.id, problem: expect.stringMatching(/userName/) }]);
+      // Read by itself, it is that member's permanent error, not a retry.
+      const error = await failure(paced.getUser(victim!.id));
+      expectClass(error, 'permanent', 'InvalidRecord');
+    } finally {
+      emulator.configure({ malformedUserIds: [] });
+      await paced.close();
+    }
+  });
+});
+
 describe('error taxonomy from fault injection', () => {
   test.each([
     [500, 'retryable', 'ServerError'],

@@ -87,8 +87,23 @@ export interface JumpCloudEmulator {
   routes(): ApiRoute[];
   /** Hides new events from queries until `ms` after their timestamp (late arrival). */
   setInsightsDelay(ms: number): void;
-  /** The whole journal, delayed events included. */
+  /** The whole journal, delayed events included (raw events as they were given). */
   events(): InsightsEvent[];
+
+  // Test controls that serve malformed records, as the real service might; the model stays as it is.
+  /**
+   * Merges `fields` into the user's JSON as v1 `/systemusers` and `/systemusers/{id}` serve it
+   * (e.g. `{state: 'ARCHIVED_SOMEHOW'}`), replacing any set before; `{}` clears them. No event;
+   * filters, events and snapshots see the model's user.
+   */
+  setRawUserFields(id: string, fields: Record<string, unknown>): void;
+  /** The raw fields served over a user's record (`{}`: none). */
+  rawUserFields(id: string): Record<string, unknown>;
+  /**
+   * Appends `event` verbatim to Directory Insights (it may lack `timestamp`, `id`…), at the time
+   * it is appended, in order with the others; returns that time (ms). Not part of snapshots.
+   */
+  appendRawEvent(event: Record<string, unknown>): number;
 
   // Direct, event-generating mutations with the API's semantics (errors are `JumpCloudError`s).
   createUser(input: UserCreateInput): SystemUser;
@@ -187,6 +202,12 @@ export function createJumpCloudEmulator(options: JumpCloudEmulatorOptions = {}):
     routes: () => [...apiRoutes],
     setInsightsDelay: (ms) => directory.journal.setDelay(ms),
     events: () => directory.events(),
+    setRawUserFields: (id, fields) => directory.setRawUserFields(id, fields),
+    rawUserFields: (id) => {
+      directory.getUser(id);
+      return directory.rawFieldsOf(id);
+    },
+    appendRawEvent: (event) => directory.appendRawEvent(event),
     createUser: (input) => directory.createUser(input),
     updateUser: (id, input) => directory.updateUser(id, input),
     suspendUser: (id, suspended = true) =>

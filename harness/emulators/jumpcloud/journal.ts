@@ -153,7 +153,9 @@ export class EventJournal {
 
   /** Every entry but the raw ones, in (time, id) order (for snapshots). */
   entryList(): JournalEntry[] {
-    return this.entries.filter((entry) => !entry.raw).map(({ event, at, visibleAt }) => ({ event, at, visibleAt }));
+    return this.entries
+      .filter((entry) => !entry.raw)
+      .map(({ event, at, visibleAt }) => ({ event, at, visibleAt }));
   }
 
   /** Replaces the journal (a restored snapshot's). */

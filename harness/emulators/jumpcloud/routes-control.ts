@@ -9,8 +9,16 @@
  * - `PUT /_emulator/insights` `{"delayMs": n}` → 204: new events are hidden from queries until
  *   n ms after their timestamp; `GET` returns the delay and the journal size.
  * - `GET /_emulator/events`: the whole journal, delayed events included.
+ * - `PUT /_emulator/raw/users/:id` `{field: value, …}` → 204: served merged into that user's
+ *   record by v1 `/systemusers` and `/systemusers/{id}` (a malformed record, e.g.
+ *   `{"state": "ARCHIVED_SOMEHOW"}`), replacing what was set before; `{}` or
+ *   `DELETE /_emulator/raw/users/:id` → 204 clears them; `GET` returns them. 404 for an unknown
+ *   user. The model, its events and snapshots are unchanged.
+ * - `POST /_emulator/raw/events` `{…}` → 201 `{at}`: the object is appended verbatim to the
+ *   Directory Insights journal (it may lack `timestamp`, `id`…) at the time it is appended (`at`,
+ *   ISO), so queries from an earlier start time return it in order. Not part of snapshots.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createDemoOrganization } from '../seed/demo';
 import { describeZodError, JumpCloudError, jumpCloudErrorBody } from './errors';
@@ -18,6 +26,10 @@ import { seedRequestSchema, type JumpCloudSeed } from './seed';
 import type { JumpCloudDirectory } from './store';
 
 const insightsSchema = z.object({ delayMs: z.number().int().min(0).max(86_400_000) }).strict();
+/** A JSON object (raw fields or a raw event): anything inside goes. */
+const rawObjectSchema = z.record(z.string(), z.unknown());
+
+type RawUserRequest = FastifyRequest<{ Params: { id: string }; Body: unknown }>;
 
 /** The seed a `POST /_emulator/seed` body names or carries. */
 export function resolveSeed(body: z.output<typeof seedRequestSchema>): JumpCloudSeed {
@@ -65,4 +77,30 @@ export function registerControlRoutes(app: FastifyInstance, directory: JumpCloud
   });
 
   app.get('/_emulator/events', () => directory.events());
+
+  app.get('/_emulator/raw/users/:id', (request: RawUserRequest) => {
+    directory.getUser(request.params.id);
+    return directory.rawFieldsOf(request.params.id);
+  });
+
+  app.put('/_emulator/raw/users/:id', (request: RawUserRequest, reply) => {
+    const parsed = rawObjectSchema.safeParse(request.body ?? {});
+    if (!parsed.success)
+      return reply.code(400).send(jumpCloudErrorBody(400, 'the raw fields must be a JSON object'));
+    directory.setRawUserFields(request.params.id, parsed.data);
+    return reply.code(204).send();
+  });
+
+  app.delete('/_emulator/raw/users/:id', (request: RawUserRequest, reply) => {
+    directory.setRawUserFields(request.params.id, {});
+    return reply.code(204).send();
+  });
+
+  app.post('/_emulator/raw/events', (request, reply) => {
+    const parsed = rawObjectSchema.safeParse(request.body);
+    if (!parsed.success)
+      return reply.code(400).send(jumpCloudErrorBody(400, 'the raw event must be a JSON object'));
+    const at = directory.appendRawEvent(parsed.data);
+    return reply.code(201).send({ at: new Date(at).toISOString() });
+  });
 }

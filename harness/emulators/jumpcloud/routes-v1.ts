@@ -1,4 +1,7 @@
-/** The v1 API at `/api`: `systemusers` and `applications`, bodies `{results, totalCount}`. */
+/**
+ * The v1 API at `/api`: `systemusers` and `applications`, bodies `{results, totalCount}`. Users are
+ * served with their raw fields, if a test set any (`JumpCloudDirectory.setRawUserFields`).
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SystemUser, UserCreateInput, UserUpdateInput } from './model';
 import { first, paginate, parsePage, projector, sortRows, v1Filter, type QueryString } from './query';
@@ -48,7 +51,7 @@ export function registerV1Routes(app: FastifyInstance, directory: JumpCloudDirec
     if (filter) rows = rows.filter((user) => filter(user as unknown as Record<string, unknown>));
     const project = projector(query.fields, '_id');
     return {
-      results: paginate(rows, page).map((user) => project(user as unknown as Record<string, unknown>)),
+      results: paginate(rows, page).map((user) => project(directory.servedUser(user))),
       totalCount: rows.length,
     };
   });
@@ -59,11 +62,13 @@ export function registerV1Routes(app: FastifyInstance, directory: JumpCloudDirec
 
   app.get('/api/systemusers/:id', (request: Request) => {
     const user = directory.getUser(request.params.id);
-    return projector(request.query.fields, '_id')(user as unknown as Record<string, unknown>);
+    return projector(request.query.fields, '_id')(directory.servedUser(user));
   });
 
   app.put('/api/systemusers/:id', (request: Request) =>
-    directory.updateUser(request.params.id, request.body as UserUpdateInput, { clientIp: request.ip }),
+    directory.servedUser(
+      directory.updateUser(request.params.id, request.body as UserUpdateInput, { clientIp: request.ip }),
+    ),
   );
 
   app.delete('/api/systemusers/:id', (request: Request) =>

@@ -112,6 +112,11 @@ export class JumpCloudDirectory {
   /** Application → the users and groups bound to it directly. */
   private bindings = new Map<string, Map<string, MemberType>>();
   private nextUid = 5001;
+  /**
+   * Raw fields served over users' records (a test control, `setRawUserFields`): not part of the
+   * model, its events or its snapshots.
+   */
+  private rawUserFields = new Map<string, Record<string, unknown>>();
 
   private userRevision = 0;
   /** Changes that emit no event (seed, reset, restore); the journal counts the others. */
@@ -140,6 +145,7 @@ export class JumpCloudDirectory {
     this.applications = new Map();
     this.bindings = new Map();
     this.nextUid = 5001;
+    this.rawUserFields = new Map();
     this.userRevision += 1;
     this.changes += 1;
     this.journal.clear();
@@ -370,6 +376,7 @@ export class JumpCloudDirectory {
 
     // Valid: replace everything at once.
     this.install(next);
+    this.rawUserFields = new Map();
     this.ids.resumeAfter(snapshot.counters.objectIds);
     this.journal.load(snapshot.insights.events, snapshot.insights.delayMs);
     this.changes += 1;
@@ -466,6 +473,7 @@ export class JumpCloudDirectory {
         `user ${user.username} is the manager of ${reports.length} users; use cascade_manager=null`,
       );
     this.userRevision += 1;
+    this.rawUserFields.delete(id);
     for (const report of reports) this.users.set(report._id, { ...report, manager: undefined });
     this.unindexUser(user);
     this.users.delete(id);
@@ -675,8 +683,46 @@ export class JumpCloudDirectory {
 
   // ---- insights -------------------------------------------------------------------------------
 
+  /** The whole journal; raw events (`appendRawEvent`) are as they were given, whatever they lack. */
   events(): InsightsEvent[] {
     return this.journal.all();
+  }
+
+  // ---- raw records (test controls) --------------------------------------------------------------
+
+  /**
+   * Makes a user's record malformed as the real service might serve it: `fields` are merged into
+   * its JSON as v1 `GET /systemusers`, `GET /systemusers/{id}` and `PUT /systemusers/{id}` return
+   * it (e.g. `{state: 'ARCHIVED_SOMEHOW'}`), replacing any set before; `{}` clears them. The model
+   * is unchanged: filters, sorting, the other routes, events and snapshots see the user as it is.
+   * Deleting the user or resetting the directory clears them too. No event.
+   */
+  setRawUserFields(id: string, fields: Record<string, unknown>): void {
+    this.getUser(id);
+    if (Object.keys(fields).length === 0) this.rawUserFields.delete(id);
+    else this.rawUserFields.set(id, structuredClone(fields));
+  }
+
+  /** The raw fields served over a user's record (`{}`: none). */
+  rawFieldsOf(id: string): Record<string, unknown> {
+    return structuredClone(this.rawUserFields.get(id) ?? {});
+  }
+
+  /** A user's record as the v1 API serves it: the model's, with its raw fields merged in. */
+  servedUser(user: SystemUser): Record<string, unknown> {
+    const raw = this.rawUserFields.get(user._id);
+    return raw ? { ...user, ...raw } : (user as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * Appends `event` verbatim to the Directory Insights journal (a test control): served as it is
+   * (it may lack `timestamp`, `id`…), placed at the time it is appended, so that queries from an
+   * earlier start time return it in order. Returns that time (ms). Not part of snapshots.
+   */
+  appendRawEvent(event: Record<string, unknown>): number {
+    const at = Date.now();
+    this.journal.appendRaw(structuredClone(event), at);
+    return at;
   }
 
   // ---- internals ------------------------------------------------------------------------------

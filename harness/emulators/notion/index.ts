@@ -80,6 +80,7 @@ export interface NotionEmulator {
       removedUsersListed: boolean;
       tokenValid: boolean;
       unstableOrdering: boolean;
+      malformedUserIds: string[];
     }>,
   ): void;
 }

@@ -152,6 +152,12 @@ export function registerScimRoutes(
     if (!group) throw new ScimError(404, `Group ${id} not found`);
     return group;
   };
+  /** A member as served: malformed on purpose for the ids the test configured (issue 15). */
+  const servedUser = (user: UserRecord) => {
+    const resource: Record<string, unknown> = { ...userResource(user) };
+    if (store.config.malformedUserIds?.includes(user.id)) delete resource.userName;
+    return resource;
+  };
   const userNameOf = (id: string) => store.userNameOf(id);
   const toGroup = (group: GroupRecord) => groupResource(group, userNameOf);
 
@@ -182,15 +188,11 @@ export function registerScimRoutes(
       }
       filter = { attribute: mapped, value };
     }
-    return sendScim(
-      reply,
-      200,
-      listResponse(order(store.listUsers(filter)), startIndex, count, userResource),
-    );
+    return sendScim(reply, 200, listResponse(order(store.listUsers(filter)), startIndex, count, servedUser));
   });
 
   app.get<{ Params: { id: string } }>(`${SCIM_BASE}/Users/:id`, authed, (request, reply) =>
-    sendScim(reply, 200, userResource(visibleUser(request.params.id))),
+    sendScim(reply, 200, servedUser(visibleUser(request.params.id))),
   );
 
   app.post(`${SCIM_BASE}/Users`, authed, (request, reply) => {

@@ -48,6 +48,8 @@ export const configSchema = z.strictObject({
   tokenValid: z.boolean(),
   /** Shuffle list order on every call, so that offset paging yields duplicates and misses. */
   unstableOrdering: z.boolean(),
+  /** Test-only (issue 15): these members are served without their `userName`, as a broken answer would be. */
+  malformedUserIds: z.array(z.string()).optional(),
 });
 export type NotionConfig = z.infer<typeof configSchema>;
 export const configPatchSchema = configSchema.partial();
