@@ -9,7 +9,7 @@ import type { WorkerConfig } from '../config/config';
 import type { UserPolicy } from '../contracts/user';
 import { secretReader } from '../config/secrets';
 import type { PacedService } from '../contracts/pacer';
-import { leasePermits, leaseSize, PermitPool } from './permits';
+import { leasePermits, leaseSize, PermitPool, whileAlive } from './permits';
 
 export interface ApiClients {
   notion: NotionScimClient;
@@ -94,10 +94,7 @@ export async function withPacedClients<T>(
       (count) => leasePermits(deps.temporal, deps.config, { service, count }),
       { prefetch: true },
     );
-    return async () => {
-      heartbeat();
-      await permits.take();
-    };
+    return () => whileAlive(permits.take());
   };
   const paced = createApiClients(
     deps.config,

@@ -26,6 +26,9 @@ export function leaseSize(maxRps: number): number {
   return Math.max(1, Math.min(MAX_LEASE, Math.floor(maxRps / 2)));
 }
 
+/** About 10 minutes of asking again (a pacer closing, a server restarting) before the activity fails. */
+const MAX_LEASE_ATTEMPTS = 300;
+
 /** One lease from the pacer, starting it if it is not running (it ends when idle). */
 export async function leasePermits(
   temporal: Client,
@@ -34,21 +37,24 @@ export async function leasePermits(
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await temporal.workflow.executeUpdateWithStart(leasePermitsUpdate, {
-        args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation<(input: PacerInput) => Promise<void>>(
-          'pacerWorkflow',
-          {
-            workflowId: workflowIds.pacer(config.connectorId),
-            taskQueue: config.temporal.taskQueue,
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            args: [{ connectorId: config.connectorId }],
-          },
-        ),
-      });
+      return await whileAlive(
+        temporal.workflow.executeUpdateWithStart(leasePermitsUpdate, {
+          args: [request],
+          startWorkflowOperation: new WithStartWorkflowOperation<(input: PacerInput) => Promise<void>>(
+            'pacerWorkflow',
+            {
+              workflowId: workflowIds.pacer(config.connectorId),
+              taskQueue: config.temporal.taskQueue,
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              args: [{ connectorId: config.connectorId }],
+            },
+          ),
+        }),
+      );
     } catch (error) {
-      // The pacer closing (continue-as-new, or idle) turns a lease away: the next run takes it.
-      if (attempt >= 20) throw error;
+      // The pacer closing (continue-as-new, or idle) turns a lease away, or abandons it: the next
+      // run takes it. The calling activity heartbeats meanwhile and its timeouts bound the wait.
+      if (attempt >= MAX_LEASE_ATTEMPTS) throw error;
       await sleep(Math.min(2000, 100 * attempt));
     }
   }
@@ -148,9 +154,19 @@ export class RequestBudget {
         budget.free -= 1;
         return;
       }
-      heartbeat();
-      await this.pools[service].take();
+      await whileAlive(this.pools[service].take());
     };
+  }
+}
+
+/** Awaits `promise`, heartbeating every 10 s: a permit may wait behind its queue's backlog. */
+export async function whileAlive<T>(promise: Promise<T>): Promise<T> {
+  heartbeat();
+  const alive = setInterval(() => heartbeat(), 10_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(alive);
   }
 }
 

