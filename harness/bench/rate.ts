@@ -1,14 +1,17 @@
 /**
- * Request rates (SPEC §9, ADR 0004): with Notion limited to R requests/s (a burst of two seconds'
- * worth, as Notion allows bursts) and `NOTION_MAX_RPS=R`, three worker processes together sustain
- * at least 90% of R, never more than R, with no 429.
+ * Request rates (SPEC §9, ADR 0004, ADR 0012): with Notion limited to R requests/s (a burst of
+ * two seconds' worth, as Notion allows bursts) and `NOTION_MAX_RPS=R`, three worker processes
+ * together sustain at least 90% of R, never more than R, with no 429 — single requests and bulk
+ * reads together.
  *
  * The local stack (dev server, emulators, one worker in this process) plus two `jc-notion worker`
- * processes; a driver workflow (bench/rate-workflows.ts) reads `BENCH_RATE_READS` (default 600)
- * Notion users at once through the product's rate-limited `notionGetUser` activity. The sustained
- * rate is measured between the 10th and the 90th percentile of the requests, away from the
- * limiter's initial burst and from the tail, when only some of the queue's partitions still hold
- * tasks. `BENCH_RATE` (default 20) sets R.
+ * processes; a driver workflow (bench/rate-workflows.ts) reads Notion users at once through the
+ * product's rate-limited `notionGetUser` activity (single requests) and, at the same time, runs
+ * dry-run reconciliations whose Notion listings lease their permits from the pacer (bulk reads):
+ * about 35 seconds' worth of each, so over a minute of work in all. The sustained rate is measured
+ * between the 10th and the 90th percentile of the requests, away from the limiter's initial burst
+ * and from the tail, when only some of the queue's partitions still hold tasks. `BENCH_RATE`
+ * (default `3,20`) lists the rates R to measure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -19,15 +22,24 @@ import { taskQueues } from '../../temporal/task-queues';
 import { startBenchStack } from './stack';
 import type { notionReadsWorkflow } from './rate-workflows';
 
-const RATE = Number(process.env.BENCH_RATE ?? 20);
-const READS = Number(process.env.BENCH_RATE_READS ?? 600);
+const RATES = (process.env.BENCH_RATE ?? '3,20').split(',').map(Number);
+/** Seconds' worth of single reads, and of bulk reads. */
+const SECONDS_OF_EACH = 35;
 const EXTRA_WORKERS = 2;
 const TARGET_SHARE = 0.9;
 const ENTRY = path.join(__dirname, '..', '..', 'client', 'main.ts');
 
 export async function benchRate(): Promise<boolean> {
+  let ok = true;
+  for (const rate of RATES) ok = (await benchRateAt(rate)) && ok;
+  return ok;
+}
+
+async function benchRateAt(RATE: number): Promise<boolean> {
+  const READS = Math.round(SECONDS_OF_EACH * RATE);
   const stack = await startBenchStack({
     NOTION_MAX_RPS: String(RATE),
+    JUMPCLOUD_MAX_RPS: '300',
     POLL_INTERVAL: '1h',
     RECONCILE_INTERVAL: '1h',
   });
@@ -50,6 +62,8 @@ export async function benchRate(): Promise<boolean> {
             NOTION_SCIM_BASE_URL: config.notion.scimBaseUrl,
             NOTION_SCIM_TOKEN: config.notion.token,
             NOTION_MAX_RPS: String(RATE),
+            JUMPCLOUD_MAX_RPS: '300',
+            CONNECTOR_ID: config.connectorId,
             JUMPCLOUD_BASE_URL: config.jumpcloud.baseUrl,
             JUMPCLOUD_API_KEY: config.jumpcloud.apiKey,
             JUMPCLOUD_APP_ID: config.jumpcloud.appId,
@@ -78,7 +92,16 @@ export async function benchRate(): Promise<boolean> {
       client.workflow.execute<typeof notionReadsWorkflow>('notionReadsWorkflow', {
         workflowId: `bench-rate-${Date.now()}`,
         taskQueue: driverQueue,
-        args: [{ notionQueue: taskQueues(config.temporal.taskQueue).notion, ids }],
+        args: [
+          {
+            notionQueue: taskQueues(config.temporal.taskQueue).notion,
+            mainQueue: config.temporal.taskQueue,
+            connectorId: config.connectorId,
+            ids,
+            // Each reconciliation lists every member: ceil(READS / 100) pages.
+            bulkReads: Math.ceil(READS / Math.ceil((READS + 1) / 100)),
+          },
+        ],
       }),
     );
 
@@ -92,7 +115,7 @@ export async function benchRate(): Promise<boolean> {
     const sustained = (to - from) / ((times[to]! - times[from]!) / 1000);
     const ok = found === READS && rejected === 0 && sustained >= TARGET_SHARE * RATE && sustained <= RATE;
     console.log(
-      `rate: ${READS} Notion reads by ${1 + EXTRA_WORKERS} worker processes, NOTION_MAX_RPS ${RATE}, Notion limited to ${RATE}/s (burst ${2 * RATE}): ` +
+      `rate: ${timeline.length} Notion requests (${READS} single reads, the rest pages of bulk listings) by ${1 + EXTRA_WORKERS} worker processes, NOTION_MAX_RPS ${RATE}, Notion limited to ${RATE}/s (burst ${2 * RATE}), over ${((times.at(-1)! - times[0]!) / 1000).toFixed(0)} s: ` +
         `sustained ${sustained.toFixed(1)}/s (target ${(TARGET_SHARE * RATE).toFixed(1)}–${RATE}), ${rejected} × 429, ` +
         `${found}/${READS} found ${ok ? 'OK' : 'BELOW TARGET'}`,
     );
