@@ -7,7 +7,8 @@
  * The local stack (dev server, emulators, one worker in this process) plus two `jc-notion worker`
  * processes; a driver workflow (bench/rate-workflows.ts) reads Notion users at once through the
  * product's rate-limited `notionGetUser` activity (single requests) and, at the same time, runs
- * dry-run reconciliations whose Notion listings lease their permits from the pacer (bulk reads):
+ * two dry-run reconciliations whose Notion listings (pages of 100 over 50 members per single read)
+ * lease their permits from the pacer (bulk reads):
  * about 35 seconds' worth of each, so over a minute of work in all. The sustained rate is measured
  * between the 10th and the 90th percentile of the requests, away from the limiter's initial burst
  * and from the tail, when only some of the queue's partitions still hold tasks. `BENCH_RATE`
@@ -25,6 +26,8 @@ import type { notionReadsWorkflow } from './rate-workflows';
 const RATES = (process.env.BENCH_RATE ?? '3,20').split(',').map(Number);
 /** Seconds' worth of single reads, and of bulk reads. */
 const SECONDS_OF_EACH = 35;
+/** Notion members per single read: two listings of all of them are as many pages as single reads. */
+const MEMBERS_PER_READ = 50;
 const EXTRA_WORKERS = 2;
 const TARGET_SHARE = 0.9;
 const ENTRY = path.join(__dirname, '..', '..', 'client', 'main.ts');
@@ -48,7 +51,10 @@ async function benchRateAt(RATE: number): Promise<boolean> {
   const client = await connectClient(config);
   try {
     stack.notion.seed({
-      users: Array.from({ length: READS }, (_, i) => ({ userName: `rate${i}@example.com` })),
+      // Two bulk listings of READS / 2 pages each, and READS single reads among the members.
+      users: Array.from({ length: MEMBERS_PER_READ * READS }, (_, i) => ({
+        userName: `rate${i}@example.com`,
+      })),
     });
     const ids = (stack.notion.state() as { users: { id: string }[] }).users.map((u) => u.id).slice(0, READS);
     for (let i = 0; i < EXTRA_WORKERS; i++)
@@ -98,8 +104,7 @@ async function benchRateAt(RATE: number): Promise<boolean> {
             mainQueue: config.temporal.taskQueue,
             connectorId: config.connectorId,
             ids,
-            // Each reconciliation lists every member: ceil(READS / 100) pages.
-            bulkReads: Math.ceil(READS / Math.ceil((READS + 1) / 100)),
+            bulkReads: 2,
           },
         ],
       }),
