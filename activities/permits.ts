@@ -63,14 +63,18 @@ export async function leasePermits(
 }
 
 /**
- * Hands out leased permits one per request. One lease is in flight at a time, for as many permits
- * as requests wait (at most `size`); with `prefetch` (a bulk read, which will need more) the next
- * lease is asked for while half of the last one is left, so the requests keep to the rate rather
- * than to a lease's round trip. At most two leases' worth is ever held.
+ * Hands out leased permits one per request. Without `prefetch` (an activity's few extra requests)
+ * one lease is in flight at a time, for as many permits as requests wait (at most `size`). With
+ * `prefetch` (a bulk read, which will need more) up to two leases are asked for ahead, so that the
+ * requests keep to the rate rather than to a lease's round trip, and the rate-limited queue holds
+ * a permit for each of its partitions even when one bulk read is all the work there is. Either
+ * way at most two leases' worth is ever held or asked for.
  */
 export class PermitPool {
   private stock = 0;
-  private leasing = false;
+  /** Permits asked for and not granted yet. */
+  private asked = 0;
+  private failed = false;
   private readonly waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(
@@ -96,30 +100,38 @@ export class PermitPool {
       this.stock -= 1;
       this.waiters.shift()!.resolve();
     }
-    if (this.leasing) return;
-    const wanted =
-      this.waiters.length > 0
-        ? this.options.prefetch
+    for (;;) {
+      // After a failed lease, a bulk pool asks again only for a request that waits.
+      const ahead = this.options.prefetch && (!this.failed || this.waiters.length > 0);
+      const wanted = ahead
+        ? this.stock + this.asked <= this.size
           ? this.size
-          : Math.min(this.size, this.waiters.length)
-        : this.options.prefetch && this.stock <= Math.floor(this.size / 2)
-          ? this.size
+          : 0
+        : this.asked === 0 && this.waiters.length > 0
+          ? Math.min(this.size, this.waiters.length)
           : 0;
-    if (wanted === 0) return;
-    this.leasing = true;
-    this.lease(wanted)
+      if (wanted === 0) return;
+      this.ask(wanted);
+    }
+  }
+
+  private ask(count: number): void {
+    this.asked += count;
+    this.lease(count)
       .then(
         (granted) => {
           this.stock += granted;
+          this.failed = false;
         },
         (error: unknown) => {
+          this.failed = true;
           // The requests waiting now fail (their activity retries); later ones ask again.
           const failure = error instanceof Error ? error : new Error(String(error));
           for (const waiter of this.waiters.splice(0)) waiter.reject(failure);
         },
       )
       .finally(() => {
-        this.leasing = false;
+        this.asked -= count;
         this.pump();
       });
   }
