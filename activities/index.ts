@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { heartbeat, log } from '@temporalio/activity';
 import { userPolicyOf, withPacedClients } from './clients';
 import { withRequestBudget } from './permits';
+import { updateWhenFree } from '../temporal/busy';
 import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
@@ -39,6 +40,8 @@ import type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   const connector = (connectorId: string) =>
     deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
+  /** The connector's Updates from activities, asked again while it is busy with others. */
+  const askConnector = <T>(send: () => Promise<T>) => updateWhenFree(send, { onWait: () => heartbeat() });
   const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);
@@ -67,17 +70,21 @@ export function createActivities(deps: ActivityDeps) {
             taskQueue: deps.config.temporal.taskQueue,
             policy,
             reserveDeactivations: (count) =>
-              connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {
-                args: [
-                  { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
-                ],
-              }),
+              askConnector(() =>
+                connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {
+                  args: [
+                    { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
+                  ],
+                }),
+              ),
             reserveCreations: (count) =>
-              connector(input.connectorId).executeUpdate(reserveCreationsUpdate, {
-                args: [
-                  { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
-                ],
-              }),
+              askConnector(() =>
+                connector(input.connectorId).executeUpdate(reserveCreationsUpdate, {
+                  args: [
+                    { reconcileId: input.reconcileId, count, threshold: deps.config.deactivationThreshold },
+                  ],
+                }),
+              ),
           },
           input,
         ),
@@ -150,17 +157,21 @@ export function createActivities(deps: ActivityDeps) {
       connectorId: string,
       request: { jumpcloudGroupId: string; change: 'create' | 'delete' },
     ): Promise<DeactivationDecision> {
-      return connector(connectorId).executeUpdate(requestGroupChangeUpdate, {
-        args: [{ ...request, threshold: deps.config.deactivationThreshold }],
-      });
+      return askConnector(() =>
+        connector(connectorId).executeUpdate(requestGroupChangeUpdate, {
+          args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+        }),
+      );
     },
     async requestDeactivation(
       connectorId: string,
       request: { jumpcloudUserId: string; batch?: DeactivationBatch },
     ): Promise<DeactivationDecision> {
-      return connector(connectorId).executeUpdate(requestDeactivationUpdate, {
-        args: [{ ...request, threshold: deps.config.deactivationThreshold }],
-      });
+      return askConnector(() =>
+        connector(connectorId).executeUpdate(requestDeactivationUpdate, {
+          args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+        }),
+      );
     },
     /** C6: `approve` / `reject`: signals every held user (if as many as expected); answers how many. */
     async releaseHeldDeactivations(

@@ -1,0 +1,44 @@
+/**
+ * Temporal turns an Update away while a workflow already has 10 in flight (the server's
+ * `history.maxInFlightUpdates`, RESOURCE_EXHAUSTED), and aborts one whose run closed under it
+ * (UNAVAILABLE, "workflow update was aborted"). Both mean "ask again shortly": left to an
+ * activity's exponential backoff, a burst of hundreds (a group of 300 unbound at once asking the
+ * connector about each deactivation) took minutes to drain (issue 15).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+
+function grpcCode(error: unknown): number | undefined {
+  for (let cause = error; cause instanceof Error || (typeof cause === 'object' && cause !== null);) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+    cause = (cause as { cause?: unknown }).cause;
+    if (cause === undefined) return undefined;
+  }
+  return undefined;
+}
+
+/** True for the answers that mean the workflow is busy with Updates, not that this one failed. */
+export function isBusyWithUpdates(error: unknown): boolean {
+  const code = grpcCode(error);
+  return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE;
+}
+
+/** Sends an Update, asking again (jittered, up to `maxWaitMs`) while the workflow is busy with others. */
+export async function updateWhenFree<T>(
+  send: () => Promise<T>,
+  options: { maxWaitMs?: number; onWait?: () => void } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.maxWaitMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isBusyWithUpdates(error) || Date.now() > deadline) throw error;
+      options.onWait?.();
+      await sleep(Math.min(1000, 50 * attempt) * (0.5 + Math.random()));
+    }
+  }
+}
