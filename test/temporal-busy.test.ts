@@ -14,11 +14,11 @@ test('issue 15 (C6): "too many in-flight updates" (RESOURCE_EXHAUSTED) and an ab
   expect(isBusyWithUpdates(new Error('validator refused'))).toBe(false);
 
   let calls = 0;
-  const answer = await updateWhenFree(async () => {
+  const answer = await updateWhenFree(() => {
     calls += 1;
-    if (calls < 4)
-      throw grpcError(8, 'Limit on number of concurrent in-flight updates has been reached (10)');
-    return 'granted';
+    return calls < 4
+      ? Promise.reject(grpcError(8, 'Limit on number of concurrent in-flight updates has been reached (10)'))
+      : Promise.resolve('granted');
   });
   expect([answer, calls]).toEqual(['granted', 4]);
   await expect(updateWhenFree(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
