@@ -12,13 +12,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
-import type { JumpCloudActivities, NotionActivities } from '../activities';
 import {
   leasePermitsUpdate,
   leaseRequestSchema,
@@ -28,8 +26,8 @@ import {
   type PacerState,
 } from '../contracts/pacer';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { taskQueues } from '../temporal/task-queues';
 import { parseInput } from './entity';
+import { permitActivities } from './permits';
 
 /** A run's history stays small: about four events per permit. */
 const MAX_HISTORY_EVENTS = 4_000;
@@ -48,14 +46,8 @@ export async function pacerWorkflow(rawInput: PacerInput): Promise<void> {
     { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },
     { key: SEARCH_ATTRIBUTES.kind, value: 'pacer' },
   ]);
-  const queues = taskQueues(workflowInfo().taskQueue);
   // A permit is dispatched when the server's limiter allows: waiting for it is the point.
-  const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
-  const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
-  const { jumpcloudPermit } = proxyActivities<JumpCloudActivities>({
-    ...permit,
-    taskQueue: queues.jumpcloud,
-  });
+  const permits = permitActivities();
 
   const state: PacerState = { granted: input.granted ?? { notion: 0, jumpcloud: 0 }, pending: 0 };
   let lastLeaseAt = Date.now();
@@ -67,7 +59,7 @@ export async function pacerWorkflow(rawInput: PacerInput): Promise<void> {
       state.pending += count;
       lastLeaseAt = Date.now();
       try {
-        const one = service === 'notion' ? notionPermit : jumpcloudPermit;
+        const one = permits[service];
         await Promise.all(Array.from({ length: count }, () => one()));
       } finally {
         state.pending -= count;

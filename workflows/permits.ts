@@ -9,7 +9,8 @@ import type { JumpCloudActivities, NotionActivities } from '../activities';
 import { taskQueues } from '../temporal/task-queues';
 import { requestPermitUpdate } from '../contracts/reconcile';
 
-export function handlePermitRequests(): void {
+/** The no-op permit activities of both rate-limited queues (this handler's and the pacer's). */
+export function permitActivities(): { notion: () => Promise<void>; jumpcloud: () => Promise<void> } {
   const queues = taskQueues(workflowInfo().taskQueue);
   const permit = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second' } } as const;
   const { notionPermit } = proxyActivities<NotionActivities>({ ...permit, taskQueue: queues.notion });
@@ -17,7 +18,12 @@ export function handlePermitRequests(): void {
     ...permit,
     taskQueue: queues.jumpcloud,
   });
+  return { notion: notionPermit, jumpcloud: jumpcloudPermit };
+}
+
+export function handlePermitRequests(): void {
+  const permits = permitActivities();
   setHandler(requestPermitUpdate, async (service) => {
-    await (service === 'notion' ? notionPermit() : jumpcloudPermit());
+    await permits[service]();
   });
 }
