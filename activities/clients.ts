@@ -9,7 +9,7 @@ import type { WorkerConfig } from '../config/config';
 import type { UserPolicy } from '../contracts/user';
 import { secretReader } from '../config/secrets';
 import type { PacedService } from '../contracts/pacer';
-import { leasePermits, leaseSize, PermitPool, whileAlive } from './permits';
+import { leasePermits, leaseSize, PermitPool, takePermit } from './permits';
 
 export interface ApiClients {
   notion: NotionScimClient;
@@ -88,19 +88,15 @@ export async function withPacedClients<T>(
   deps: { config: WorkerConfig; temporal: Client; clients: ApiClients },
   fn: (clients: ApiClients) => Promise<T>,
 ): Promise<T> {
-  const pool = (service: PacedService, maxRps: number) => {
-    const permits = new PermitPool(
-      leaseSize(maxRps),
-      (count) => leasePermits(deps.temporal, deps.config, { service, count }),
-      { prefetch: true },
-    );
-    return () => whileAlive(permits.take());
+  const pools = {
+    notion: bulkPool(deps, 'notion', deps.config.notion.maxRps),
+    jumpcloud: bulkPool(deps, 'jumpcloud', deps.config.jumpcloud.maxRps),
   };
   const paced = createApiClients(
     deps.config,
     {
-      notion: pool('notion', deps.config.notion.maxRps),
-      jumpcloud: pool('jumpcloud', deps.config.jumpcloud.maxRps),
+      notion: () => takePermit(pools.notion),
+      jumpcloud: () => takePermit(pools.jumpcloud),
       pageRetry: { attempts: BULK_PAGE_ATTEMPTS, onWait: () => heartbeat() },
     },
     deps.clients.guards,
@@ -108,8 +104,19 @@ export async function withPacedClients<T>(
   try {
     return await fn(paced);
   } finally {
+    // Leases still under way are not waited for: their permits go unused.
+    for (const pool of Object.values(pools)) pool.close();
     await paced.close();
   }
+}
+
+/** A bulk read's own pool, asking ahead (ADR 0012). */
+function bulkPool(deps: { config: WorkerConfig; temporal: Client }, service: PacedService, maxRps: number) {
+  return new PermitPool(
+    leaseSize(maxRps),
+    (count, signal) => leasePermits(deps.temporal, deps.config, { service, count }, signal),
+    { prefetch: true },
+  );
 }
 
 /** The worker's settings that shape a user (SPEC §2), sent with each request: workflows read no environment. */

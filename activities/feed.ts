@@ -11,7 +11,12 @@ import type { InsightsEvent, JumpCloudClient } from '../api/jumpcloud';
 import type { RejectedRecord } from '../api/listing';
 import { isApiError } from '../api/errors';
 import { workflowIds } from '../temporal/ids';
-import { statusQuery, startSyncUpdate, type DeactivationBatch } from '../contracts/connector';
+import {
+  statusQuery,
+  startSyncUpdate,
+  type DeactivationBatch,
+  type DeactivationDecision,
+} from '../contracts/connector';
 import { type UserPolicy } from '../contracts/user';
 import { mapFailures } from './failures';
 import {
@@ -53,6 +58,11 @@ export interface FeedDeps {
   policy: UserPolicy;
   /** GROUP_DELETION_CONFIRM_DELAY (G7). */
   groupDeletionConfirmMs?: number;
+  /** C6: the connector's decision for a batch's deactivations (its `requestDeactivation` Update). */
+  decideBatch?: (request: {
+    jumpcloudUserId: string;
+    batch: DeactivationBatch;
+  }) => Promise<DeactivationDecision>;
 }
 
 const PAGE = 1000;
@@ -62,6 +72,12 @@ const MAX_PAGES_PER_POLL = 20;
 export const MAX_EVENTS_PER_POLL = 500;
 /** Above this many users to check, the application's users are listed once instead of per user. */
 const LIST_BOUND_USERS_FROM = 20;
+/**
+ * A removal affecting this many users or more is decided by the connector once, before its users
+ * are signalled, instead of by an Update from each user: the connector takes at most 10 Updates
+ * at a time, and 3,000 leavers asking one by one took many minutes (issue 15).
+ */
+const DECIDE_BATCH_FROM = 20;
 
 export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<FeedPollResult> {
   return mapFailures(async () => {
@@ -277,6 +293,25 @@ class Router {
     }
   }
 
+  /**
+   * The large removal batches of this poll that the connector grants (C6), asked once each. The
+   * decision is the one each user would have got: the connector records a batch's decision and
+   * answers its members with it. A held batch is left to its users, so that each is counted and
+   * shown as held, as before.
+   */
+  private async grantedBatches(): Promise<Set<string>> {
+    const granted = new Set<string>();
+    if (!this.deps.decideBatch) return granted;
+    const batches = new Map<string, { batch: DeactivationBatch; member: string }>();
+    for (const [id, route] of this.users)
+      if (route.batch && route.batch.size >= DECIDE_BATCH_FROM && !batches.has(route.batch.id))
+        batches.set(route.batch.id, { batch: route.batch, member: id });
+    for (const { batch, member } of batches.values())
+      if ((await this.deps.decideBatch({ jumpcloudUserId: member, batch })) === 'granted')
+        granted.add(batch.id);
+    return granted;
+  }
+
   async send(): Promise<{ users: number; groups: number }> {
     let users = 0;
     let groups = 0;
@@ -288,9 +323,16 @@ class Router {
       if (route.mode === 'check' && !(await gateway.isRunning(workflowIds.user(this.connectorId, id))))
         unknown.add(id);
     const many = unknown.size >= LIST_BOUND_USERS_FROM;
+    const granted = await this.grantedBatches();
     for (const [id, route] of this.users) {
       const start = route.mode === 'bound' || (unknown.has(id) && (await this.userIsBound(id, many)));
-      const request = { reason: route.reason, policy, ...(route.batch ? { batch: route.batch } : {}) };
+      const request = {
+        reason: route.reason,
+        policy,
+        ...(route.batch ? { batch: route.batch } : {}),
+        // C6 already granted for the whole batch: the user need not ask again.
+        ...(route.batch && granted.has(route.batch.id) ? { deactivation: 'granted' as const } : {}),
+      };
       if (start) {
         await gateway.syncUser(this.connectorId, id, policy, request);
         users += 1;

@@ -3,9 +3,9 @@
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { heartbeat, log } from '@temporalio/activity';
+import { Context, heartbeat, log } from '@temporalio/activity';
 import { userPolicyOf, withPacedClients } from './clients';
-import { withRequestBudget } from './permits';
+import { withRequestBudget, type SlotParking } from './permits';
 import { updateWhenFree } from '../temporal/busy';
 import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
@@ -41,7 +41,8 @@ export function createActivities(deps: ActivityDeps) {
   const connector = (connectorId: string) =>
     deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
   /** The connector's Updates from activities, asked again while it is busy with others. */
-  const askConnector = <T>(send: () => Promise<T>) => updateWhenFree(send, { onWait: () => heartbeat() });
+  const askConnector = <T>(send: () => Promise<T>) =>
+    updateWhenFree(send, { onWait: () => heartbeat(), signal: Context.current().cancellationSignal });
   const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);
@@ -108,6 +109,12 @@ export function createActivities(deps: ActivityDeps) {
             taskQueue: deps.config.temporal.taskQueue,
             policy,
             groupDeletionConfirmMs: deps.config.groupDeletionConfirmMs,
+            decideBatch: (request) =>
+              askConnector(() =>
+                connector(input.connectorId).executeUpdate(requestDeactivationUpdate, {
+                  args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+                }),
+              ),
           },
           input,
         ),
@@ -275,20 +282,26 @@ export type { WorkerHealth, ReconcileInput, ReconcileSummary };
 
 /**
  * The activities of each task queue. An API queue's dispatch pays for one request; the main
- * queue's for none: every other request takes a permit (issue 15, RequestBudget).
+ * queue's for none: every other request takes a permit (issue 15, RequestBudget), handing its
+ * API queue's slot back meanwhile when `slots` are given (worker/slots.ts).
  */
-export function createActivitiesByQueue(deps: ActivityDeps) {
+export function createActivitiesByQueue(
+  deps: ActivityDeps,
+  slots: { notion?: SlotParking; jumpcloud?: SlotParking } = {},
+) {
   return {
     main: withRequestBudget(deps.budget, 0, createActivities(deps)),
     notion: withRequestBudget(
       deps.budget,
       1,
       createNotionActivities(deps.clients.notion, deps.config.notion.protectedUsers),
+      slots.notion,
     ),
     jumpcloud: withRequestBudget(
       deps.budget,
       1,
       createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
+      slots.jumpcloud,
     ),
   };
 }

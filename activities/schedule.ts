@@ -11,6 +11,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { workflowIds } from '../temporal/ids';
+import { taskQueues } from '../temporal/task-queues';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import type { ReconcileWorkflowInput } from '../contracts/reconcile';
 
@@ -38,7 +39,8 @@ export async function ensureReconcileSchedule(
     type: 'startWorkflow' as const,
     workflowType: 'reconcileWorkflow',
     args: [input],
-    taskQueue: options.taskQueue,
+    // The connector's own queue (temporal/task-queues.ts), like the reconciliations it starts.
+    taskQueue: taskQueues(options.taskQueue).control,
     // The Schedule appends the scheduled time: `…/reconcile/scheduled-2026-12-01T20:00:00Z`.
     workflowId: workflowIds.reconcile(options.connectorId, 'scheduled'),
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.connectorId, value: options.connectorId }],

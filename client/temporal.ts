@@ -3,6 +3,7 @@ import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
 import { workflowIds } from '../temporal/ids';
+import { taskQueues } from '../temporal/task-queues';
 import { connectorWorkflow } from '../workflows';
 import { CliError } from './errors';
 
@@ -32,7 +33,8 @@ export async function requireWorkers(client: Client, config: Config): Promise<nu
 export function connectorStart(config: Config): WithStartWorkflowOperation<typeof connectorWorkflow> {
   return new WithStartWorkflowOperation(connectorWorkflow, {
     workflowId: workflowIds.connector(config.connectorId),
-    taskQueue: config.temporal.taskQueue,
+    // Its own queue: its tasks never wait behind the entity workflows' (temporal/task-queues.ts).
+    taskQueue: taskQueues(config.temporal.taskQueue).control,
     args: [{ connectorId: config.connectorId }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });

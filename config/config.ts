@@ -10,6 +10,7 @@ import dotenv from 'dotenv';
 import ms from 'ms';
 import { z } from 'zod';
 import { JUMPCLOUD_ID_PATTERN, normalizeEmail } from '../contracts/shared';
+import { DERIVED_QUEUE_SUFFIXES } from '../temporal/task-queues';
 
 /** Variables whose values are secret: shown as "set"/"unset", never printed. */
 export const SECRET_VARIABLES = [
@@ -117,7 +118,10 @@ const schema = z
       .default('default'),
     TEMPORAL_TASK_QUEUE: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/, { message: 'must be a task queue name' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,190}$/, { message: 'must be a task queue name' })
+      .refine((name) => !DERIVED_QUEUE_SUFFIXES.some((suffix) => name.endsWith(suffix)), {
+        message: `must not end with ${DERIVED_QUEUE_SUFFIXES.join(', ')} (the product derives those queues from it)`,
+      })
       .default('jumpcloud-notion-sync'),
     TEMPORAL_API_KEY: secret.optional(),
     TEMPORAL_TLS_CERT: z.string().optional(),

@@ -6,6 +6,7 @@
  * connector about each deactivation) took minutes to drain (issue 15).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { untilAborted } from '../common/abort';
 
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
@@ -26,19 +27,28 @@ export function isBusyWithUpdates(error: unknown): boolean {
   return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE;
 }
 
-/** Sends an Update, asking again (jittered, up to `maxWaitMs`) while the workflow is busy with others. */
+/**
+ * Sends an Update, asking again (jittered, up to `maxWaitMs`) while the workflow is busy with
+ * others. `signal` (the calling activity's cancellation) stops the waiting: an attempt that timed
+ * out must not go on asking, holding its worker's slot.
+ */
 export async function updateWhenFree<T>(
   send: () => Promise<T>,
-  options: { maxWaitMs?: number; onWait?: () => void } = {},
+  options: { maxWaitMs?: number; onWait?: () => void; signal?: AbortSignal } = {},
 ): Promise<T> {
+  const { signal } = options;
   const deadline = Date.now() + (options.maxWaitMs ?? 120_000);
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
-      return await send();
+      return await untilAborted(send(), signal);
     } catch (error) {
-      if (!isBusyWithUpdates(error) || Date.now() > deadline) throw error;
+      if (signal?.aborted || !isBusyWithUpdates(error) || Date.now() > deadline) throw error;
       options.onWait?.();
-      await sleep(Math.min(1000, 50 * attempt) * (0.5 + Math.random()));
+      // Cut short by the signal, whose reason the next turn throws.
+      await sleep(Math.min(1000, 50 * attempt) * (0.5 + Math.random()), undefined, { signal }).catch(
+        () => undefined,
+      );
     }
   }
 }

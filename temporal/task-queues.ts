@@ -1,5 +1,6 @@
 /**
- * The product's task queues. Every activity that calls Notion runs on `<queue>-notion`, every one
+ * The product's task queues. The entity workflows run on `<queue>`, the connector and the other
+ * workflows of its own on `<queue>-control`. Every activity that calls Notion runs on `<queue>-notion`, every one
  * that calls JumpCloud on `<queue>-jumpcloud`, one request per activity (bulk reads take a permit
  * per page from the same queue: docs/adr/0004-request-rates.md). Workers set `maxTaskQueueActivitiesPerSecond` on those
  * queues, which the Temporal server enforces across all workers: NOTION_MAX_RPS and
@@ -7,12 +8,24 @@
  * code imports it.
  */
 export interface TaskQueues {
-  /** Workflows and activities that call no external API. */
+  /** Workflows and activities that call no external API: the entity workflows. */
   main: string;
+  /**
+   * The connector, its feed and reconciliations, and the pacer, with their main-queue activities
+   * (issue 15). Their workflow tasks must not wait behind the entity workflows' backlog: after a
+   * bulk change, thousands of user tasks queued ahead of the pacer's starved every permit, and of
+   * the connector's starved every C6 decision, for minutes.
+   */
+  control: string;
   notion: string;
   jumpcloud: string;
 }
 
-export function taskQueues(main: string): TaskQueues {
-  return { main, notion: `${main}-notion`, jumpcloud: `${main}-jumpcloud` };
+/** The suffixes of the derived queues; a configured queue name may not end with one. */
+export const DERIVED_QUEUE_SUFFIXES = ['-control', '-notion', '-jumpcloud'] as const;
+
+/** The product's queues, from the configured one or from the control queue (workflow code). */
+export function taskQueues(queue: string): TaskQueues {
+  const main = queue.endsWith('-control') ? queue.slice(0, -'-control'.length) : queue;
+  return { main, control: `${main}-control`, notion: `${main}-notion`, jumpcloud: `${main}-jumpcloud` };
 }

@@ -5,6 +5,9 @@
  * - The demo organisation under a fault storm (Notion: 15% 500, 10% 429, 5% resets; JumpCloud:
  *   10% 503, 5% resets): the reconciliation started by `groups enable` completes by itself and
  *   every user it plans to create is created exactly once.
+ * - Twelve users deactivated at once by a worker with two activity slots per API queue: each
+ *   deactivation needs a permit for its second request, and the permit is an activity of the
+ *   same queue; the waiting activities hand their slots back instead of wedging the queue.
  * - A 6-user organisation where reconciliations run back to back (`groups enable`, `sync`, the
  *   Schedule's trigger, `sync`): each `sync` returns once its own users converged, with the
  *   right counts, instead of waiting for its timeout.
@@ -42,6 +45,7 @@ async function startStack(
   connectorId: string,
   seed: (jumpcloud: JumpCloudEmulator, notion: NotionEmulator) => void,
   extra: Record<string, string> = {},
+  workerOptions: { apiActivitySlots?: number } = {},
 ): Promise<Stack> {
   const jumpcloud = createJumpCloudEmulator({ apiKey: TEST_SECRETS.JUMPCLOUD_API_KEY });
   const notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN });
@@ -53,7 +57,7 @@ async function startStack(
     RECONCILE_INTERVAL: '1h',
     ...extra,
   });
-  const product = await startProductWorkers(temporal, settings);
+  const product = await startProductWorkers(temporal, settings, workerOptions);
   const stack = { connectorId, jumpcloud, notion, product, env: product.env };
   stacks.push(stack);
   return stack;
@@ -206,6 +210,43 @@ test('issue 15 (C5): reconciliations back to back (`groups enable`, `sync`, the 
   // A sync with nothing to do returns at once.
   const idle = await cli(stack, 'sync', '--timeout', '60');
   expect(idle.stdout).toMatch(/users planned\s+0/);
+});
+
+test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: twelve users of an unbound group are deactivated by a worker with two slots per API queue', async () => {
+  const people = Array.from({ length: 12 }, (_, i) => ({
+    username: `leaver${i}`,
+    email: `leaver${i}@example.com`,
+    firstname: 'Leaver',
+    lastname: String(i),
+  }));
+  const stack = await startStack(
+    'parked-slots-e2e',
+    (jumpcloud) => {
+      jumpcloud.seed({
+        users: people,
+        groups: [{ name: 'Leaving', members: people.map((p) => p.username) }],
+        bindings: [{ groups: ['Leaving'] }],
+      });
+    },
+    { DEACTIVATION_THRESHOLD: '50' },
+    { apiActivitySlots: 2 },
+  );
+  await cli(stack, 'activate', '--approve-creations');
+  await cli(stack, 'sync', '--timeout', '300');
+  const active = () =>
+    (stack.notion.state() as NotionState).users.filter((u) => u.active).map((u) => u.userName);
+  await eventually('the twelve in Notion', () => people.every((p) => active().includes(p.email)));
+
+  // Each deactivation reads the member, then PATCHes it: the second request waits for a permit,
+  // a no-op activity queued behind the other deactivations. Holding both slots while waiting,
+  // two deactivations stopped the queue (and a timed-out attempt kept its slot for good).
+  // Slow answers from Notion let the deactivations queue up behind the two that run.
+  stack.notion.control.setFaults({ latencyMs: 500, rules: [] });
+  const leaving = stack.jumpcloud.state().groups.find((g) => g.name === 'Leaving')!;
+  stack.jumpcloud.unbind({ type: 'user_group', id: leaving.id });
+  await cli(stack, 'sync', '--timeout', '300');
+  // Well within one attempt's timeout (45 s) per pair of deactivations, had they wedged.
+  await eventually('the twelve deactivated', () => people.every((p) => !active().includes(p.email)), 120_000);
 });
 
 test('§7/§2: every workflow history of these stories replays deterministically and holds no secret', async () => {

@@ -6,8 +6,9 @@
  * - A dry-run reconciliation of 10,000 users reads both sides within the configured rates, with
  *   its history under 2 MB and 5,000 events (the pacing's cost falls on the pacer, ADR 0012).
  * - A JumpCloud bulk change of 5,000 events (1,000 users created and added to a bound group, 3,000
- *   unmanaged users renamed, a group of 300 members unbound) is routed and applied with the feed
- *   running the whole time, each feed run under 10% of Temporal's history and Update limits.
+ *   unmanaged users renamed, a group of 300 members unbound; `SCALE_BULK=issue`: 1,500, 2,000 and
+ *   3,000) is routed and applied with the feed running the whole time, each feed run under 10% of
+ *   Temporal's history and Update limits.
  */
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
@@ -28,7 +29,17 @@ const LIMITS = { events: 51_200, bytes: 50 * 1024 * 1024, updates: 2_000 };
  * Each test's own waits have deadlines; jest's backstop is above them: on a busy machine (CI
  * beside a benchmark) these stories take two to three times as long as on a quiet one.
  */
-const LONG = 20 * 60_000;
+const LONG = (process.env.SCALE_BULK === 'issue' ? 90 : 20) * 60_000;
+/**
+ * The bulk change's sizes. The suite's default keeps to 5,000 events with a group of 300 leavers
+ * (about four minutes on a quiet machine); `SCALE_BULK=issue` runs the issue's own shape, a group
+ * of 3,000 unbound, 2,000 renamed and 1,500 created (half an hour here: every leaver is a user
+ * workflow's few tasks, and the dev server dispatches about a dozen workflow tasks a second).
+ */
+const BULK =
+  process.env.SCALE_BULK === 'issue'
+    ? { group: 3_000, unmanaged: 2_000, newcomers: 1_500 }
+    : { group: 300, unmanaged: 3_000, newcomers: 1_000 };
 /** The rates both services allow and the product is configured with. */
 const RATE = 100;
 
@@ -65,7 +76,7 @@ async function startStack(
 }
 
 async function cli(stack: Stack, ...args: string[]) {
-  const result = await runCli(args, stack.env);
+  const result = await runCli(args, stack.env, undefined, LONG);
   if (result.code !== 0)
     throw new Error(`jc-notion ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
   return result;
@@ -180,6 +191,10 @@ test(
     );
     if (process.env.SCALE_REPORT) console.log('pacer runs', JSON.stringify(pacers));
     for (const pacer of pacers) expect(pacer.events).toBeLessThan(LIMITS.events / 10);
+    // The reconciliation that activation started goes on creating 5,000 users: it stops here, so
+    // that the next story has the machine to itself.
+    await cli(stack, 'deactivate');
+    await stack.product.stop();
   },
   LONG,
 );
@@ -187,9 +202,7 @@ test(
 test(
   'issue 15 (C4): a bulk change of 5,000 events is routed and applied with the feed running, each feed run under 10% of the history and Update limits, no 429',
   async () => {
-    const GROUP = 300;
-    const UNMANAGED = 3_000;
-    const NEWCOMERS = 1_000;
+    const { group: GROUP, unmanaged: UNMANAGED, newcomers: NEWCOMERS } = BULK;
     const member = (i: number) => ({
       username: `g${i}`,
       email: `g${i}@example.com`,
@@ -220,7 +233,7 @@ test(
       { POLL_INTERVAL: '2s', DEACTIVATION_THRESHOLD: '5000' },
     );
     await cli(stack, 'activate', '--approve-creations');
-    await cli(stack, 'sync');
+    await cli(stack, 'sync', '--timeout', '1200');
     const active = () =>
       new Set(
         (stack.notion.state() as { users: { userName: string; active: boolean }[] }).users
@@ -251,13 +264,17 @@ test(
     jc.unbind({ type: 'user_group', id: leaving.id });
     expect(jc.events().length - eventsBefore).toBeGreaterThanOrEqual(5_000);
 
-    await eventually('the newcomers in Notion and the leavers deactivated', () => {
-      const now = active();
-      return (
-        Array.from({ length: NEWCOMERS }, (_, i) => `n${i}@example.com`).every((email) => now.has(email)) &&
-        Array.from({ length: GROUP }, (_, i) => member(i).email).every((email) => !now.has(email))
-      );
-    });
+    await eventually(
+      'the newcomers in Notion and the leavers deactivated',
+      () => {
+        const now = active();
+        return (
+          Array.from({ length: NEWCOMERS }, (_, i) => `n${i}@example.com`).every((email) => now.has(email)) &&
+          Array.from({ length: GROUP }, (_, i) => member(i).email).every((email) => !now.has(email))
+        );
+      },
+      LONG - 5 * 60_000,
+    );
     // The unmanaged users renamed are routed and left alone: none of them is in Notion.
     expect([...active()].some((email) => email.startsWith('u'))).toBe(false);
     const feed = await temporal.client.workflow
@@ -276,6 +293,13 @@ test(
       expect([run.runId, run.bytes < LIMITS.bytes / 10]).toEqual([run.runId, true]);
       expect([run.runId, run.updates < LIMITS.updates / 10]).toEqual([run.runId, true]);
     }
+    // C6 decided the unbound group's removal once (the feed asked the connector for the batch),
+    // not by an Update from each leaver: 3,000 leavers asking one by one took many minutes.
+    const [connector] = await runCosts(
+      `${SEARCH_ATTRIBUTES.connectorId.name} = "${stack.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "connector"`,
+    );
+    if (process.env.SCALE_REPORT) console.log('connector run', JSON.stringify(connector));
+    expect(connector!.updates).toBeLessThan(GROUP / 10);
     // The feed stops, so that the histories checked below stay as they are.
     await cli(stack, 'deactivate');
   },

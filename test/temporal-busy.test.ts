@@ -23,3 +23,27 @@ test('issue 15 (C6): "too many in-flight updates" (RESOURCE_EXHAUSTED) and an ab
   expect([answer, calls]).toEqual(['granted', 4]);
   await expect(updateWhenFree(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
 });
+
+test('issue 15: a cancelled activity stops asking, and stops waiting for an Update under way', async () => {
+  const cancelled = new AbortController();
+  let calls = 0;
+  const asking = updateWhenFree(
+    () => {
+      calls += 1;
+      return Promise.reject(
+        grpcError(8, 'Limit on number of concurrent in-flight updates has been reached (10)'),
+      );
+    },
+    { signal: cancelled.signal },
+  );
+  setTimeout(() => cancelled.abort(new Error('activity cancelled')), 50);
+  await expect(asking).rejects.toThrow('activity cancelled');
+  const asked = calls;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(calls).toBe(asked);
+
+  const stopped = new AbortController();
+  const waiting = updateWhenFree(() => new Promise<string>(() => undefined), { signal: stopped.signal });
+  stopped.abort(new Error('activity cancelled'));
+  await expect(waiting).rejects.toThrow('activity cancelled');
+});

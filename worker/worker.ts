@@ -26,8 +26,11 @@ import type { Client } from '@temporalio/client';
 import { connect, connectClient, connectWorker } from '../temporal/connection';
 import { ensureSearchAttributes, searchAttributeCommands } from '../temporal/register-search-attributes';
 import { taskQueues } from '../temporal/task-queues';
+import { ParkingSlots, tunerWith } from './slots';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** The SDK's default number of concurrent activities per worker. */
+const API_ACTIVITY_SLOTS = 100;
 
 let runtimeInstalled = false;
 
@@ -101,6 +104,8 @@ export interface CreateWorkersOptions {
   workflowBundle?: WorkflowBundle;
   /** API clients to share (default: new ones, closed when the workers stop). */
   clients?: ApiClients;
+  /** Activity slots of each API queue's worker (default 100, the SDK's; tests use fewer). */
+  apiActivitySlots?: number;
 }
 
 /** The workers of one process: one per task queue (temporal/task-queues.ts). */
@@ -120,10 +125,13 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const queues = taskQueues(config.temporal.taskQueue);
   const ownClients = !options.clients;
   // Issue 15: a request beyond the one an activity's dispatch paid for takes a permit first.
-  const budget = new RequestBudget((request) => leasePermits(options.client, config, request), {
-    notion: config.notion.maxRps,
-    jumpcloud: config.jumpcloud.maxRps,
-  });
+  const budget = new RequestBudget(
+    (request, signal) => leasePermits(options.client, config, request, signal),
+    {
+      notion: config.notion.maxRps,
+      jumpcloud: config.jumpcloud.maxRps,
+    },
+  );
   const clients =
     options.clients ??
     createApiClients(
@@ -131,7 +139,16 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       { notion: budget.beforeRequest('notion'), jumpcloud: budget.beforeRequest('jumpcloud') },
       credentialGuards(config, options.client),
     );
-  const activities = createActivitiesByQueue({ config, identity, clients, temporal: options.client, budget });
+  // An API queue's activity waiting for a permit hands its slot back: the permit is an activity
+  // of the same queue, which needs a slot to run (worker/slots.ts).
+  const slots = {
+    notion: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
+    jumpcloud: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
+  };
+  const activities = createActivitiesByQueue(
+    { config, identity, clients, temporal: options.client, budget },
+    slots,
+  );
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -139,13 +156,24 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // In-flight activities get this long to finish when the worker stops.
     shutdownGraceTime: '10 seconds',
   } as const;
+  // Bundled once for the two workers that run workflows.
+  const workflowCode = {
+    workflowBundle:
+      options.workflowBundle ??
+      (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger })),
+  };
   const workers = await Promise.all([
     Worker.create({
       ...common,
       taskQueue: queues.main,
-      ...(options.workflowBundle
-        ? { workflowBundle: options.workflowBundle }
-        : { workflowsPath: WORKFLOWS_PATH }),
+      ...workflowCode,
+      activities: activities.main,
+    }),
+    // The connector, its feed and reconciliations, and the pacer: same code, a queue of their own.
+    Worker.create({
+      ...common,
+      taskQueue: queues.control,
+      ...workflowCode,
       activities: activities.main,
     }),
     // The server enforces these rates for the whole queue, across every worker of the cluster.
@@ -153,12 +181,14 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       ...common,
       taskQueue: queues.notion,
       activities: activities.notion,
+      tuner: tunerWith(slots.notion),
       maxTaskQueueActivitiesPerSecond: dispatchRate(config.notion.maxRps),
     }),
     Worker.create({
       ...common,
       taskQueue: queues.jumpcloud,
       activities: activities.jumpcloud,
+      tuner: tunerWith(slots.jumpcloud),
       maxTaskQueueActivitiesPerSecond: dispatchRate(config.jumpcloud.maxRps),
     }),
   ]);
@@ -172,6 +202,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       if (failed) throw failed.reason;
     } finally {
       shutdown();
+      budget.close();
       if (ownClients) await clients.close();
     }
   };

@@ -56,3 +56,42 @@ test('ADR 0012: requests waiting together share one lease; a failed lease fails 
   expect(calls).toBeGreaterThanOrEqual(2);
   expect(calls).toBeLessThanOrEqual(3);
 });
+
+test('issue 15: a request withdrawn (its activity cancelled) leaves the pool, and the next request gets the permit', async () => {
+  let release!: (count: number) => void;
+  const pool = new PermitPool(1, () => new Promise<number>((resolve) => (release = resolve)));
+  const cancelled = new AbortController();
+  const first = pool.take(cancelled.signal);
+  const second = pool.take();
+  cancelled.abort(new Error('activity cancelled'));
+  await expect(first).rejects.toThrow('activity cancelled');
+  release(1);
+  await expect(second).resolves.toBeUndefined();
+});
+
+test('issue 15: a closed pool fails its waiters, stops its leases and refuses new requests', async () => {
+  const signals: AbortSignal[] = [];
+  const pool = new PermitPool(2, (_count, signal) => {
+    signals.push(signal);
+    return new Promise<number>(() => undefined);
+  });
+  const waiting = pool.take();
+  pool.close(new Error('the worker is stopping'));
+  await expect(waiting).rejects.toThrow('the worker is stopping');
+  expect(signals.every((signal) => signal.aborted)).toBe(true);
+  await expect(pool.take()).rejects.toThrow('the worker is stopping');
+});
+
+test('issue 15: without prefetch, many requests waiting keep two leases in flight', async () => {
+  const inFlight: number[] = [];
+  let current = 0;
+  const pool = new PermitPool(2, async (count) => {
+    current += 1;
+    inFlight.push(current);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    current -= 1;
+    return count;
+  });
+  await Promise.all(Array.from({ length: 10 }, () => pool.take()));
+  expect(Math.max(...inFlight)).toBe(2);
+});

@@ -63,6 +63,14 @@ describe('configuration (SPEC §2)', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  test('issue 15: TEMPORAL_TASK_QUEUE may not end like the queues derived from it', () => {
+    for (const name of ['sync-control', 'sync-notion', 'sync-jumpcloud'])
+      expect(problemsOf({ TEMPORAL_TASK_QUEUE: name }).problems).toEqual([
+        expect.stringMatching(/^TEMPORAL_TASK_QUEUE must not end with -control, -notion, -jumpcloud/),
+      ]);
+    expect(() => parseConfig({ TEMPORAL_TASK_QUEUE: 'control-plane' }, 'client')).not.toThrow();
+  });
+
   test('one error lists every problem by variable name', () => {
     const error = problemsOf({
       TEMPORAL_ADDRESS: 'nope',

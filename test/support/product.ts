@@ -48,12 +48,14 @@ export interface ProductWorkers {
 export async function startProductWorkers(
   temporal: TestTemporal,
   settings: Record<string, string>,
+  options: { apiActivitySlots?: number } = {},
 ): Promise<ProductWorkers> {
   const workers = await createWorkers({
     config: testWorkerConfig(settings),
     connection: temporal.nativeConnection,
     client: temporal.client,
     workflowBundle: await temporal.workflowBundle(),
+    ...options,
   });
   const running = workers.run();
   return {
