@@ -112,7 +112,7 @@ export function createActivities(deps: ActivityDeps) {
             decideBatch: (request) =>
               askConnector(() =>
                 connector(input.connectorId).executeUpdate(requestDeactivationUpdate, {
-                  args: [{ ...request, threshold: deps.config.deactivationThreshold }],
+                  args: [{ ...request, forBatch: true, threshold: deps.config.deactivationThreshold }],
                 }),
               ),
           },

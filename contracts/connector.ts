@@ -69,7 +69,7 @@ export interface DeactivationGuardState {
   /** Group creations and deletions granted (ms since epoch), a window of their own (issue 14). */
   groupLedger?: number[];
   /** Decisions taken for a batch (one event, one reconciliation), applied to all its members. */
-  batches: Record<string, { decision: DeactivationDecision; at: number }>;
+  batches: Record<string, { decision: DeactivationDecision; at: number; reason?: string }>;
 }
 
 export type DeactivationDecision = 'granted' | 'held';
@@ -138,10 +138,14 @@ export interface DeactivationBatch {
   size: number;
 }
 
-/** C6: may this user be deactivated now? `held` waits for `jc-notion approve`. */
+/**
+ * C6: may this user be deactivated now? `held` waits for `jc-notion approve`. `forBatch`: the feed
+ * asks for a whole batch before signalling its users; a hold is then counted by each user as it
+ * asks, not by this request.
+ */
 export const requestDeactivationUpdate = defineUpdate<
   DeactivationDecision,
-  [{ jumpcloudUserId: string; threshold: number; batch?: DeactivationBatch }]
+  [{ jumpcloudUserId: string; threshold: number; batch?: DeactivationBatch; forBatch?: boolean }]
 >('requestDeactivation');
 /** C6: may this reconciliation deactivate `count` users? */
 export const reserveDeactivationsUpdate = defineUpdate<

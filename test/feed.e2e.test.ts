@@ -216,6 +216,8 @@ test('C6: unbinding a group of 40 with the threshold at 25 holds the 40 deactiva
   jumpcloud.unbind({ type: 'user_group', id: jcGroup('Bulk').id });
   await eventually(async () => (await countUsers('held')) === 40, 60_000);
   expect(bulk.every((u) => nUser(`${u}@example.com`)?.active === true)).toBe(true);
+  // The feed asked for the whole batch once; each member counted itself as it was held.
+  expect((await connector().query(statusQuery)).approval?.held).toBe(40);
 
   // Nothing else is held up: a rename still goes through.
   jumpcloud.updateUser(jcUser('eve')._id, { lastname: 'Meanwhile' });

@@ -44,9 +44,11 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
     return decision;
   };
 
-  setHandler(requestDeactivationUpdate, (request) =>
-    record(decideDeactivation(pruned(), request, Date.now())),
-  );
+  setHandler(requestDeactivationUpdate, (request) => {
+    const decided = decideDeactivation(pruned(), request, Date.now());
+    // A batch asked for by the feed: its users, held too, count themselves as they ask.
+    return record(request.forBatch ? { decision: decided.decision, guard: decided.guard } : decided);
+  });
   setHandler(reserveDeactivationsUpdate, (request) =>
     record(reserveDeactivations(pruned(), request, Date.now())),
   );

@@ -78,21 +78,25 @@ export function decideDeactivation(
   const { threshold, batch } = request;
   const known = batch ? pruned.batches[batch.id] : undefined;
   if (known) {
-    const held = known.decision === 'held' ? { count: 1, reason: 'held' } : undefined;
+    // A held batch's members each add themselves, with the reason the batch was held for.
+    const held = known.decision === 'held' ? { count: 1, reason: known.reason ?? 'held' } : undefined;
     return { decision: known.decision, guard: pruned, ...(held ? { held } : {}) };
   }
   const size = batch?.size ?? 1;
   const decision: DeactivationDecision = grantedInWindow(pruned) + size > threshold ? 'held' : 'granted';
+  const reason =
+    decision === 'granted'
+      ? undefined
+      : batch && batch.size > threshold
+        ? `one change would deactivate ${batch.size} users (DEACTIVATION_THRESHOLD ${threshold})`
+        : windowReason(threshold);
   const guard: DeactivationGuardState = {
     ledger: decision === 'granted' ? [...pruned.ledger, { at: now, count: size }] : pruned.ledger,
-    batches: batch ? { ...pruned.batches, [batch.id]: { decision, at: now } } : pruned.batches,
+    batches: batch
+      ? { ...pruned.batches, [batch.id]: { decision, at: now, ...(reason ? { reason } : {}) } }
+      : pruned.batches,
   };
-  if (decision === 'granted') return { decision, guard };
-  const reason =
-    batch && batch.size > threshold
-      ? `one change would deactivate ${batch.size} users (DEACTIVATION_THRESHOLD ${threshold})`
-      : windowReason(threshold);
-  return { decision, guard, held: { count: 1, reason } };
+  return reason === undefined ? { decision, guard } : { decision, guard, held: { count: 1, reason } };
 }
 
 /** A reconciliation's deactivations, reserved all at once before any is applied. */

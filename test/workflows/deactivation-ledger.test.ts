@@ -84,7 +84,12 @@ describe('C6: batches', () => {
     expect(first.decision).toBe('held');
     expect(first.held?.reason).toBe('one change would deactivate 12 users (DEACTIVATION_THRESHOLD 10)');
     const second = decideDeactivation(first.guard, { threshold: 10, batch }, T0 + 5);
-    expect(second).toMatchObject({ decision: 'held', held: { count: 1 } });
+    // Each member carries the batch's reason: when the feed asked for the batch first (issue 15),
+    // a member is the first to add itself to the approval, and the admin must see why.
+    expect(second).toMatchObject({
+      decision: 'held',
+      held: { count: 1, reason: 'one change would deactivate 12 users (DEACTIVATION_THRESHOLD 10)' },
+    });
     expect(grantedInWindow(second.guard)).toBe(0);
   });
 });
