@@ -41,8 +41,14 @@ export function createActivities(deps: ActivityDeps) {
   const connector = (connectorId: string) =>
     deps.temporal.workflow.getHandle(workflowIds.connector(connectorId));
   /** The connector's Updates from activities, asked again while it is busy with others. */
-  const askConnector = <T>(send: () => Promise<T>) =>
-    updateWhenFree(send, { onWait: () => heartbeat(), signal: Context.current().cancellationSignal });
+  const askConnector = <T>(send: () => Promise<T>) => {
+    // The activity's cancellation cancels the call itself, not only the waiting for it.
+    const signal = Context.current().cancellationSignal;
+    return updateWhenFree(() => deps.temporal.withAbortSignal(signal, send), {
+      onWait: () => heartbeat(),
+      signal,
+    });
+  };
   const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);

@@ -5,6 +5,7 @@
  * trip of a lease.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, heartbeat } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
@@ -43,7 +44,7 @@ export async function leasePermits(
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
     try {
-      return await untilAborted(
+      const send = () =>
         temporal.workflow.executeUpdateWithStart(leasePermitsUpdate, {
           args: [request],
           startWorkflowOperation: new WithStartWorkflowOperation<(input: PacerInput) => Promise<void>>(
@@ -55,9 +56,9 @@ export async function leasePermits(
               args: [{ connectorId: config.connectorId }],
             },
           ),
-        }),
-        signal,
-      );
+        });
+      // Aborting cancels the call itself, whose retries would otherwise outlive the connection.
+      return await (signal ? untilAborted(temporal.withAbortSignal(signal, send), signal) : send());
     } catch (error) {
       // The pacer closing (continue-as-new, or idle) turns a lease away, or abandons it: the next
       // run takes it. The activities waiting for it heartbeat meanwhile; their timeouts and
@@ -83,8 +84,8 @@ export class PermitPool {
   private leases = 0;
   private failed = false;
   private readonly waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  /** Aborted by `close`: the leases under way stop asking. */
-  private readonly closed = new AbortController();
+  /** Aborted by `close`: the leases under way stop asking (each listens to it, hence no cap). */
+  private readonly closed = withoutListenerCap(new AbortController());
 
   constructor(
     private readonly size: number,
@@ -263,4 +264,9 @@ export function withRequestBudget<T extends Record<string, (...args: never[]) =>
       (...args: never[]) => budget.run(free, () => activity(...args), slots),
     ]),
   ) as T;
+}
+
+function withoutListenerCap(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

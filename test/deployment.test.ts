@@ -3,6 +3,7 @@
  * and the image is the product alone (ADR 0008): its build compiles no harness/ file and its
  * runtime dependencies hold no emulator, mail or testing package.
  */
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../harness/temporal/dev-server';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,9 @@ test('docker-compose.yml passes every SPEC §2 variable a worker reads, and regi
   expect(notPassed).toEqual([]);
   const flags = (compose.services.temporal!.command ?? []).join(' ');
   for (const flag of devServerSearchAttributeFlags()) expect(flags).toContain(flag);
+  // ADR 0012: the same single partition per task queue as the local stack's dev server.
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG))
+    expect(flags).toContain(`--dynamic-config-value ${key}=${JSON.stringify(value)}`);
 });
 
 /** Packages of the harness and the tests, which a worker image must not install. */
