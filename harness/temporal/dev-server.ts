@@ -117,8 +117,11 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   const tail: string[] = [];
+  // A Go panic's stack fills the tail; its first line says what went wrong.
+  let crash: string | undefined;
   const onLine = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      if (!crash && /^(panic|fatal error)\b/.test(line)) crash = line;
       tail.push(line);
       if (tail.length > 20) tail.shift();
       options.onOutput?.(line);
@@ -148,7 +151,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     if (gone) {
       running.delete(child);
       throw new DevServerError(
-        `the Temporal dev server exited with code ${child.exitCode}: ${tail.slice(-5).join(' | ')}`,
+        `the Temporal dev server exited with code ${child.exitCode}: ${[crash, ...tail.slice(-5)].filter(Boolean).join(' | ')}`,
       );
     }
     try {
