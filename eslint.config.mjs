@@ -61,6 +61,31 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 15: a bare heartbeat would erase the details a retried attempt resumes from.
+    ignores: ['activities/progress.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@temporalio/activity',
+              importNames: ['heartbeat'],
+              message: 'Heartbeat through activities/progress.ts (reportProgress, keepAlive).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='heartbeat']",
+          message: 'Heartbeat through activities/progress.ts (reportProgress, keepAlive).',
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,5 +1,5 @@
 /** The API clients of one worker process: keep-alive pools shared by all its activities. */
-import { heartbeat } from '@temporalio/activity';
+import { keepAlive } from './progress';
 import type { Client } from '@temporalio/client';
 import { CredentialGuard, type CredentialGuardOptions } from '../api/credential-guard';
 import type { ApiService } from '../api/errors';
@@ -97,7 +97,7 @@ export async function withPacedClients<T>(
     {
       notion: () => takePermit(pools.notion),
       jumpcloud: () => takePermit(pools.jumpcloud),
-      pageRetry: { attempts: BULK_PAGE_ATTEMPTS, onWait: () => heartbeat() },
+      pageRetry: { attempts: BULK_PAGE_ATTEMPTS, onWait: () => keepAlive() },
     },
     deps.clients.guards,
   );

@@ -5,7 +5,8 @@
  * those only an existing workflow can care about — and returns the advanced cursor. Only the
  * cursor and counts travel through workflow history, never the events themselves.
  */
-import { heartbeat, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
+import { reportProgress } from './progress';
 import { type Client } from '@temporalio/client';
 import type { InsightsEvent, JumpCloudClient } from '../api/jumpcloud';
 import type { RejectedRecord } from '../api/listing';
@@ -144,7 +145,7 @@ export async function pollFeed(deps: FeedDeps, input: FeedPollInput): Promise<Fe
             break;
         }
       }
-      heartbeat({ routed: event.id });
+      reportProgress({ routed: event.id });
     }
     const sent = await router.send();
     result.users = sent.users;
@@ -195,7 +196,7 @@ async function readNewEvents(
       events.push(event);
       if (!seen.has(event.id)) fresh.push(event);
     }
-    heartbeat({ read: events.length });
+    reportProgress({ read: events.length });
     if (!result.more || !result.searchAfter) return { events, fresh, skipped, rejectedIds, more: false };
     searchAfter = result.searchAfter;
   }
@@ -339,7 +340,7 @@ class Router {
       } else if (await gateway.signalUser(this.connectorId, id, request)) {
         users += 1;
       }
-      heartbeat({ users });
+      reportProgress({ users });
     }
     const bound = this.groups.size > 0 ? (await this.currentBindings()).groups : new Set<string>();
     for (const [id, route] of this.groups) {

@@ -3,7 +3,7 @@
  * application, and every group already linked (so that unbinding and deletion are noticed), is
  * handed to its workflow, which reads and compares it and writes only differences.
  */
-import { heartbeat } from '@temporalio/activity';
+import { reportProgress } from './progress';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import { mapFailures } from './failures';
@@ -48,7 +48,7 @@ export async function dispatchGroups(
           ? { deletionConfirmMs: deps.groupDeletionConfirmMs }
           : {}),
       });
-      heartbeat({ phase: 'dispatching groups' });
+      reportProgress({ phase: 'dispatching groups' });
     }
     return ids.length;
   });

@@ -6,7 +6,8 @@
  * (compressed) and the users selected for an import; a background import's users go straight to
  * its batch workflows, 100 per workflow.
  */
-import { heartbeat, activityInfo } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
+import { reportProgress } from './progress';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JumpCloudClient, JumpCloudUser } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
@@ -158,7 +159,7 @@ export function createImportActivities(deps: ActivityDeps) {
 
     /** I1: every active Notion member, `New` or `Imported`, with name and email (compressed). */
     async importListUsers(input: ImportListInput): Promise<ImportListing> {
-      heartbeat({ phase: 'listing', connectorId: input.connectorId });
+      reportProgress({ phase: 'listing', connectorId: input.connectorId });
       return withPacedClients(deps, (clients) =>
         mapFailures(async () => {
           const [{ members, complete }, byEmail] = await Promise.all([
@@ -212,7 +213,7 @@ export function createImportActivities(deps: ActivityDeps) {
           const { jumpcloud, notion } = clients;
           let group: { id: string; name: string } | undefined;
           if (input.groupId) {
-            heartbeat({ phase: 'checking the group' });
+            reportProgress({ phase: 'checking the group' });
             const found = await jumpcloud.getGroup(input.groupId);
             if (!found) return { refused: `no JumpCloud user group has the id ${input.groupId}` };
             const bound = await jumpcloud.listApplicationGroups(appId);
@@ -233,7 +234,7 @@ export function createImportActivities(deps: ActivityDeps) {
             group = { id: found.id, name: found.name };
           }
 
-          heartbeat({ phase: 'reading Notion and JumpCloud' });
+          reportProgress({ phase: 'reading Notion and JumpCloud' });
           const emails = input.emails ?? [];
           // A few emails are looked up one by one; more (or all New) read the whole workspace.
           const lookUp = !input.allNew && emails.length <= LOOKUP_LIMIT;
@@ -279,7 +280,7 @@ export function createImportActivities(deps: ActivityDeps) {
           // I3: whether users JumpCloud already has are in scope (bound directly or through a group).
           let bound: Set<string> | undefined;
           if (selected.some((member) => byEmail.has(member.userName))) {
-            heartbeat({ phase: 'reading the application users' });
+            reportProgress({ phase: 'reading the application users' });
             bound = new Set((await jumpcloud.listApplicationUsers(appId)).map((u) => u.id));
           }
           const users = selected.map((member) => candidateOf(member, byEmail.get(member.userName), bound));
@@ -291,7 +292,7 @@ export function createImportActivities(deps: ActivityDeps) {
           let batches = 0;
           for (let offset = 0; offset < users.length; offset += IMPORT_BATCH_SIZE) {
             const batch = batches++;
-            heartbeat({ phase: 'starting batches', batch });
+            reportProgress({ phase: 'starting batches', batch });
             try {
               await deps.temporal.workflow.start('importBatchWorkflow', {
                 workflowId: workflowIds.import(input.connectorId, `${input.importId}/batch-${batch}`),

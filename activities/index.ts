@@ -3,7 +3,9 @@
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import { ListingCheckpoints } from './listing-checkpoints';
+import { keepAlive, reportProgress } from './progress';
 import { userPolicyOf, withPacedClients } from './clients';
 import { withRequestBudget, type SlotParking } from './permits';
 import { updateWhenFree } from '../temporal/busy';
@@ -45,13 +47,14 @@ export function createActivities(deps: ActivityDeps) {
     // The activity's cancellation cancels the call itself, not only the waiting for it.
     const signal = Context.current().cancellationSignal;
     return updateWhenFree(() => deps.temporal.withAbortSignal(signal, send), {
-      onWait: () => heartbeat(),
+      onWait: () => keepAlive(),
       signal,
     });
   };
   const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
   const notifier = createNotifier(deps.config);
+  const checkpoints = new ListingCheckpoints();
   return {
     ...createImportActivities(deps),
     /** Mail to NOTIFY_EMAIL through NOTIFY_SMTP_URL; logged only when they are unset. */
@@ -92,6 +95,7 @@ export function createActivities(deps: ActivityDeps) {
                   ],
                 }),
               ),
+            checkpoints,
           },
           input,
         ),
@@ -239,7 +243,7 @@ export function createActivities(deps: ActivityDeps) {
       const deadline = Date.now() + input.waitMs;
       let settled = await gateway.count(scope);
       while (settled < input.target && Date.now() < deadline) {
-        heartbeat({ settled });
+        reportProgress({ settled });
         await sleep(1000);
         settled = await gateway.count(scope);
       }

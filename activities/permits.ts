@@ -7,7 +7,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { keepAlive } from './progress';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { WorkerConfig } from '../config/config';
 import {
@@ -241,8 +242,8 @@ export function takePermit(pool: PermitPool, slots?: SlotParking): Promise<void>
 
 /** Awaits `promise`, heartbeating every 10 s. */
 async function whileAlive<T>(promise: Promise<T>): Promise<T> {
-  heartbeat();
-  const alive = setInterval(() => heartbeat(), 10_000);
+  keepAlive();
+  const alive = setInterval(() => keepAlive(), 10_000);
   try {
     return await promise;
   } finally {

@@ -6,7 +6,7 @@
  * absent). Nothing of the directory travels through workflow history: the activity returns counts
  * (and, for a dry run, the plan).
  */
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
@@ -21,6 +21,8 @@ import { toJumpCloudUserFacts } from './jumpcloud';
 import { toNotionUserFacts } from './notion';
 import type { ReconcileSummary } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
+import { checkpointDetailsSchema, type ListingCheckpoints } from './listing-checkpoints';
+import { reportProgress } from './progress';
 
 export interface ReconcileInput {
   connectorId: string;
@@ -44,6 +46,8 @@ export interface ReconcileDeps {
   reserveDeactivations: (count: number) => Promise<DeactivationDecision>;
   /** C6 (issue 14): …and create `count` members (held on a first, untrusted bulk creation). */
   reserveCreations: (count: number) => Promise<DeactivationDecision>;
+  /** Issue 15: the listings' pages kept by this process, for a retried attempt to resume from. */
+  checkpoints: ListingCheckpoints;
 }
 
 interface Link {
@@ -125,13 +129,27 @@ export function findIdentityConflicts(
 }
 
 export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput): Promise<ReconcileSummary> {
-  return mapFailures(async () => {
-    heartbeat({ phase: 'reading JumpCloud' });
+  // Issue 15: an attempt after one that failed part-way resumes its listings from their last
+  // pages when this process still holds them (the previous attempt's heartbeat names them).
+  const previous = checkpointDetailsSchema.safeParse(activityInfo().heartbeatDetails);
+  let phase = 'reading JumpCloud';
+  const checkpoint = deps.checkpoints.open(previous.success ? previous.data.checkpoint : undefined, () =>
+    report(),
+  );
+  const report = (next = phase, extra: Record<string, unknown> = {}) => {
+    phase = next;
+    reportProgress({ phase, checkpoint: checkpoint.key, listings: checkpoint.positions(), ...extra });
+  };
+  const result = await mapFailures(async () => {
+    report('reading JumpCloud', checkpoint.resumed ? { resumed: true } : {});
     // Each listing is read again while it does not add up; an incomplete one still shows who is
     // there, but proves no absence: nobody missing from it is taken as deleted or unbound.
     const [appUsers, allUsers] = await Promise.all([
-      deps.jumpcloud.readApplicationUserListing(deps.appId),
-      deps.jumpcloud.readUserListing(),
+      deps.jumpcloud.readApplicationUserListing(
+        deps.appId,
+        checkpoint.listing('jumpcloud application users'),
+      ),
+      deps.jumpcloud.readUserListing(undefined, checkpoint.listing('jumpcloud users')),
     ]);
     const bound = new Set(appUsers.items.map((u) => u.id));
     const users = new Map<string, JumpCloudUserFacts>(
@@ -142,13 +160,14 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       ...allUsers.problems.map((p) => `system users: ${p}`),
     ];
 
-    heartbeat({ phase: 'reading Notion' });
-    let listing = await deps.notion.listUsers();
-    if (!listing.complete) listing = await deps.notion.listUsers(); // unstable order: one more try
+    report('reading Notion');
+    const members = checkpoint.listing<NotionUser>('notion members');
+    let listing = await deps.notion.listUsers(members);
+    if (!listing.complete) listing = await deps.notion.listUsers(members); // unstable order: one more try
     const byId = new Map(listing.items.map((u) => [u.id, u]));
     const byUserName = new Map(listing.items.map((u) => [emailKey(u.userName), u]));
 
-    heartbeat({ phase: 'reading links' });
+    report('reading links');
     const links = new Map<string, Link>();
     const gateway = new EntityGateway(deps.client, deps.taskQueue);
     for await (const user of gateway.find({ connectorId: input.connectorId, kind: 'user' })) {
@@ -273,7 +292,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       summary.unconfirmed = unconfirmed;
     }
     if (input.dryRun) {
-      heartbeat({ phase: 'counting groups' });
+      report('counting groups');
       summary.jumpcloudGroupsInScope = (
         await deps.jumpcloud.listApplicationGroups(deps.appId).catch(() => undefined)
       )?.length;
@@ -289,7 +308,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       }));
       if (withOperations.length > PLAN_LIMIT) summary.truncated = withOperations.length - PLAN_LIMIT;
       if (input.groupManagement) {
-        heartbeat({ phase: 'planning groups' });
+        report('planning groups');
         summary.groupPlan = await planGroupsDryRun({
           jumpcloud: deps.jumpcloud,
           notion: deps.notion,
@@ -330,11 +349,13 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
             ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
           });
           summary.dispatched += 1;
-          if (summary.dispatched % 100 === 0)
-            heartbeat({ phase: 'dispatching', dispatched: summary.dispatched });
+          if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
         }
       }),
     );
     return summary;
   });
+  // Kept while the activity may be retried; dropped once it succeeded.
+  checkpoint.close();
+  return result;
 }

@@ -7,11 +7,12 @@ import { z } from 'zod';
 import { isApiError } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
 import {
-  ListingCollector,
+  pageThrough,
   readComplete,
   recordsOf,
   requireComplete,
   type Listing,
+  type ListingResume,
   type RejectedRecord,
 } from './listing';
 import { emailKey, jumpcloudStateSchema, normalizeEmail } from '../contracts/shared';
@@ -191,13 +192,18 @@ export class JumpCloudClient {
    * C5: the same listing for a reconciliation, which acts on what it holds and, when it is not
    * complete, concludes nothing from who is missing.
    */
-  readApplicationUserListing(appId: string): Promise<Listing<JumpCloudGraphObject>> {
+  readApplicationUserListing(
+    appId: string,
+    resume?: ListingResume<JumpCloudGraphObject>,
+  ): Promise<Listing<JumpCloudGraphObject>> {
     return readComplete(() =>
       this.pageV2(
         `/v2/applications/${encodeURIComponent(appId)}/users`,
         graphObjectWithPaths,
         'list application users',
         appId,
+        {},
+        resume,
       ),
     );
   }
@@ -269,10 +275,9 @@ export class JumpCloudClient {
    * Every system user, sorted by `_id` (JumpCloud's advice for stable skip paging), read again
    * while users come and go under the paging (the `totalCount` changes, or the count disagrees).
    */
-  readUserListing(filter?: string): Promise<Listing<JumpCloudUser>> {
-    return readComplete(async () => {
-      const pages = new ListingCollector<JumpCloudUser>((user) => user.id);
-      for (let skip = 0; ; skip += JC_PAGE_SIZE) {
+  readUserListing(filter?: string, resume?: ListingResume<JumpCloudUser>): Promise<Listing<JumpCloudUser>> {
+    return readComplete(() =>
+      pageThrough({ key: (user) => user.id, first: 0, resume }, async (skip, pages) => {
         const { data } = await this.api.request({
           operation: 'list users',
           page: true,
@@ -287,10 +292,10 @@ export class JumpCloudClient {
         pages.add(data.results.items, data.totalCount, data.results.rejected);
         const total = data.totalCount;
         const count = data.results.items.length + data.results.rejected.length;
-        if (count < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total)) break;
-      }
-      return pages.result();
-    });
+        const last = count < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total);
+        return last ? undefined : skip + JC_PAGE_SIZE;
+      }),
+    );
   }
 
   /**
@@ -431,15 +436,15 @@ export class JumpCloudClient {
    * One pass over a v2 list: `limit`/`skip`, the total in `x-total-count` (the header JumpCloud's
    * own PowerShell module pages by), until the total is reached or a page comes back short.
    */
-  private async pageV2<T>(
+  private pageV2<T>(
     path: string,
     item: z.ZodType<T>,
     operation: string,
     entity: string,
     query: Record<string, string> = {},
+    resume?: ListingResume<T>,
   ): Promise<Listing<T>> {
-    const pages = new ListingCollector<T>(graphKey);
-    for (let skip = 0; ; skip += JC_PAGE_SIZE) {
+    return pageThrough({ key: graphKey, first: 0, resume }, async (skip, pages) => {
       const { data, headers } = await this.api.request({
         operation,
         entity,
@@ -451,9 +456,9 @@ export class JumpCloudClient {
       });
       const total = parseTotal(header(headers['x-total-count']));
       pages.add(data, total);
-      if (data.length < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total)) break;
-    }
-    return pages.result();
+      const last = data.length < JC_PAGE_SIZE || (total !== undefined && skip + JC_PAGE_SIZE >= total);
+      return last ? undefined : skip + JC_PAGE_SIZE;
+    });
   }
 }
 

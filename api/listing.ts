@@ -74,6 +74,18 @@ export class ListingCollector<T> {
 
   constructor(private readonly key: (item: T) => string) {}
 
+  /** A copy that later pages can be added to without changing this one. */
+  clone(): ListingCollector<T> {
+    const copy = new ListingCollector<T>(this.key);
+    for (const [id, item] of this.seen) copy.seen.set(id, item);
+    for (const [id, record] of this.rejected) copy.rejected.set(id, record);
+    for (const total of this.totals) copy.totals.add(total);
+    copy.repeated = this.repeated;
+    copy.missingTotal = this.missingTotal;
+    copy.anonymous = this.anonymous;
+    return copy;
+  }
+
   /** Adds one page; `total` is what the page announced (undefined: no total sent). */
   add(items: readonly T[], total: number | undefined, rejected: readonly RejectedRecord[] = []): void {
     for (const record of rejected) {
@@ -112,6 +124,43 @@ export class ListingCollector<T> {
       rejected: [...this.rejected.values()],
     };
   }
+}
+
+/** Where one pass over a listing got to: its pages so far and the position of the next page. */
+export interface ListingState<T> {
+  pages: ListingCollector<T>;
+  /** The next page's position (`skip`, `startIndex`); undefined once the pass is finished. */
+  next: number | undefined;
+}
+
+/**
+ * Issue 15: a listing that can be resumed where an earlier attempt stopped (the caller keeps the
+ * state, e.g. a reconciliation's checkpoint). `take` hands over the saved state once: a second
+ * pass of the same listing (read again because it did not add up) starts from the first page.
+ */
+export interface ListingResume<T> {
+  take(): ListingState<T> | undefined;
+  /** Called after every page read, and so once the pass is finished. */
+  save(state: ListingState<T>): void;
+}
+
+/**
+ * One pass over a paged listing, from `first` or from where `resume` left it: `readPage` reads
+ * the page at a position into `pages` and returns the next position, or undefined after the
+ * last page. A page that fails leaves the saved state at the page before it.
+ */
+export async function pageThrough<T>(
+  options: { key: (item: T) => string; first: number; resume?: ListingResume<T>; maxPages?: number },
+  readPage: (position: number, pages: ListingCollector<T>) => Promise<number | undefined>,
+): Promise<Listing<T>> {
+  const resumed = options.resume?.take();
+  const pages = resumed ? resumed.pages.clone() : new ListingCollector<T>(options.key);
+  let next = resumed ? resumed.next : options.first;
+  for (let read = 0; next !== undefined && read < (options.maxPages ?? 100_000); read++) {
+    next = await readPage(next, pages);
+    options.resume?.save({ pages, next });
+  }
+  return pages.result();
 }
 
 /** Reads a listing again (the directory may have been changing) until it is complete, a few times. */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { isApiError, type ApiErrorInfo } from './errors';
 import { HttpService, type HttpServiceOptions } from './http';
-import { ListingCollector, recordsOf, type Listing } from './listing';
+import { pageThrough, recordsOf, type Listing, type ListingResume } from './listing';
 import { emailKey, normalizeEmail } from '../contracts/shared';
 
 export type { Listing } from './listing';
@@ -198,8 +198,9 @@ export class NotionScimClient {
     return data.map(({ id, endpoint }) => ({ id, endpoint }));
   }
 
-  listUsers(): Promise<Listing<NotionUser>> {
-    return this.listAll('/Users', userSchema, 'list users');
+  /** Every member; `resume` continues a listing an earlier attempt left off (issue 15). */
+  listUsers(resume?: ListingResume<NotionUser>): Promise<Listing<NotionUser>> {
+    return this.listAll('/Users', userSchema, 'list users', resume);
   }
 
   listGroups(): Promise<Listing<NotionGroup>> {
@@ -433,14 +434,13 @@ export class NotionScimClient {
    * is not guaranteed across pages, so repeated ids or a count that disagrees with `totalResults`
    * mark the listing incomplete instead of being trusted.
    */
-  private async listAll<T extends { id: string }>(
+  private listAll<T extends { id: string }>(
     path: string,
     item: z.ZodType<T>,
     operation: string,
+    resume?: ListingResume<T>,
   ): Promise<Listing<T>> {
-    const pages = new ListingCollector<T>((entry) => entry.id);
-    let startIndex = 1;
-    for (let page = 0; page < 100_000; page++) {
+    return pageThrough({ key: (entry) => entry.id, first: 1, resume }, async (startIndex, pages) => {
       const { data } = await this.http.request({
         operation,
         page: true,
@@ -453,11 +453,9 @@ export class NotionScimClient {
       pages.add(items, data.totalResults, rejected);
       const count = items.length + rejected.length;
       const step = data.itemsPerPage && data.itemsPerPage > 0 ? data.itemsPerPage : count;
-      if (count === 0 || step === 0) break;
-      startIndex += step;
-      if (startIndex > data.totalResults) break;
-    }
-    return pages.result();
+      if (count === 0 || step === 0 || startIndex + step > data.totalResults) return undefined;
+      return startIndex + step;
+    });
   }
 }
 

@@ -16,6 +16,7 @@ import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emul
 import type { FaultRule } from '../harness/emulators/common/control';
 import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { createDemoOrganization } from '../harness/emulators/seed/demo';
+import { BULK_PAGE_ATTEMPTS } from '../activities/clients';
 import { reconcileScheduleId } from '../activities/schedule';
 import { statusQuery } from '../contracts/connector';
 import type { ReconcileSummary } from '../contracts/reconcile';
@@ -36,6 +37,7 @@ interface Stack {
   notion: NotionEmulator;
   product: ProductWorkers;
   env: NodeJS.ProcessEnv;
+  origins: { jumpcloud: string; notion: string };
 }
 
 let temporal: TestTemporal;
@@ -58,7 +60,7 @@ async function startStack(
     ...extra,
   });
   const product = await startProductWorkers(temporal, settings, workerOptions);
-  const stack = { connectorId, jumpcloud, notion, product, env: product.env };
+  const stack = { connectorId, jumpcloud, notion, product, env: product.env, origins };
   stacks.push(stack);
   return stack;
 }
@@ -247,6 +249,81 @@ test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: 
   await cli(stack, 'sync', '--timeout', '300');
   // Well within one attempt's timeout (45 s) per pair of deactivations, had they wedged.
   await eventually('the twelve deactivated', () => people.every((p) => !active().includes(p.email)), 120_000);
+});
+
+test('issue 15 (C5): a reconciliation whose listing kept failing on one page is retried by Temporal and resumes from that page: no page of either service is read twice', async () => {
+  const people = ['gus', 'hal', 'ida', 'jon'].map((name) => ({
+    username: name,
+    email: `${name}@example.com`,
+    firstname: name.toUpperCase(),
+    lastname: 'Resume',
+  }));
+  const stack = await startStack('resume-e2e', (jumpcloud, notion) => {
+    jumpcloud.seed({
+      users: people,
+      groups: [{ name: 'Resume', members: people.map((p) => p.username) }],
+      bindings: [{ groups: ['Resume'] }],
+    });
+    // Members nobody manages, so that Notion's listing has four pages.
+    notion.seed({
+      users: Array.from({ length: 350 }, (_, i) => ({
+        userName: `member${i}@example.com`,
+        givenName: 'Member',
+        familyName: `${i}`,
+      })),
+    });
+  });
+  await cli(stack, 'activate', '--approve-creations');
+  stack.notion.control.clearRequests();
+  stack.jumpcloud.control.clearRequests();
+  // Every try of the third page inside the listing fails (BULK_PAGE_ATTEMPTS), so the attempt fails.
+  stack.notion.control.setFaults({
+    rules: [
+      {
+        route: 'GET /scim/v2/Users',
+        query: { startIndex: '201' },
+        count: BULK_PAGE_ATTEMPTS,
+        action: { type: 'status', status: 503, retryAfter: 1 },
+      },
+    ],
+  });
+  const result = JSON.parse(
+    (await cli(stack, 'sync', '--timeout', '300', '--json')).stdout,
+  ) as ReconcileSummary;
+  expect(result.settled?.complete).toBe(true);
+  expect(result.planned.create).toBe(people.length);
+  expect(result.notionMembers).toBe(351);
+
+  const timeline = async (origin: string) =>
+    (
+      (await (await fetch(`${origin}/_emulator/requests/timeline`)).json()) as {
+        requests: { route: string; status: number; query?: string }[];
+      }
+    ).requests;
+  const notionPages = (await timeline(stack.origins.notion))
+    .filter((r) => r.route === 'GET /scim/v2/Users' && r.query?.startsWith('startIndex='))
+    .map((r) => `${r.query} → ${r.status}`);
+  expect(notionPages).toEqual([
+    'startIndex=1&count=100 → 200',
+    'startIndex=101&count=100 → 200',
+    ...Array.from({ length: BULK_PAGE_ATTEMPTS }, () => 'startIndex=201&count=100 → 503'),
+    'startIndex=201&count=100 → 200',
+    'startIndex=301&count=100 → 200',
+  ]);
+  // JumpCloud was read once, by the first attempt.
+  const jumpcloudLists = (await timeline(stack.origins.jumpcloud)).filter((r) =>
+    ['GET /api/systemusers', 'GET /api/v2/applications/{id}/users'].includes(r.route),
+  );
+  expect(jumpcloudLists.map((r) => `${r.route} → ${r.status}`).sort()).toEqual([
+    'GET /api/systemusers → 200',
+    'GET /api/v2/applications/{id}/users → 200',
+  ]);
+  // …by the activity's first attempt: the second one did the rest.
+  const history = await temporal.client.workflow
+    .getHandle(workflowIds.reconcile(stack.connectorId, result.reconcileId))
+    .fetchHistory();
+  const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+  expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toContain(2);
 });
 
 test('§7/§2: every workflow history of these stories replays deterministically and holds no secret', async () => {

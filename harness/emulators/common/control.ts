@@ -19,6 +19,8 @@ import { z } from 'zod';
 export const faultRuleSchema = z.object({
   /** `METHOD /route/{id}` template, a method alone (`PATCH`), or absent for every API route. */
   route: z.string().optional(),
+  /** Only requests whose query has each of these parameters with this value (`{"startIndex": "301"}`: one page). */
+  query: z.record(z.string(), z.string()).optional(),
   /** Share of matching requests hit (0–1; default 1). */
   rate: z.number().min(0).max(1).default(1),
   /** Only the next `count` matching requests (default: until cleared). */
@@ -76,6 +78,8 @@ export interface RequestRecord {
   at: number;
   route: string;
   status: number;
+  /** The query string, when there was one (`startIndex=101&count=100`): which page was read. */
+  query?: string;
 }
 
 export interface ControlPlane {
@@ -93,6 +97,16 @@ export function routeKey(request: FastifyRequest): string {
     '{$1}',
   );
   return `${request.method} ${template}`;
+}
+
+function queryOf(request: FastifyRequest): string {
+  const at = request.url.indexOf('?');
+  return at < 0 ? '' : request.url.slice(at + 1);
+}
+
+function record(request: FastifyRequest, route: string, status: number): RequestRecord {
+  const query = queryOf(request);
+  return query ? { at: Date.now(), route, status, query } : { at: Date.now(), route, status };
 }
 
 const isControl = (request: FastifyRequest) => request.url.startsWith('/_emulator');
@@ -136,7 +150,11 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
       .send(options.errorBody(status, detail));
   };
 
-  const matches = (rule: FaultRule, key: string) => {
+  const matches = (rule: FaultRule, key: string, request: FastifyRequest) => {
+    if (rule.query) {
+      const query = new URLSearchParams(queryOf(request));
+      for (const [name, value] of Object.entries(rule.query)) if (query.get(name) !== value) return false;
+    }
     if (!rule.route) return true;
     const [method, ...rest] = rule.route.trim().split(/\s+/);
     if (rest.length === 0) return key.startsWith(`${method!.toUpperCase()} `);
@@ -160,7 +178,7 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
     }
 
     for (const rule of faults.rules) {
-      if (!matches(rule, key)) continue;
+      if (!matches(rule, key, request)) continue;
       if (rule.count !== undefined && (remaining.get(rule) ?? 0) <= 0) continue;
       if (rule.rate < 1 && Math.random() >= rule.rate) continue;
       if (rule.count !== undefined) remaining.set(rule, (remaining.get(rule) ?? 0) - 1);
@@ -174,7 +192,7 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
         continue;
       }
       if (action.type === 'reset') {
-        log.push({ at: Date.now(), route: key, status: 0 });
+        log.push(record(request, key, 0));
         request.raw.socket.destroy();
         return reply.hijack();
       }
@@ -196,7 +214,7 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
 
   app.addHook('onResponse', async (request, reply) => {
     if (isControl(request)) return;
-    log.push({ at: Date.now(), route: routeKey(request), status: reply.statusCode });
+    log.push(record(request, routeKey(request), reply.statusCode));
   });
 
   const plane: ControlPlane = {

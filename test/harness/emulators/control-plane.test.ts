@@ -125,6 +125,24 @@ describe('fault injection', () => {
     expect((await counts()).byStatus).toEqual({ '503': 1, '200': 1 });
   });
 
+  test('a rule with a query hits only the requests with those parameters (one page of a listing); the timeline shows each query', async () => {
+    await call('PUT', '/_emulator/faults', {
+      rules: [{ route: 'GET /api/things', query: { skip: '100' }, action: { type: 'status', status: 500 } }],
+    });
+    expect((await call('GET', '/api/things?limit=100&skip=0')).status).toBe(200);
+    expect((await call('GET', '/api/things?limit=100&skip=100')).status).toBe(500);
+    expect((await call('GET', '/api/things?skip=1000')).status).toBe(200);
+    const reply = await call<{ requests: { route: string; status: number; query?: string }[] }>(
+      'GET',
+      '/_emulator/requests/timeline',
+    );
+    expect(reply.body.requests.map((r) => [r.query, r.status])).toEqual([
+      ['limit=100&skip=0', 200],
+      ['limit=100&skip=100', 500],
+      ['skip=1000', 200],
+    ]);
+  });
+
   test('a count-limited rule hits only the next n matching requests; GET /_emulator/faults shows what remains', async () => {
     await call('PUT', '/_emulator/faults', {
       rules: [{ route: 'PATCH', count: 2, action: { type: 'status', status: 500 } }],
