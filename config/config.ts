@@ -10,7 +10,7 @@ import dotenv from 'dotenv';
 import ms from 'ms';
 import { z } from 'zod';
 import { JUMPCLOUD_ID_PATTERN, normalizeEmail } from '../contracts/shared';
-import { DERIVED_QUEUE_SUFFIXES } from '../temporal/task-queues';
+import { connectorTaskQueue, DEFAULT_CONNECTOR_ID, DERIVED_QUEUE_SUFFIXES } from '../temporal/task-queues';
 
 /** Variables whose values are secret: shown as "set"/"unset", never printed. */
 export const SECRET_VARIABLES = [
@@ -160,7 +160,10 @@ const schema = z
     CONNECTOR_ID: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be 1-40 lower-case letters, digits or dashes' })
-      .default('default'),
+      .refine((id) => !DERIVED_QUEUE_SUFFIXES.some((suffix) => id.endsWith(suffix)), {
+        message: `must not end with ${DERIVED_QUEUE_SUFFIXES.join(', ')} (its task queues are derived from it)`,
+      })
+      .default(DEFAULT_CONNECTOR_ID),
     LOG_LEVEL: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
         message: 'must be one of trace, debug, info, warn, error, fatal, silent',
@@ -186,7 +189,10 @@ export interface Config {
   temporal: {
     address: string;
     namespace: string;
+    /** The connector's own main queue (`connectorTaskQueue`), which every other is derived from. */
     taskQueue: string;
+    /** `TEMPORAL_TASK_QUEUE` as configured. */
+    configuredTaskQueue: string;
     apiKey?: string;
     tls?: { cert: string; key: string };
   };
@@ -280,7 +286,8 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      taskQueue: connectorTaskQueue(e.TEMPORAL_TASK_QUEUE, e.CONNECTOR_ID),
+      configuredTaskQueue: e.TEMPORAL_TASK_QUEUE,
       apiKey: e.TEMPORAL_API_KEY,
       tls:
         e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
@@ -329,7 +336,11 @@ export function describeConfig(config: Config): Record<string, string | number |
     CONNECTOR_ID: config.connectorId,
     TEMPORAL_ADDRESS: config.temporal.address,
     TEMPORAL_NAMESPACE: config.temporal.namespace,
-    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    // The connector's own queue, and the configured name it comes from when they differ.
+    TEMPORAL_TASK_QUEUE:
+      config.temporal.taskQueue === config.temporal.configuredTaskQueue
+        ? config.temporal.taskQueue
+        : `${config.temporal.taskQueue} (from ${config.temporal.configuredTaskQueue})`,
     TEMPORAL_API_KEY: set(config.temporal.apiKey),
     TEMPORAL_TLS: config.temporal.tls ? 'mTLS' : 'off',
     JUMPCLOUD_BASE_URL: config.jumpcloud.baseUrl,
@@ -366,6 +377,14 @@ export function redactUrl(value: string): string {
 }
 
 /** The secret values of a configuration, for tests and log scrubbing. */
+/** The configured value of each secret variable (read again from its `_FILE` when used). */
+export function secretFiles(config: Config): Partial<Record<SecretVariable, string>> {
+  const out: Partial<Record<SecretVariable, string>> = {};
+  if (config.jumpcloud.apiKey) out.JUMPCLOUD_API_KEY = config.jumpcloud.apiKey;
+  if (config.notion.token) out.NOTION_SCIM_TOKEN = config.notion.token;
+  return out;
+}
+
 export function secretValues(config: Config): string[] {
   const values = [
     config.jumpcloud.apiKey,

@@ -37,3 +37,20 @@ export function readSecret(
 export function secretReader(name: SecretVariable, configured: string): () => string {
   return () => readSecret(name, configured);
 }
+
+/**
+ * Every secret value the process holds now: the configured ones and those its `_FILE`s hold
+ * (rotated in place), so that text leaving the process can be scrubbed of each (issue 16).
+ */
+export function currentSecretValues(
+  configured: readonly string[],
+  files: Partial<Record<SecretVariable, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const values = new Set(configured);
+  for (const [name, value] of Object.entries(files) as [SecretVariable, string][]) {
+    const current = readSecret(name, value, env);
+    if (current) values.add(current);
+  }
+  return [...values].filter((value) => value.length > 0);
+}

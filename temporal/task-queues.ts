@@ -1,5 +1,5 @@
 /**
- * The product's task queues. The entity workflows run on `<queue>`, the connector and the other
+ * The product's task queues, each connector's own (`connectorTaskQueue`). The entity workflows run on `<queue>`, the connector and the other
  * workflows of its own on `<queue>-control`. Every activity that calls Notion runs on `<queue>-notion`, every one
  * that calls JumpCloud on `<queue>-jumpcloud`, one request per activity (bulk reads take a permit
  * per page from the same queue: docs/adr/0004-request-rates.md). Workers set `maxTaskQueueActivitiesPerSecond` on those
@@ -20,6 +20,19 @@ export interface TaskQueues {
   notion: string;
   jumpcloud: string;
 }
+
+/**
+ * Issue 16: a connector's main queue, from the configured one and its id, so that two connectors
+ * on one namespace never poll each other's queues: `<queue>@<connector>` (a configured queue
+ * cannot contain `@`, so no two connectors' names meet). The connector `default` keeps the
+ * configured name as it is: deployments from before keep their running workflows' queues.
+ */
+export function connectorTaskQueue(configured: string, connectorId: string): string {
+  return connectorId === DEFAULT_CONNECTOR_ID ? configured : `${configured}@${connectorId}`;
+}
+
+/** The connector id when none is configured. */
+export const DEFAULT_CONNECTOR_ID = 'default';
 
 /** The suffixes of the derived queues; a configured queue name may not end with one. */
 export const DERIVED_QUEUE_SUFFIXES = ['-control', '-notion', '-jumpcloud'] as const;

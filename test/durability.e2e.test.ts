@@ -8,7 +8,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { taskQueues } from '../temporal/task-queues';
+import { connectorTaskQueue, taskQueues } from '../temporal/task-queues';
 import { cleanEnv, runCli, spawnCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from './support/temporal';
@@ -89,7 +89,11 @@ test('killing the worker in the middle of a 500-user sync and starting another c
 
   const first = spawnCli(['worker'], env);
   children.push(first);
-  await waitFor(async () => (await pollers(taskQueues(taskQueue).notion)) >= 1, 120_000, 'the first worker');
+  await waitFor(
+    async () => (await pollers(taskQueues(connectorTaskQueue(taskQueue, 'durability')).notion)) >= 1,
+    120_000,
+    'the first worker',
+  );
   expect((await runCli(['activate', '--approve-creations'], env)).code).toBe(0);
 
   const sync = spawnCli(['sync'], env);

@@ -232,8 +232,14 @@ test(
       },
       { POLL_INTERVAL: '2s', DEACTIVATION_THRESHOLD: '5000' },
     );
+    const started = Date.now();
+    const report = (what: string) => {
+      if (process.env.SCALE_REPORT)
+        console.log(`${what} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    };
     await cli(stack, 'activate', '--approve-creations');
     await cli(stack, 'sync', '--timeout', '1200');
+    report('initial sync');
     const active = () =>
       new Set(
         (stack.notion.state() as { users: { userName: string; active: boolean }[] }).users
@@ -275,6 +281,7 @@ test(
       },
       LONG - 5 * 60_000,
     );
+    report('bulk change applied');
     // The unmanaged users renamed are routed and left alone: none of them is in Notion.
     expect([...active()].some((email) => email.startsWith('u'))).toBe(false);
     const feed = await temporal.client.workflow

@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
 import { workflowIds } from '../temporal/ids';
+import { connectorTaskQueue } from '../temporal/task-queues';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { userWorkflow } from '../workflows/user';
 import { syncUserSignal, userStateQuery } from '../contracts/user';
@@ -309,7 +310,7 @@ test('§7: a user workflow continues-as-new when its history grows, keeping its 
   const start = async (n: number) =>
     temporal.client.workflow.signalWithStart(userWorkflow, {
       workflowId: workflowIds.user('users-e2e', user._id),
-      taskQueue: String(env.TEMPORAL_TASK_QUEUE),
+      taskQueue: connectorTaskQueue(String(env.TEMPORAL_TASK_QUEUE), 'users-e2e'),
       args: [{ connectorId: 'users-e2e', jumpcloudUserId: user._id, policy, maxHistoryEvents: 40 }],
       signal: syncUserSignal,
       signalArgs: [{ reason: `test ${n}`, policy }],

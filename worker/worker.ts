@@ -19,8 +19,11 @@ import {
   type CredentialGuards,
 } from '../activities/clients';
 import { workflowIds } from '../temporal/ids';
-import { credentialsRejectedSignal } from '../contracts/connector';
-import { type WorkerConfig } from '../config/config';
+import { credentialsRejectedSignal, statusQuery } from '../contracts/connector';
+import type { WorkerInterceptors } from '@temporalio/worker';
+import { secretFiles, secretValues, type WorkerConfig } from '../config/config';
+import { currentSecretValues } from '../config/secrets';
+import { activityGuard, cachedFor } from './activity-guard';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';
 import { connect, connectClient, connectWorker } from '../temporal/connection';
@@ -149,10 +152,28 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     { config, identity, clients, temporal: options.client, budget },
     slots,
   );
+  // Issue 16: every activity is this connector's, for this worker's application, and no
+  // failure leaves with a secret in it.
+  const guard = activityGuard({
+    connectorId: config.connectorId,
+    appId: config.jumpcloud.appId,
+    connectorAppId: cachedFor(60_000, () =>
+      options.client.workflow
+        .getHandle(workflowIds.connector(config.connectorId))
+        .query(statusQuery)
+        .then(
+          (status) => status.lastVerification?.application?.id,
+          () => undefined,
+        ),
+    ),
+    secrets: () => currentSecretValues(secretValues(config), secretFiles(config)),
+  });
+  const interceptors: WorkerInterceptors = { activity: [guard] };
   const common = {
     connection,
     namespace: config.temporal.namespace,
     identity,
+    interceptors,
     // In-flight activities get this long to finish when the worker stops.
     shutdownGraceTime: '10 seconds',
   } as const;

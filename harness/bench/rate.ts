@@ -64,7 +64,7 @@ async function benchRateAt(RATE: number): Promise<boolean> {
             ...process.env,
             TEMPORAL_ADDRESS: config.temporal.address,
             TEMPORAL_NAMESPACE: config.temporal.namespace,
-            TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+            TEMPORAL_TASK_QUEUE: config.temporal.configuredTaskQueue,
             NOTION_SCIM_BASE_URL: config.notion.scimBaseUrl,
             NOTION_SCIM_TOKEN: config.notion.token,
             NOTION_MAX_RPS: String(RATE),

@@ -52,7 +52,8 @@ async function drive(mainQueue: string, ids: string[]): Promise<number> {
   });
   return driver.runUntil(() =>
     temporal.client.workflow.execute(notionReadsWorkflow, {
-      workflowId: `${driverQueue}-${Date.now()}`,
+      // Under the connector's ids: the workers refuse activities of any other workflow (issue 16).
+      workflowId: `jcn/default/rate-driver/${driverQueue}-${Date.now()}`,
       taskQueue: driverQueue,
       args: [{ notionQueue: taskQueues(mainQueue).notion, ids }],
     }),

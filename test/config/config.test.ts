@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../../config/config';
 import { readSecret, secretReader } from '../../config/secrets';
+import { taskQueues } from '../../temporal/task-queues';
 import { TEST_SECRETS, testWorkerConfig } from '../support/config';
 
 function problemsOf(env: Record<string, string>, purpose: 'client' | 'worker' = 'client'): ConfigError {
@@ -23,6 +24,7 @@ describe('configuration (SPEC §2)', () => {
       address: '127.0.0.1:7233',
       namespace: 'default',
       taskQueue: 'jumpcloud-notion-sync',
+      configuredTaskQueue: 'jumpcloud-notion-sync',
       apiKey: undefined,
       tls: undefined,
     });
@@ -69,6 +71,26 @@ describe('configuration (SPEC §2)', () => {
         expect.stringMatching(/^TEMPORAL_TASK_QUEUE must not end with -control, -notion, -jumpcloud/),
       ]);
     expect(() => parseConfig({ TEMPORAL_TASK_QUEUE: 'control-plane' }, 'client')).not.toThrow();
+  });
+
+  test('issue 16: each connector has task queues of its own, derived from its id; the default connector keeps the configured name', () => {
+    const acme = parseConfig({ CONNECTOR_ID: 'acme', TEMPORAL_TASK_QUEUE: 'sync' }, 'client');
+    expect(acme.temporal.taskQueue).toBe('sync@acme');
+    expect(taskQueues(acme.temporal.taskQueue)).toEqual({
+      main: 'sync@acme',
+      control: 'sync@acme-control',
+      notion: 'sync@acme-notion',
+      jumpcloud: 'sync@acme-jumpcloud',
+    });
+    expect(parseConfig({ TEMPORAL_TASK_QUEUE: 'sync' }, 'client').temporal.taskQueue).toBe('sync');
+    // A configured queue cannot hold `@`, so no two connectors' queues can be the same.
+    expect(problemsOf({ TEMPORAL_TASK_QUEUE: 'sync@acme' }).problems).toEqual([
+      expect.stringMatching(/^TEMPORAL_TASK_QUEUE must be a task queue name/),
+    ]);
+    for (const id of ['acme-control', 'acme-notion', 'acme-jumpcloud'])
+      expect(problemsOf({ CONNECTOR_ID: id }).problems).toEqual([
+        expect.stringMatching(/^CONNECTOR_ID must not end with -control, -notion, -jumpcloud/),
+      ]);
   });
 
   test('one error lists every problem by variable name', () => {
