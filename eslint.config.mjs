@@ -86,6 +86,27 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 16: what a command prints is escaped (client/output.ts); nothing writes around it.
+    files: ['client/**/*.ts'],
+    ignores: ['client/output.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[object.object.name='process'][object.property.name=/^std(out|err)$/][property.name='write']",
+          message:
+            'Print through client/output.ts (printLines, printJson, printError): it escapes control and bidi characters.',
+        },
+        {
+          selector: "MemberExpression[object.name='console']",
+          message:
+            'Print through client/output.ts (printLines, printJson, printError): it escapes control and bidi characters.',
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -54,7 +54,7 @@ export function createApiClients(
 ): ApiClients {
   const notion = new NotionScimClient({
     baseUrl: config.notion.scimBaseUrl,
-    token: secretReader('NOTION_SCIM_TOKEN', config.notion.token),
+    token: secretReader('NOTION_SCIM_TOKEN', config.notion.token, config.secretFiles.NOTION_SCIM_TOKEN),
     beforeRequest: pacing.notion,
     pageRetry: pacing.pageRetry,
     guard: guards.notion,
@@ -62,7 +62,7 @@ export function createApiClients(
   const jumpcloud = new JumpCloudClient({
     baseUrl: config.jumpcloud.baseUrl,
     insightsUrl: config.jumpcloud.insightsUrl,
-    apiKey: secretReader('JUMPCLOUD_API_KEY', config.jumpcloud.apiKey),
+    apiKey: secretReader('JUMPCLOUD_API_KEY', config.jumpcloud.apiKey, config.secretFiles.JUMPCLOUD_API_KEY),
     orgId: config.jumpcloud.orgId,
     beforeRequest: pacing.jumpcloud,
     pageRetry: pacing.pageRetry,

@@ -5,6 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, log } from '@temporalio/activity';
 import { ListingCheckpoints } from './listing-checkpoints';
+import { secretValues } from '../config/config';
+import { currentSecretValues } from '../config/secrets';
 import { keepAlive, reportProgress } from './progress';
 import { userPolicyOf, withPacedClients } from './clients';
 import { withRequestBudget, type SlotParking } from './permits';
@@ -53,7 +55,9 @@ export function createActivities(deps: ActivityDeps) {
   };
   const gateway = new EntityGateway(deps.temporal, deps.config.temporal.taskQueue);
   const policy = userPolicyOf(deps.config);
-  const notifier = createNotifier(deps.config);
+  const notifier = createNotifier(deps.config, () =>
+    currentSecretValues(secretValues(deps.config), deps.config.secretFiles),
+  );
   const checkpoints = new ListingCheckpoints();
   return {
     ...createImportActivities(deps),

@@ -4,6 +4,7 @@
  * cannot be sent is a retryable failure: the SMTP server may be back in a minute.
  */
 import nodemailer from 'nodemailer';
+import { scrubSecrets } from '../common/logger';
 import type { WorkerConfig } from '../config/config';
 
 export interface Notification {
@@ -19,7 +20,14 @@ export interface Notifier {
 
 export const NOTIFY_FROM = 'jc-notion <jc-notion@localhost>';
 
-export function createNotifier(config: Pick<WorkerConfig, 'notify' | 'connectorId'>): Notifier {
+/**
+ * `secrets`: the values to scrub from every mail (issue 16): a failure message quoted in an
+ * alert must not carry a token, whatever produced it.
+ */
+export function createNotifier(
+  config: Pick<WorkerConfig, 'notify' | 'connectorId'>,
+  secrets: () => readonly string[] = () => [],
+): Notifier {
   const { smtpUrl, emails } = config.notify;
   return {
     async send(notification) {
@@ -30,8 +38,8 @@ export function createNotifier(config: Pick<WorkerConfig, 'notify' | 'connectorI
         await transport.sendMail({
           from: NOTIFY_FROM,
           to: emails,
-          subject: `[jc-notion ${config.connectorId}] ${notification.subject}`,
-          text: notification.text,
+          subject: scrubSecrets(`[jc-notion ${config.connectorId}] ${notification.subject}`, secrets()),
+          text: scrubSecrets(notification.text, secrets()),
         });
       } catch (error) {
         // The transport's message may quote the URL: never the password (secrets are scrubbed

@@ -1,6 +1,7 @@
 /** Entry point of `jc-notion`: runs a command; any failure is one line on stderr and exit code 1. */
 import { CommanderError } from 'commander';
 import { oneLine } from './errors';
+import { printError } from './output';
 import { buildProgram } from './program';
 
 async function main(argv: string[]): Promise<void> {
@@ -12,8 +13,8 @@ async function main(argv: string[]): Promise<void> {
       // commander has printed its message (or the help) already.
       process.exit(error.exitCode);
     }
-    process.stderr.write(`jc-notion: ${oneLine(error)}\n`);
-    if (process.env.JCN_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    printError(`jc-notion: ${oneLine(error)}`);
+    if (process.env.JCN_DEBUG && error instanceof Error && error.stack) printError(error.stack);
     process.exit(1);
   }
 }

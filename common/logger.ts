@@ -9,8 +9,11 @@ export type Logger = pino.Logger;
 
 export interface LoggerOptions {
   level?: string;
-  /** Secret values to replace with `[secret]` wherever they appear. */
-  secrets?: string[];
+  /**
+   * Secret values to replace with `[secret]` wherever they appear; a function is asked again
+   * every few seconds (a secret rotated in its file, issue 16).
+   */
+  secrets?: readonly string[] | (() => readonly string[]);
   /** Where lines go (default stdout). */
   destination?: pino.DestinationStream;
   base?: Record<string, unknown>;
@@ -31,7 +34,16 @@ export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = options.secrets ?? [];
+  const source = options.secrets ?? [];
+  let known: readonly string[] = typeof source === 'function' ? source() : source;
+  let askedAt = Date.now();
+  const current = () => {
+    if (typeof source === 'function' && Date.now() - askedAt > 5_000) {
+      known = source();
+      askedAt = Date.now();
+    }
+    return known;
+  };
   return pino(
     {
       level: options.level ?? 'info',
@@ -40,10 +52,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         paths: ['*.authorization', '*.Authorization', '*["x-api-key"]', '*.token', '*.apiKey', '*.password'],
         censor: '[secret]',
       },
-      formatters: { log: (object) => scrubSecrets(object, secrets) },
+      formatters: { log: (object) => scrubSecrets(object, current()) },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, scrubSecrets<Parameters<typeof method>>(args, secrets));
+          method.apply(this, scrubSecrets<Parameters<typeof method>>(args, current()));
         },
       },
     },

@@ -49,17 +49,34 @@ const hostPort = z.string().refine(
   { message: 'must be host:port (e.g. 127.0.0.1:7233, temporal.example.com:7233, [::1]:7233)' },
 );
 
-const httpUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http(s) URL without credentials in it' },
-);
+/** Loopback hosts: the local stack's emulators and a local proxy may speak plain HTTP. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * A service URL: `https://`, or `http://` on loopback only (SPEC §2): a token sent in clear
+ * over a network can be read on the way. No credentials in it.
+ */
+const serviceUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+    return;
+  }
+  if (url.username || url.password)
+    ctx.addIssue({ code: 'custom', message: 'must not hold credentials (use the secret variables)' });
+  else if (url.protocol === 'http:' && !isLoopback(url.hostname))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be https:// (http:// only on loopback: 127.0.0.1, ::1, localhost)',
+    });
+  else if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+});
 
 const positiveNumber = z.coerce
   .number({ message: 'must be a number' })
@@ -126,12 +143,12 @@ const schema = z
     TEMPORAL_API_KEY: secret.optional(),
     TEMPORAL_TLS_CERT: z.string().optional(),
     TEMPORAL_TLS_KEY: secret.optional(),
-    JUMPCLOUD_BASE_URL: httpUrl.default('https://console.jumpcloud.com'),
-    JUMPCLOUD_INSIGHTS_URL: httpUrl.default('https://api.jumpcloud.com/insights/directory/v1'),
+    JUMPCLOUD_BASE_URL: serviceUrl.default('https://console.jumpcloud.com'),
+    JUMPCLOUD_INSIGHTS_URL: serviceUrl.default('https://api.jumpcloud.com/insights/directory/v1'),
     JUMPCLOUD_API_KEY: secret.optional(),
     JUMPCLOUD_ORG_ID: jumpcloudId.optional(),
     JUMPCLOUD_APP_ID: jumpcloudId.optional(),
-    NOTION_SCIM_BASE_URL: httpUrl.default('https://api.notion.com/scim/v2'),
+    NOTION_SCIM_BASE_URL: serviceUrl.default('https://api.notion.com/scim/v2'),
     NOTION_SCIM_TOKEN: secret.optional(),
     NOTION_MAX_RPS: positiveNumber.default(3),
     JUMPCLOUD_MAX_RPS: positiveNumber.default(10),
@@ -185,6 +202,12 @@ type Env = z.output<typeof schema>;
 
 export interface Config {
   connectorId: string;
+  /**
+   * The `<NAME>_FILE` each secret was read from: read again when used (rotation in place). Only
+   * these files: one named in the process's environment later is never read (issue 16: `local`
+   * passes none, so a real token in a file cannot replace its local ones).
+   */
+  secretFiles: Partial<Record<SecretVariable, string>>;
   logLevel: Env['LOG_LEVEL'];
   temporal: {
     address: string;
@@ -251,9 +274,11 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
   );
   const problems: string[] = [];
   // `<SECRET>_FILE`: the secret is in a file (Docker/Kubernetes secrets); see config/secrets.ts.
+  const secretFiles: Partial<Record<SecretVariable, string>> = {};
   for (const name of SECRET_VARIABLES) {
     const file = input[`${name}_FILE`];
     if (!file) continue;
+    secretFiles[name] = file;
     try {
       const value = fs.readFileSync(file, 'utf8').trim();
       if (value) input[name] = value;
@@ -282,6 +307,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
   const e = result.data;
   return {
     connectorId: e.CONNECTOR_ID,
+    secretFiles,
     logLevel: e.LOG_LEVEL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -377,14 +403,6 @@ export function redactUrl(value: string): string {
 }
 
 /** The secret values of a configuration, for tests and log scrubbing. */
-/** The configured value of each secret variable (read again from its `_FILE` when used). */
-export function secretFiles(config: Config): Partial<Record<SecretVariable, string>> {
-  const out: Partial<Record<SecretVariable, string>> = {};
-  if (config.jumpcloud.apiKey) out.JUMPCLOUD_API_KEY = config.jumpcloud.apiKey;
-  if (config.notion.token) out.NOTION_SCIM_TOKEN = config.notion.token;
-  return out;
-}
-
 export function secretValues(config: Config): string[] {
   const values = [
     config.jumpcloud.apiKey,

@@ -33,9 +33,14 @@ export function readSecret(
   return (file ? fromFile(file) : undefined) ?? configured;
 }
 
-/** A reader for API clients, called at every request. */
-export function secretReader(name: SecretVariable, configured: string): () => string {
-  return () => readSecret(name, configured);
+/**
+ * A reader for API clients, called at every request: the file `file` (the `<NAME>_FILE` the
+ * configuration was given, never one found in the process's environment later) when set and
+ * readable, else the configured value.
+ */
+export function secretReader(name: SecretVariable, configured: string, file?: string): () => string {
+  const env = file ? { [`${name}_FILE`]: file } : {};
+  return () => readSecret(name, configured, env);
 }
 
 /**
@@ -45,11 +50,10 @@ export function secretReader(name: SecretVariable, configured: string): () => st
 export function currentSecretValues(
   configured: readonly string[],
   files: Partial<Record<SecretVariable, string>> = {},
-  env: NodeJS.ProcessEnv = process.env,
 ): string[] {
   const values = new Set(configured);
-  for (const [name, value] of Object.entries(files) as [SecretVariable, string][]) {
-    const current = readSecret(name, value, env);
+  for (const file of Object.values(files)) {
+    const current = file ? fromFile(file) : undefined;
     if (current) values.add(current);
   }
   return [...values].filter((value) => value.length > 0);

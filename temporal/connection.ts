@@ -2,11 +2,19 @@
 import fs from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import type { Config } from '../config/config';
+import { ConfigError, type Config } from '../config/config';
 
-/** A PEM given inline or as a path to a file. */
-function pem(value: string): Buffer {
-  return value.includes('-----BEGIN') ? Buffer.from(value) : fs.readFileSync(value);
+/**
+ * A PEM given inline or as a path to a file. A value that is neither is named by its variable,
+ * never shown: a key pasted without its PEM header would otherwise be echoed as a file name.
+ */
+function pem(name: 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY', value: string): Buffer {
+  if (value.includes('-----BEGIN')) return Buffer.from(value);
+  try {
+    return fs.readFileSync(value);
+  } catch {
+    throw new ConfigError([`${name} is neither a PEM (-----BEGIN …) nor the path of a readable file`]);
+  }
 }
 
 function options(config: Config): ConnectionOptions & NativeConnectionOptions {
@@ -14,7 +22,11 @@ function options(config: Config): ConnectionOptions & NativeConnectionOptions {
   return {
     address,
     apiKey,
-    tls: tls ? { clientCertPair: { crt: pem(tls.cert), key: pem(tls.key) } } : apiKey ? true : undefined,
+    tls: tls
+      ? { clientCertPair: { crt: pem('TEMPORAL_TLS_CERT', tls.cert), key: pem('TEMPORAL_TLS_KEY', tls.key) } }
+      : apiKey
+        ? true
+        : undefined,
   };
 }
 
@@ -30,8 +42,9 @@ export class TemporalUnreachableError extends Error {
 
 /** A client connection (workflow, operator and health services). */
 export async function connect(config: Config): Promise<Connection> {
+  const settings = options(config);
   try {
-    return await Connection.connect({ ...options(config), connectTimeout: '10s' });
+    return await Connection.connect({ ...settings, connectTimeout: '10s' });
   } catch (error) {
     throw new TemporalUnreachableError(config, error);
   }
@@ -44,8 +57,9 @@ export async function connectClient(config: Config): Promise<Client> {
 
 /** A native connection for workers. */
 export async function connectWorker(config: Config): Promise<NativeConnection> {
+  const settings = options(config);
   try {
-    return await NativeConnection.connect(options(config));
+    return await NativeConnection.connect(settings);
   } catch (error) {
     throw new TemporalUnreachableError(config, error);
   }

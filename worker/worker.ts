@@ -21,7 +21,7 @@ import {
 import { workflowIds } from '../temporal/ids';
 import { credentialsRejectedSignal, statusQuery } from '../contracts/connector';
 import type { WorkerInterceptors } from '@temporalio/worker';
-import { secretFiles, secretValues, type WorkerConfig } from '../config/config';
+import { secretValues, type WorkerConfig } from '../config/config';
 import { currentSecretValues } from '../config/secrets';
 import { activityGuard, cachedFor } from './activity-guard';
 import { temporalLogger, type Logger } from '../common/logger';
@@ -166,7 +166,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           () => undefined,
         ),
     ),
-    secrets: () => currentSecretValues(secretValues(config), secretFiles(config)),
+    secrets: () => currentSecretValues(secretValues(config), config.secretFiles),
   });
   const interceptors: WorkerInterceptors = { activity: [guard] };
   const common = {

@@ -34,10 +34,26 @@ export const MAX_EMAIL_LENGTH = 254;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Issue 16: bidirectional marks, embeddings, overrides and isolates, zero-width characters and the
+ * byte-order mark. Invisible, they make one name read as another (`Ann\u202Egnp.exe`) in Notion,
+ * in mail and on a terminal.
+ */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+export interface MappingOptions {
+  /** Refuse bidirectional and zero-width characters (issue 16; workflows decide it by patch). */
+  refuseInvisible?: boolean;
+}
 
 /** U2 mapping and U9 validation: a user that cannot be provisioned gets every problem by field. */
-export function mapUser(user: MappedUser, usernameSource: 'email' | 'username'): Mapping {
+export function mapUser(
+  user: MappedUser,
+  usernameSource: 'email' | 'username',
+  options: MappingOptions = { refuseInvisible: true },
+): Mapping {
   const problems: FieldProblem[] = [];
+  const invisible = (value: string) => Boolean(options.refuseInvisible) && INVISIBLE.test(value);
   const email = normalizeEmail(user.email ?? '');
   const firstname = (user.firstname ?? '').trim();
   const lastname = (user.lastname ?? '').trim();
@@ -46,6 +62,8 @@ export function mapUser(user: MappedUser, usernameSource: 'email' | 'username'):
   if (!email) problems.push({ field: 'email', message: 'is missing' });
   else if (CONTROL.test(user.email ?? ''))
     problems.push({ field: 'email', message: 'contains control characters' });
+  else if (invisible(user.email ?? ''))
+    problems.push({ field: 'email', message: 'contains bidirectional or invisible characters' });
   else if (!EMAIL_PATTERN.test(email))
     problems.push({ field: 'email', message: 'is not a valid email address' });
   else if (email.length > MAX_EMAIL_LENGTH)
@@ -61,6 +79,8 @@ export function mapUser(user: MappedUser, usernameSource: 'email' | 'username'):
     ['lastname', lastname],
   ] as const) {
     if (CONTROL.test(value)) problems.push({ field, message: 'contains control characters' });
+    else if (invisible(value))
+      problems.push({ field, message: 'contains bidirectional or invisible characters' });
     else if (value.length > MAX_NAME_LENGTH)
       problems.push({ field, message: `is longer than ${MAX_NAME_LENGTH} characters` });
   }

@@ -97,7 +97,10 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
       state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
     }
     const scope = scopeOf(user, bound);
-    const mapping = scope.inScope && user ? mapUser(user, usernameSource) : undefined;
+    const mapping =
+      scope.inScope && user
+        ? mapUser(user, usernameSource, { refuseInvisible: patched('u9-invisible-characters') })
+        : undefined;
     const notionUser = await readNotion(ctx, from, mapping?.ok ? mapping.user.userName : undefined, steps);
     // A reconciliation has checked its matches against every link; a match read here is claimed.
     if (notionUser && scope.inScope) {

@@ -13,7 +13,7 @@ import { workflowIds } from '../../temporal/ids';
 import { importListWorkflow, importWorkflow } from '../../workflows/import';
 import { importProgressQuery, type ImportProgress, type ImportResult } from '../../contracts/import';
 import { causeMessage, CliError } from '../errors';
-import { printJson, printLines, table } from '../output';
+import { printError, printJson, printLines, table } from '../output';
 import { requireWorkers } from '../temporal';
 import { isJumpCloudId } from '../../contracts/shared';
 
@@ -173,11 +173,11 @@ async function follow(
     if (progress.phase !== 'preparing' && !options.json) {
       if (!announced) {
         const group = progress.group ? `, joining group "${progress.group.name}"` : '';
-        process.stdout.write(`Importing ${progress.total} user(s) (workflow ${workflowId})${group}\n`);
+        printLines([`Importing ${progress.total} user(s) (workflow ${workflowId})${group}`]);
         announced = true;
       }
       for (; printed < progress.results.length; printed++)
-        process.stdout.write(`  ${describeResult(progress.results[printed]!)}\n`);
+        printLines([`  ${describeResult(progress.results[printed]!)}`]);
     }
     if (progress.phase === 'done') return report(progress, workflowId, options);
     if (Date.now() > deadline) {
@@ -213,7 +213,7 @@ function report(progress: ImportProgress, workflowId: string, options: ImportRun
         ['failed', String(counts.failed)],
       ]),
     );
-    if (progress.warning) process.stderr.write(`warning: ${progress.warning}\n`);
+    if (progress.warning) printError(`warning: ${progress.warning}`);
   }
   if (failures.length > 0) {
     const first = failures[0]!;

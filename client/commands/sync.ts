@@ -11,7 +11,7 @@ import { connectClient } from '../../temporal/connection';
 import { startSyncUpdate } from '../../contracts/connector';
 import type { reconcileWorkflow } from '../../workflows/reconcile';
 import { causeMessage, CliError } from '../errors';
-import { printJson, printLines, table } from '../output';
+import { printError, printJson, printLines, table } from '../output';
 import { connectorStart, requireWorkers, withWorkerDeadline } from '../temporal';
 import { EntityGateway } from '../../temporal/entities';
 
@@ -37,8 +37,7 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       throw new CliError(causeMessage(error));
     });
     const tty = process.stderr.isTTY && !options.json;
-    if (!options.json)
-      process.stderr.write(`${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}\n`);
+    if (!options.json) printError(`${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}`);
     const handle = client.workflow.getHandle<typeof reconcileWorkflow>(started.workflowId);
     const outcome = handle.result().then(
       (summary) => ({ summary }),
@@ -157,7 +156,7 @@ async function follow(
     // Without a terminal (logs, CI): a line every 5 s at most, when something changed.
     const line = describe(state?.phase, progress, state?.groupsDispatched);
     if (!options.tty && line !== lastLine && Date.now() - lastPrintedAt >= 5000) {
-      process.stderr.write(`${line}\n`);
+      printError(line);
       lastLine = line;
       lastPrintedAt = Date.now();
     }
@@ -177,7 +176,7 @@ async function follow(
   }
   if (!options.tty && summary) {
     const line = describe('done', progress, summary.groupsDispatched);
-    if (line !== lastLine) process.stderr.write(`${line}\n`);
+    if (line !== lastLine) printError(line);
   }
   return { summary, progress };
 }

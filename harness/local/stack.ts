@@ -7,6 +7,7 @@ import pino from 'pino';
 import net from 'node:net';
 import path from 'node:path';
 import { parseConfig, secretValues, type WorkerConfig } from '../../config/config';
+import { currentSecretValues } from '../../config/secrets';
 import { createLogger, type Logger } from '../../common/logger';
 import { obtainTemporalCli } from '../temporal/cli-binary';
 import { freePort, startDevServer, type DevServer } from '../temporal/dev-server';
@@ -160,7 +161,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const config = parseConfig(
       {
-        ...options.env,
+        // Issue 16: no `<NAME>_FILE` of the environment may replace the local credentials.
+        ...withoutSecretFiles(options.env ?? {}),
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_NAMESPACE: temporal.namespace,
         JUMPCLOUD_BASE_URL: jumpcloudUrl,
@@ -179,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Logs go to stderr: stdout is the stack's own report (URLs, credentials, `ready`).
     const logger: Logger = createLogger({
       level: config.logLevel,
-      secrets: secretValues(config),
+      secrets: () => currentSecretValues(secretValues(config), config.secretFiles),
       destination: pino.destination(2),
     });
     const worker = await startWorker(config, logger);
@@ -234,4 +236,11 @@ async function requireFreePorts(ports: LocalStackPorts): Promise<void> {
         `port ${port} is already in use: stop what uses it or pass ${PORT_FLAGS[name]}`,
       );
   }
+}
+
+/** The environment without its `<NAME>_FILE` variables (the local stack's secrets are its own). */
+export function withoutSecretFiles(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.endsWith('_FILE')));
 }

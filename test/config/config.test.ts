@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../../config/config';
-import { readSecret, secretReader } from '../../config/secrets';
+import { currentSecretValues, readSecret, secretReader } from '../../config/secrets';
+import { withoutSecretFiles } from '../../harness/local/stack';
+import { connect, connectWorker } from '../../temporal/connection';
 import { taskQueues } from '../../temporal/task-queues';
 import { TEST_SECRETS, testWorkerConfig } from '../support/config';
 
@@ -91,6 +93,19 @@ describe('configuration (SPEC §2)', () => {
       expect(problemsOf({ CONNECTOR_ID: id }).problems).toEqual([
         expect.stringMatching(/^CONNECTOR_ID must not end with -control, -notion, -jumpcloud/),
       ]);
+  });
+
+  test('issue 16 (§2): JumpCloud and Notion URLs must be https://, http:// only on loopback, and hold no credentials', () => {
+    for (const name of ['JUMPCLOUD_BASE_URL', 'JUMPCLOUD_INSIGHTS_URL', 'NOTION_SCIM_BASE_URL']) {
+      expect(problemsOf({ [name]: 'http://scim.example.com/scim/v2' }).problems).toEqual([
+        `${name} must be https:// (http:// only on loopback: 127.0.0.1, ::1, localhost)`,
+      ]);
+      for (const local of ['http://127.0.0.1:8410', 'http://[::1]:8420/scim/v2', 'http://localhost:8410'])
+        expect(() => parseConfig({ [name]: local }, 'client')).not.toThrow();
+      const error = problemsOf({ [name]: 'https://admin:hunter2-secret@scim.example.com' });
+      expect(error.problems).toEqual([`${name} must not hold credentials (use the secret variables)`]);
+      expect(error.message).not.toContain('hunter2-secret');
+    }
   });
 
   test('one error lists every problem by variable name', () => {
@@ -186,6 +201,72 @@ describe('secrets in files (<NAME>_FILE)', () => {
     fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
     expect(readSecret('NOTION_SCIM_TOKEN', 'configured', env)).toBe('rotated-token-value');
     expect(read()).toBe('first-token-value'); // process.env has no _FILE: the configured value
+  });
+
+  test('issue 16: a secret is read again only from the file the configuration was given, never from one named in the environment later', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-secret-'));
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, 'first-token-value\n');
+    const config = parseConfig(
+      { JUMPCLOUD_API_KEY: 'k', JUMPCLOUD_APP_ID: '64b7f0c2a1d3e4f5a6b7c8d9', NOTION_SCIM_TOKEN_FILE: file },
+      'worker',
+    );
+    expect(config.secretFiles).toEqual({ NOTION_SCIM_TOKEN: file });
+    const read = secretReader(
+      'NOTION_SCIM_TOKEN',
+      config.notion.token!,
+      config.secretFiles.NOTION_SCIM_TOKEN,
+    );
+    fs.writeFileSync(file, 'rotated-token-value\n');
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(read()).toBe('rotated-token-value');
+    expect(currentSecretValues(['configured'], config.secretFiles)).toEqual([
+      'configured',
+      'rotated-token-value',
+    ]);
+  });
+
+  test('issue 16: `local` ignores every <NAME>_FILE: a real token in a file cannot replace its local credentials', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-secret-'));
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, 'a-real-token\n');
+    const env = withoutSecretFiles({
+      NOTION_SCIM_TOKEN_FILE: file,
+      JUMPCLOUD_API_KEY_FILE: file,
+      LOG_LEVEL: 'warn',
+    });
+    expect(env).toEqual({ LOG_LEVEL: 'warn' });
+    const config = parseConfig(
+      {
+        ...env,
+        NOTION_SCIM_TOKEN: 'local-notion-token',
+        JUMPCLOUD_API_KEY: 'k',
+        JUMPCLOUD_APP_ID: '64b7f0c2a1d3e4f5a6b7c8d9',
+      },
+      'worker',
+    );
+    expect(config.notion.token).toBe('local-notion-token');
+    expect(config.secretFiles).toEqual({});
+  });
+
+  test('issue 16 (§2): a TEMPORAL_TLS_KEY that is neither a PEM nor a file is named, never echoed', async () => {
+    const key = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7-not-a-pem';
+    const config = parseConfig(
+      {
+        TEMPORAL_TLS_CERT: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----',
+        TEMPORAL_TLS_KEY: key,
+      },
+      'client',
+    );
+    for (const attempt of [connect(config), connectWorker(config)]) {
+      const error = await attempt.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error!.message).toMatch(/TEMPORAL_TLS_KEY is neither a PEM/);
+      expect(error!.message).not.toContain(key);
+    }
   });
 
   test('an unreadable secret file is named, without its contents', () => {

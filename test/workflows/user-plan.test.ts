@@ -90,6 +90,10 @@ describe('U9 bad data', () => {
     [{ email: 'not-an-email' }, 'email', /not a valid email/],
     [{ lastname: 'L'.repeat(300) }, 'lastname', /longer than 100/],
     [{ firstname: 'An\u0007n' }, 'firstname', /control characters/],
+    // Issue 16: invisible characters that make one name read as another.
+    [{ lastname: 'Lee\u202Egnp.exe' }, 'lastname', /bidirectional or invisible/],
+    [{ firstname: 'A\u200Bnn' }, 'firstname', /bidirectional or invisible/],
+    [{ lastname: '\u2066Lee\u2069' }, 'lastname', /bidirectional or invisible/],
   ] as const)('U9: %j gives a per-user error naming %s, and nothing is sent', (over, field, message) => {
     const operations = plan({ user: jc(over), notion: null });
     expect(operations).toEqual([
@@ -99,6 +103,12 @@ describe('U9 bad data', () => {
       },
     ]);
   });
+});
+
+test('issue 16 (U9): a workflow that mapped a name before invisible characters were refused replays as it ran (patched)', () => {
+  const user = jc({ lastname: 'Lee\u202E' });
+  expect(mapUser(user, 'email', { refuseInvisible: false })).toMatchObject({ ok: true });
+  expect(mapUser(user, 'email')).toMatchObject({ ok: false });
 });
 
 describe('U3–U7 operations', () => {
