@@ -123,12 +123,15 @@ test('issue 14 (C6): activation against an application bound to 300+ users with 
   );
   const approved = await cli('approve', '--expect', '312');
   expect(approved.stdout).toMatch(/Approved: 312 held change/);
+  // 312 creations: on a busy machine (CI beside a benchmark, or two CI runs) they took over the
+  // default 90 s; the deadline is a backstop, not a speed target.
   await eventually(
     () => nUser('big299@example.com')?.active === true && nUser('e0@example.com')?.active === true,
+    300_000,
   );
   // Trusted from now on: later creations are not held.
   await eventually(async () => /Awaiting approval: none/.test((await cli('status')).stdout));
-});
+}, 600_000);
 
 test('G8: with group management disabled (the default) no request touches /Groups while users are provisioned', async () => {
   await cli('activate');
