@@ -96,7 +96,8 @@ async function benchRateAt(RATE: number): Promise<boolean> {
     });
     const found = await driver.runUntil(
       client.workflow.execute<typeof notionReadsWorkflow>('notionReadsWorkflow', {
-        workflowId: `bench-rate-${Date.now()}`,
+        // Under the connector's ids: its workers refuse activities of any other workflow (issue 16).
+        workflowId: `jcn/${config.connectorId}/bench-rate/${Date.now()}`,
         taskQueue: driverQueue,
         args: [
           {
