@@ -10,6 +10,7 @@ import dotenv from 'dotenv';
 import ms from 'ms';
 import { z } from 'zod';
 import { JUMPCLOUD_ID_PATTERN, normalizeEmail } from '../contracts/shared';
+import { parseEncryptionKeys, type EncryptionKey } from '../temporal/encryption-codec';
 import { connectorTaskQueue, DEFAULT_CONNECTOR_ID, DERIVED_QUEUE_SUFFIXES } from '../temporal/task-queues';
 
 /** Variables whose values are secret: shown as "set"/"unset", never printed. */
@@ -18,6 +19,9 @@ export const SECRET_VARIABLES = [
   'NOTION_SCIM_TOKEN',
   'TEMPORAL_API_KEY',
   'TEMPORAL_TLS_KEY',
+  'PAYLOAD_ENCRYPTION_KEYS',
+  'SEARCH_ATTRIBUTES_HMAC_KEY',
+  'CODEC_SERVER_TOKEN',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -121,6 +125,29 @@ const smtpUrl = z.string().refine(
 
 const secret = z.string().min(1);
 
+/** Issue 16: the payload codec's keys; a problem is named by position and id, never by value. */
+const encryptionKeys = z.string().transform((value, ctx) => {
+  try {
+    return parseEncryptionKeys(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A web origin the browser shows (the Temporal UI): http or https, no credentials. */
+const webUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return ['http:', 'https:'].includes(url.protocol) && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http:// or https:// URL without credentials' },
+);
+
 /** JumpCloud object ids are 24 hexadecimal characters (MongoDB ObjectIds). */
 const jumpcloudId = z
   .string()
@@ -181,6 +208,22 @@ const schema = z
         message: `must not end with ${DERIVED_QUEUE_SUFFIXES.join(', ')} (its task queues are derived from it)`,
       })
       .default(DEFAULT_CONNECTOR_ID),
+    /** Issue 16: when set, every payload and failure message in Temporal is encrypted. */
+    PAYLOAD_ENCRYPTION_KEYS: encryptionKeys.optional(),
+    SEARCH_ATTRIBUTES_PII: z
+      .enum(['plain', 'hashed'], { message: 'must be "plain" or "hashed"' })
+      .default('plain'),
+    /** Extension: the key of the hashed search attributes (HMAC-SHA256); must stay the same. */
+    SEARCH_ATTRIBUTES_HMAC_KEY: z
+      .string()
+      .min(16, { message: 'must be at least 16 characters (e.g. openssl rand -base64 32)' })
+      .optional(),
+    /** Extension: the bearer token `jc-notion codec-server` requires. */
+    CODEC_SERVER_TOKEN: z
+      .string()
+      .min(16, { message: 'must be at least 16 characters (e.g. openssl rand -hex 24)' })
+      .optional(),
+    TEMPORAL_UI_URL: webUrl.default('http://127.0.0.1:8233'),
     LOG_LEVEL: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
         message: 'must be one of trace, debug, info, warn, error, fatal, silent',
@@ -194,6 +237,13 @@ const schema = z
         code: 'custom',
         path: [missing],
         message: 'required when the other mTLS variable is set',
+      });
+    }
+    if (env.SEARCH_ATTRIBUTES_PII === 'hashed' && !env.SEARCH_ATTRIBUTES_HMAC_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SEARCH_ATTRIBUTES_HMAC_KEY'],
+        message: '(or SEARCH_ATTRIBUTES_HMAC_KEY_FILE) is required when SEARCH_ATTRIBUTES_PII=hashed',
       });
     }
   });
@@ -218,6 +268,19 @@ export interface Config {
     configuredTaskQueue: string;
     apiKey?: string;
     tls?: { cert: string; key: string };
+    /** The Temporal Web UI, for the links the CLI prints and the codec server's CORS origin. */
+    uiUrl: string;
+  };
+  /** Issue 16: what of the personal data in Temporal is encrypted or hashed. */
+  privacy: {
+    /** The payload codec's keys: the first encrypts, all decrypt. Unset: payloads in clear. */
+    encryptionKeys?: EncryptionKey[];
+    /** The source text, for scrubbing. */
+    encryptionKeysText?: string;
+    /** Personal search attributes (email, username, group name) as typed or as keyed hashes. */
+    searchAttributes: 'plain' | 'hashed';
+    hmacKey?: string;
+    codecServerToken?: string;
   };
   jumpcloud: {
     baseUrl: string;
@@ -319,6 +382,14 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
         e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
           ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY }
           : undefined,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    },
+    privacy: {
+      encryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS,
+      encryptionKeysText: e.PAYLOAD_ENCRYPTION_KEYS ? input.PAYLOAD_ENCRYPTION_KEYS : undefined,
+      searchAttributes: e.SEARCH_ATTRIBUTES_PII,
+      hmacKey: e.SEARCH_ATTRIBUTES_HMAC_KEY,
+      codecServerToken: e.CODEC_SERVER_TOKEN,
     },
     jumpcloud: {
       baseUrl: e.JUMPCLOUD_BASE_URL.replace(/\/+$/, ''),
@@ -388,6 +459,13 @@ export function describeConfig(config: Config): Record<string, string | number |
     DEACTIVATION_THRESHOLD: config.deactivationThreshold,
     NOTIFY_SMTP_URL: config.notify.smtpUrl ? redactUrl(config.notify.smtpUrl) : 'unset',
     NOTIFY_EMAIL: config.notify.emails,
+    PAYLOAD_ENCRYPTION_KEYS: config.privacy.encryptionKeys
+      ? `set (${config.privacy.encryptionKeys.map((k) => k.id).join(', ')})`
+      : 'unset',
+    SEARCH_ATTRIBUTES_PII: config.privacy.searchAttributes,
+    SEARCH_ATTRIBUTES_HMAC_KEY: set(config.privacy.hmacKey),
+    CODEC_SERVER_TOKEN: set(config.privacy.codecServerToken),
+    TEMPORAL_UI_URL: config.temporal.uiUrl,
   };
 }
 
@@ -409,6 +487,10 @@ export function secretValues(config: Config): string[] {
     config.notion.token,
     config.temporal.apiKey,
     config.temporal.tls?.key,
+    config.privacy.encryptionKeysText,
+    ...(config.privacy.encryptionKeys ?? []).map((k) => k.key.toString('base64')),
+    config.privacy.hmacKey,
+    config.privacy.codecServerToken,
   ];
   if (config.notify.smtpUrl) {
     try {

@@ -1,8 +1,9 @@
 /** Connections to the Temporal service, from the configuration (plain, mTLS or API key). */
 import fs from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { ConfigError, type Config } from '../config/config';
+import { dataConverterFor } from './data-converter';
 
 /**
  * A PEM given inline or as a path to a file. A value that is neither is named by its variable,
@@ -50,9 +51,18 @@ export async function connect(config: Config): Promise<Connection> {
   }
 }
 
-/** A client for the admin commands. */
+/** A client for the admin commands, reading and writing payloads as the workers do (issue 16). */
 export async function connectClient(config: Config): Promise<Client> {
-  return new Client({ connection: await connect(config), namespace: config.temporal.namespace });
+  return clientOn(await connect(config), config);
+}
+
+/** A client on an open connection, with the configuration's namespace and data converter. */
+export function clientOn(connection: ConnectionLike, config: Config): Client {
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
 }
 
 /** A native connection for workers. */

@@ -26,7 +26,8 @@ import { currentSecretValues } from '../config/secrets';
 import { activityGuard, cachedFor } from './activity-guard';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';
-import { connect, connectClient, connectWorker } from '../temporal/connection';
+import { clientOn, connect, connectClient, connectWorker } from '../temporal/connection';
+import { dataConverterFor, ENCRYPTED_FAILURE_CONVERTER_PATH, isEncrypted } from '../temporal/data-converter';
 import { ensureSearchAttributes, searchAttributeCommands } from '../temporal/register-search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 import { ParkingSlots, tunerWith } from './slots';
@@ -55,12 +56,26 @@ export function installRuntime(logger: Logger): void {
   }
 }
 
-/** Bundles the workflow code once; pass the result to several workers to skip re-bundling. */
-export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
+/** Which failure converter each bundle made here was built with (issue 16). */
+const bundleEncryption = new WeakMap<WorkflowBundle, boolean>();
+
+/**
+ * Bundles the workflow code once; pass the result to several workers to skip re-bundling. With
+ * `encrypted`, the bundle encodes failure messages and stack traces (the codec then encrypts
+ * them): a deployment with `PAYLOAD_ENCRYPTION_KEYS` needs that bundle, one without the other.
+ */
+export async function bundleWorkflows(
+  logger?: Logger,
+  options: { encrypted?: boolean } = {},
+): Promise<WorkflowBundle> {
+  const encrypted = Boolean(options.encrypted);
+  const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    logger: logger ? temporalLogger(logger, 'WARN') : undefined,
+    logger: logger ? temporalLogger(logger, 'WARN') : Runtime.instance().logger,
+    failureConverterPath: encrypted ? ENCRYPTED_FAILURE_CONVERTER_PATH : undefined,
   });
+  bundleEncryption.set(bundle, encrypted);
+  return bundle;
 }
 
 /**
@@ -101,7 +116,10 @@ export function credentialGuards(config: WorkerConfig, client: Client): Credenti
 export interface CreateWorkersOptions {
   config: WorkerConfig;
   connection: NativeConnection;
-  /** A client of the same namespace, for activities that query or signal workflows. */
+  /**
+   * A client of the same namespace, for activities that query or signal workflows. Its connection
+   * is used with this configuration's data converter (issue 16).
+   */
   client: Client;
   identity?: string;
   workflowBundle?: WorkflowBundle;
@@ -124,23 +142,28 @@ export interface WorkerSet {
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<WorkerSet> {
   const { config, connection } = options;
+  const encrypted = isEncrypted(config);
+  const given = options.workflowBundle;
+  if (given && bundleEncryption.has(given) && bundleEncryption.get(given) !== encrypted)
+    throw new Error(
+      `the workflow bundle was built ${encrypted ? 'without' : 'with'} encrypted failures, but PAYLOAD_ENCRYPTION_KEYS is ${encrypted ? 'set' : 'unset'}`,
+    );
+  // Activities start, signal and query workflows: with the payloads encoded as the workers' own.
+  const client = clientOn(options.client.connection, config);
   const identity = options.identity ?? `${process.pid}@${os.hostname()}`;
   const queues = taskQueues(config.temporal.taskQueue);
   const ownClients = !options.clients;
   // Issue 15: a request beyond the one an activity's dispatch paid for takes a permit first.
-  const budget = new RequestBudget(
-    (request, signal) => leasePermits(options.client, config, request, signal),
-    {
-      notion: config.notion.maxRps,
-      jumpcloud: config.jumpcloud.maxRps,
-    },
-  );
+  const budget = new RequestBudget((request, signal) => leasePermits(client, config, request, signal), {
+    notion: config.notion.maxRps,
+    jumpcloud: config.jumpcloud.maxRps,
+  });
   const clients =
     options.clients ??
     createApiClients(
       config,
       { notion: budget.beforeRequest('notion'), jumpcloud: budget.beforeRequest('jumpcloud') },
-      credentialGuards(config, options.client),
+      credentialGuards(config, client),
     );
   // An API queue's activity waiting for a permit hands its slot back: the permit is an activity
   // of the same queue, which needs a slot to run (worker/slots.ts).
@@ -148,17 +171,14 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     notion: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
     jumpcloud: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
   };
-  const activities = createActivitiesByQueue(
-    { config, identity, clients, temporal: options.client, budget },
-    slots,
-  );
+  const activities = createActivitiesByQueue({ config, identity, clients, temporal: client, budget }, slots);
   // Issue 16: every activity is this connector's, for this worker's application, and no
   // failure leaves with a secret in it.
   const guard = activityGuard({
     connectorId: config.connectorId,
     appId: config.jumpcloud.appId,
     connectorAppId: cachedFor(60_000, () =>
-      options.client.workflow
+      client.workflow
         .getHandle(workflowIds.connector(config.connectorId))
         .query(statusQuery)
         .then(
@@ -172,6 +192,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const common = {
     connection,
     namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
     identity,
     interceptors,
     // In-flight activities get this long to finish when the worker stops.
@@ -179,9 +200,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   } as const;
   // Bundled once for the two workers that run workflows.
   const workflowCode = {
-    workflowBundle:
-      options.workflowBundle ??
-      (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger })),
+    workflowBundle: given ?? (await bundleWorkflows(undefined, { encrypted })),
   };
   const workers = await Promise.all([
     Worker.create({

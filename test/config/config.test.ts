@@ -29,6 +29,14 @@ describe('configuration (SPEC §2)', () => {
       configuredTaskQueue: 'jumpcloud-notion-sync',
       apiKey: undefined,
       tls: undefined,
+      uiUrl: 'http://127.0.0.1:8233',
+    });
+    expect(config.privacy).toEqual({
+      encryptionKeys: undefined,
+      encryptionKeysText: undefined,
+      searchAttributes: 'plain',
+      hmacKey: undefined,
+      codecServerToken: undefined,
     });
     expect(config.jumpcloud.baseUrl).toBe('https://console.jumpcloud.com');
     expect(config.jumpcloud.insightsUrl).toBe('https://api.jumpcloud.com/insights/directory/v1');
@@ -159,6 +167,46 @@ describe('configuration (SPEC §2)', () => {
       expect(error.message).not.toContain(secret);
     }
     expect(error.message).toContain('TEMPORAL_TLS_CERT');
+  });
+
+  test('issue 16: PAYLOAD_ENCRYPTION_KEYS is parsed (first encrypts, all decrypt); a bad key is named by position or id, never echoed', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const config = parseConfig({ PAYLOAD_ENCRYPTION_KEYS: `new:${k2}, old:${k1}` }, 'client');
+    expect(config.privacy.encryptionKeys?.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(describeConfig(config).PAYLOAD_ENCRYPTION_KEYS).toBe('set (new, old)');
+    expect(secretValues(config)).toEqual(expect.arrayContaining([k1, k2]));
+    const shown = JSON.stringify(describeConfig(config));
+    for (const value of [k1, k2]) expect(shown).not.toContain(value);
+
+    const short = Buffer.alloc(16, 3).toString('base64');
+    const bad = problemsOf({ PAYLOAD_ENCRYPTION_KEYS: `good:${k1},weak:${short}` });
+    expect(bad.message).toMatch(/PAYLOAD_ENCRYPTION_KEYS key "weak" is not 32 bytes of base64/);
+    expect(bad.message).not.toContain(short);
+    expect(bad.message).not.toContain(k1);
+    const noId = problemsOf({ PAYLOAD_ENCRYPTION_KEYS: k1 });
+    expect(noId.message).toMatch(/key 1 has no valid id/);
+    expect(noId.message).not.toContain(k1);
+  });
+
+  test('issue 16: SEARCH_ATTRIBUTES_PII is plain or hashed; hashed needs SEARCH_ATTRIBUTES_HMAC_KEY; TEMPORAL_UI_URL is a web URL', () => {
+    expect(problemsOf({ SEARCH_ATTRIBUTES_PII: 'hashed' }).message).toMatch(
+      /SEARCH_ATTRIBUTES_HMAC_KEY \(or SEARCH_ATTRIBUTES_HMAC_KEY_FILE\) is required when SEARCH_ATTRIBUTES_PII=hashed/,
+    );
+    expect(problemsOf({ SEARCH_ATTRIBUTES_PII: 'encrypted' }).message).toMatch(
+      /SEARCH_ATTRIBUTES_PII must be "plain" or "hashed"/,
+    );
+    const hashed = parseConfig(
+      { SEARCH_ATTRIBUTES_PII: 'hashed', SEARCH_ATTRIBUTES_HMAC_KEY: 'a-long-enough-hmac-key' },
+      'client',
+    );
+    expect(hashed.privacy).toMatchObject({ searchAttributes: 'hashed', hmacKey: 'a-long-enough-hmac-key' });
+    expect(secretValues(hashed)).toContain('a-long-enough-hmac-key');
+    expect(describeConfig(hashed).SEARCH_ATTRIBUTES_HMAC_KEY).toBe('set');
+    expect(problemsOf({ TEMPORAL_UI_URL: 'ftp://ui' }).message).toMatch(/TEMPORAL_UI_URL must be an http/);
+    expect(parseConfig({ TEMPORAL_UI_URL: 'https://ui.example.com/' }, 'client').temporal.uiUrl).toBe(
+      'https://ui.example.com',
+    );
   });
 
   test('describeConfig shows secrets only as set/unset and hides SMTP passwords', () => {

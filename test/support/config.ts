@@ -21,3 +21,14 @@ export function testWorkerConfig(env: Record<string, string | undefined> = {}): 
     'worker',
   ) as WorkerConfig;
 }
+
+/**
+ * Issue 16: fixed keys of the encrypted stories (test-only: they are in the repository so that
+ * the encrypted replay fixtures can be read). `k1` first, then `k2` added in front (rotation).
+ */
+export const TEST_PRIVACY = {
+  K1: 'k1:BiwxnsNJ3d4Iv+KpZVSTeJaRfXb7ITd0jmGpTKV8ey0=',
+  K2: 'k2:efsuZUf5NBeUjrcyOw175rWljDa+4LrnIqdYCHtMgfU=',
+  HMAC_KEY: '5UZdWClO3llb4/zcjCVdvOrMMLuRBPVerCnB8ujsuq0=',
+  CODEC_SERVER_TOKEN: 'codec-token-3f9d1b7a5e2c8046',
+} as const;

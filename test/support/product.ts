@@ -9,6 +9,8 @@ import { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 import { createWorkers } from '../../worker/worker';
+import { dataConverterFor, isEncrypted } from '../../temporal/data-converter';
+import type { Config } from '../../config/config';
 import { cleanEnv } from './cli';
 import { TEST_SECRETS, testWorkerConfig } from './config';
 import { uniqueTaskQueue, type TestTemporal } from './temporal';
@@ -50,11 +52,12 @@ export async function startProductWorkers(
   settings: Record<string, string>,
   options: { apiActivitySlots?: number } = {},
 ): Promise<ProductWorkers> {
+  const config = testWorkerConfig(settings);
   const workers = await createWorkers({
-    config: testWorkerConfig(settings),
+    config,
     connection: temporal.nativeConnection,
     client: temporal.client,
-    workflowBundle: await temporal.workflowBundle(),
+    workflowBundle: await temporal.workflowBundle({ encrypted: isEncrypted(config) }),
     ...options,
   });
   const running = workers.run();
@@ -77,12 +80,18 @@ export async function checkHistories(
   temporal: TestTemporal,
   connectorId: string,
   fixture: (execution: WorkflowExecutionInfo) => string | undefined = () => undefined,
+  /** Issue 16: the workers' privacy settings, when their histories are encrypted. */
+  privacy?: Config['privacy'],
 ): Promise<number> {
   const recordDir = process.env.RECORD_HISTORIES;
   const query = `${SEARCH_ATTRIBUTES.connectorId.name} = "${connectorId}"`;
+  const encrypted = privacy ? isEncrypted({ privacy }) : false;
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await temporal.workflowBundle() },
+    {
+      workflowBundle: await temporal.workflowBundle({ encrypted }),
+      dataConverter: privacy ? dataConverterFor({ privacy }) : undefined,
+    },
     temporal.client.workflow.list({ query }).intoHistories(),
   )) {
     expect([result.workflowId, result.error]).toEqual([result.workflowId, undefined]);

@@ -17,8 +17,11 @@ export interface TestTemporal {
   connection: Connection;
   client: Client;
   nativeConnection: NativeConnection;
-  /** The workflow code, bundled once per test file. */
-  workflowBundle(): Promise<WorkflowBundle>;
+  /**
+   * The workflow code, bundled once per test file (and once more with encrypted failures, for
+   * workers with PAYLOAD_ENCRYPTION_KEYS: issue 16).
+   */
+  workflowBundle(options?: { encrypted?: boolean }): Promise<WorkflowBundle>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +47,12 @@ export async function startTestTemporal(
   try {
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
-    let bundle: Promise<WorkflowBundle> | undefined;
+    const bundles = new Map<boolean, Promise<WorkflowBundle>>();
+    const bundleFor = (encrypted: boolean) => {
+      let bundle = bundles.get(encrypted);
+      if (!bundle) bundles.set(encrypted, (bundle = bundleWorkflows(logger, { encrypted })));
+      return bundle;
+    };
     return {
       server,
       address: server.address,
@@ -52,7 +60,7 @@ export async function startTestTemporal(
       connection,
       client: new Client({ connection, namespace: server.namespace }),
       nativeConnection,
-      workflowBundle: () => (bundle ??= bundleWorkflows(logger)),
+      workflowBundle: (bundleOptions) => bundleFor(Boolean(bundleOptions?.encrypted)),
       stop: async () => {
         await nativeConnection.close().catch(() => undefined);
         await connection.close().catch(() => undefined);
