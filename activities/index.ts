@@ -38,6 +38,7 @@ import {
   type DeactivationDecision,
 } from '../contracts/connector';
 import { EntityGateway } from '../temporal/entities';
+import { searchKeysFor } from '../temporal/search-keys';
 import type { ActivityDeps } from './deps';
 
 /** Activities of the main task queue: no single-request API calls. */
@@ -100,6 +101,7 @@ export function createActivities(deps: ActivityDeps) {
                 }),
               ),
             checkpoints,
+            searchKeys: searchKeysFor(deps.config),
           },
           input,
         ),
@@ -314,7 +316,11 @@ export function createActivitiesByQueue(
     jumpcloud: withRequestBudget(
       deps.budget,
       1,
-      createJumpCloudActivities(deps.clients.jumpcloud, deps.config.jumpcloud.appId),
+      createJumpCloudActivities(
+        deps.clients.jumpcloud,
+        deps.config.jumpcloud.appId,
+        searchKeysFor(deps.config),
+      ),
       slots.jumpcloud,
     ),
   };

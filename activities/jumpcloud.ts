@@ -9,14 +9,34 @@ import { ApiError, isApiError } from '../api/errors';
 import { mapFailures } from './failures';
 import { createJumpCloudImportActivities } from './jumpcloud-import';
 import { isJumpCloudId } from '../contracts/shared';
+import type { SearchKeys } from '../temporal/search-keys';
 
-/** What the planner needs of a JumpCloud user. */
-export function toJumpCloudUserFacts(user: JumpCloudUser): JumpCloudUserFacts {
+/**
+ * What the planner needs of a JumpCloud user, with the hashes to publish instead of its email
+ * and username when search attributes are hashed (issue 16).
+ */
+export function toJumpCloudUserFacts(
+  user: JumpCloudUser,
+  keys: SearchKeys = () => undefined,
+): JumpCloudUserFacts {
   const { id, username, email, firstname, lastname, state } = user;
-  return { id, username, email, firstname, lastname, state };
+  const hashed = keys('username', username);
+  return {
+    id,
+    username,
+    email,
+    firstname,
+    lastname,
+    state,
+    ...(hashed ? { searchKeys: { username: hashed, email: keys('email', email) } } : {}),
+  };
 }
 
-export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: string) {
+export function createJumpCloudActivities(
+  jumpcloud: JumpCloudClient,
+  appId: string,
+  keys: SearchKeys = () => undefined,
+) {
   /**
    * Issue 14: a 404 is taken as "deleted" only while the same organisation still answers for the
    * Notion application. A wrong JUMPCLOUD_ORG_ID, or a proxy or an outage page answering 404,
@@ -53,7 +73,7 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudGetUser(id: string): Promise<JumpCloudUserFacts | null> {
       return mapFailures(async () => {
         const user = await jumpcloud.getUser(id);
-        if (user) return toJumpCloudUserFacts(user);
+        if (user) return toJumpCloudUserFacts(user, keys);
         await confirmNotFound('read user', id);
         return null;
       });
@@ -74,7 +94,10 @@ export function createJumpCloudActivities(jumpcloud: JumpCloudClient, appId: str
     async jumpcloudGetGroup(id: string): Promise<JumpCloudGroupFacts | null> {
       return mapFailures(async () => {
         const group = await jumpcloud.getGroup(id);
-        if (group) return { id: group.id, name: group.name };
+        if (group) {
+          const searchKey = keys('groupName', group.name);
+          return { id: group.id, name: group.name, ...(searchKey ? { searchKey } : {}) };
+        }
         await confirmNotFound('read group', id);
         return null;
       });

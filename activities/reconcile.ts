@@ -18,6 +18,7 @@ import { mapUser } from '../workflows/user-mapping';
 import { mapFailures } from './failures';
 import { planGroupsDryRun } from './group-dry-run';
 import { toJumpCloudUserFacts } from './jumpcloud';
+import type { SearchKeys } from '../temporal/search-keys';
 import { toNotionUserFacts } from './notion';
 import type { ReconcileSummary } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
@@ -48,6 +49,8 @@ export interface ReconcileDeps {
   reserveCreations: (count: number) => Promise<DeactivationDecision>;
   /** Issue 15: the listings' pages kept by this process, for a retried attempt to resume from. */
   checkpoints: ListingCheckpoints;
+  /** Issue 16: the hashes published instead of emails and usernames (hashed mode). */
+  searchKeys?: SearchKeys;
 }
 
 interface Link {
@@ -153,7 +156,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     ]);
     const bound = new Set(appUsers.items.map((u) => u.id));
     const users = new Map<string, JumpCloudUserFacts>(
-      allUsers.items.map((u) => [u.id, toJumpCloudUserFacts(u)]),
+      allUsers.items.map((u) => [u.id, toJumpCloudUserFacts(u, deps.searchKeys)]),
     );
     const jumpcloudProblems = [
       ...appUsers.problems.map((p) => `application users: ${p}`),

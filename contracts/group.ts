@@ -51,6 +51,8 @@ export type GroupStatus = (typeof groupStatuses)[number];
 export const groupStateSchema = z.object({
   notionId: z.string().optional(),
   name: z.string().optional(),
+  /** Issue 16: what is published instead of the name (hashed search attributes). */
+  nameKey: z.string().optional(),
   status: z.enum(groupStatuses),
   /** The JumpCloud members seen at the last sync while bound (who to nudge on G6/G7). */
   lastMemberIds: z.array(z.string()),

@@ -22,6 +22,7 @@ const jumpcloudUserFacts = z.object({
   firstname: z.string().optional(),
   lastname: z.string().optional(),
   state: jumpcloudStateSchema,
+  searchKeys: z.object({ email: z.string().optional(), username: z.string().optional() }).optional(),
 });
 
 /** Facts a reconciliation has just read in bulk, so the workflow need not read them again. */
@@ -101,6 +102,8 @@ export const userStateSchema = z.object({
   policy: userPolicySchema.optional(),
   username: z.string().optional(),
   email: z.string().optional(),
+  /** Issue 16: what is published instead of username and email (hashed search attributes). */
+  searchKeys: z.object({ email: z.string().optional(), username: z.string().optional() }).optional(),
   /** U10: deleted in JumpCloud and deactivated here: the account is to be deleted by hand. */
   deletedInJumpCloud: z.boolean(),
   error: problemSchema.optional(),

@@ -31,9 +31,35 @@ export interface EntityFilter {
   notionId?: string;
 }
 
+const quote = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
+
+/**
+ * What `jc-notion find` looks for (issue 16): any of these, among a connector's users and groups.
+ * Emails, usernames and group names are given as published: typed, or hashed (temporal/search-keys).
+ */
+export interface EntityLookup {
+  connectorId: string;
+  jumpcloudIds?: string[];
+  emails?: string[];
+  usernames?: string[];
+  groupNames?: string[];
+}
+
+export function lookupQuery(lookup: EntityLookup): string {
+  const any = (name: string, values: string[] | undefined) =>
+    values && values.length > 0 ? [`${name} IN (${[...new Set(values)].map(quote).join(', ')})`] : [];
+  const alternatives = [
+    ...any(SEARCH_ATTRIBUTES.jumpcloudId.name, lookup.jumpcloudIds),
+    ...any(SEARCH_ATTRIBUTES.email.name, lookup.emails),
+    ...any(SEARCH_ATTRIBUTES.username.name, lookup.usernames),
+    ...any(SEARCH_ATTRIBUTES.groupName.name, lookup.groupNames),
+  ];
+  if (alternatives.length === 0) throw new Error('lookupQuery: nothing to look for');
+  return `${SEARCH_ATTRIBUTES.connectorId.name} = ${quote(lookup.connectorId)} AND ${SEARCH_ATTRIBUTES.kind.name} IN ("user", "group") AND (${alternatives.join(' OR ')})`;
+}
+
 /** A visibility query for entities of a connector (quoted values: ids and states are keywords). */
 export function entityQuery(filter: EntityFilter): string {
-  const quote = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
   const clause = (name: string, value: string | string[] | undefined) =>
     value === undefined
       ? []
@@ -52,6 +78,9 @@ export function entityQuery(filter: EntityFilter): string {
 
 export interface EntityRecord {
   workflowId: string;
+  runId: string;
+  kind?: string;
+  startTime: Date;
   jumpcloudId?: string;
   syncState?: string;
   username?: string;
@@ -158,11 +187,23 @@ export class EntityGateway {
   }
 
   /** The entities matching the filter, with what their search attributes say. */
-  async *find(filter: EntityFilter): AsyncGenerator<EntityRecord> {
-    for await (const execution of this.client.workflow.list({ query: entityQuery(filter) })) {
+  find(filter: EntityFilter): AsyncGenerator<EntityRecord> {
+    return this.list(entityQuery(filter));
+  }
+
+  /** The runs of the entities a lookup names (every run: a closed one may be all that is left). */
+  lookup(lookup: EntityLookup): AsyncGenerator<EntityRecord> {
+    return this.list(lookupQuery(lookup));
+  }
+
+  private async *list(query: string): AsyncGenerator<EntityRecord> {
+    for await (const execution of this.client.workflow.list({ query })) {
       const get = execution.typedSearchAttributes;
       yield {
         workflowId: execution.workflowId,
+        runId: execution.runId,
+        kind: get.get(SEARCH_ATTRIBUTES.kind),
+        startTime: execution.startTime,
         jumpcloudId: get.get(SEARCH_ATTRIBUTES.jumpcloudId),
         syncState: get.get(SEARCH_ATTRIBUTES.syncState),
         username: get.get(SEARCH_ATTRIBUTES.username),

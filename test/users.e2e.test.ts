@@ -258,6 +258,27 @@ test('C7: --dry-run prints the plan and changes nothing', async () => {
   expect(notionUser('person5@example.com')?.givenName).toBe('First5');
 });
 
+test('issue 16: `find` (plain search attributes) finds a user by email in any case, by username and by JumpCloud id, with its state, workflow id and UI link', async () => {
+  const person = jcUser('person5');
+  const workflowId = workflowIds.user('users-e2e', person._id);
+  const link = `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/`;
+  for (const term of ['Person5@Example.com', 'person5', person._id]) {
+    const result = await cli('find', term);
+    expect(result.stdout).toContain(`user person5 <person5@example.com> (JumpCloud ${person._id}): in-sync`);
+    expect(result.stdout).toContain(`workflow ${workflowId}`);
+    expect(result.stdout).toContain(link);
+  }
+  const json = JSON.parse((await cli('find', 'person5@example.com', '--json')).stdout) as {
+    matches: { kind: string; email: string; workflowId: string; url: string; running: boolean }[];
+  };
+  expect(json.matches).toEqual([
+    expect.objectContaining({ kind: 'user', email: 'person5@example.com', workflowId, running: true }),
+  ]);
+  const unknown = await runCli(['find', 'nobody@example.com'], env);
+  expect(unknown.code).not.toBe(0);
+  expect(unknown.stderr).toMatch(/no user or group of connector "users-e2e" matches "nobody@example.com"/);
+});
+
 test('C8: provision converges one user now and prints each step', async () => {
   notion.control.clearRequests();
   const result = await cli('provision', 'person5');

@@ -9,6 +9,8 @@ import type { GroupSyncRequest } from '../contracts/group';
 export interface JumpCloudGroupFacts {
   id: string;
   name: string;
+  /** Issue 16: the name's keyed hash, published instead of it with `SEARCH_ATTRIBUTES_PII=hashed`. */
+  searchKey?: string;
 }
 
 /** A Notion group as the planner needs it. */

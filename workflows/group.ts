@@ -101,7 +101,10 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const bound = group
         ? (await jumpcloud.jumpcloudAppBindings('user_group')).includes(input.jumpcloudGroupId)
         : false;
-      if (group) state.name = group.name;
+      if (group) {
+        state.name = group.name;
+        state.nameKey = group.searchKey;
+      }
       const memberIds = group && bound ? await jumpcloud.jumpcloudGroupMemberIds(input.jumpcloudGroupId) : [];
       const links = {
         ...(memberIds.length > 0 ? await main.provisionedNotionIds(input.connectorId, memberIds) : {}),
@@ -174,7 +177,8 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
   function publish(): void {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
-      ...(state.name ? [{ key: SEARCH_ATTRIBUTES.groupName, value: state.name }] : []),
+      // Issue 16: the name's hash instead of the name when search attributes are hashed.
+      ...(state.name ? [{ key: SEARCH_ATTRIBUTES.groupName, value: state.nameKey ?? state.name }] : []),
       ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
       ...(state.lastReconcileId
         ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }]

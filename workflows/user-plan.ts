@@ -15,6 +15,11 @@ export interface JumpCloudUserFacts {
   firstname?: string;
   lastname?: string;
   state: 'STAGED' | 'ACTIVATED' | 'SUSPENDED';
+  /**
+   * Issue 16: with `SEARCH_ATTRIBUTES_PII=hashed`, the keyed hashes the workflow publishes instead
+   * of the email and username (computed by the activity that read the user: the key is a secret).
+   */
+  searchKeys?: { email?: string; username?: string };
 }
 
 /** What Notion says about the linked (or matched) user. */

@@ -92,10 +92,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   /** The facts (the reconciliation's, or read now) and the plan they lead to. */
   const observe = async (from: SyncRequest) => {
     const { user, bound, boundGroupIds } = await readJumpCloud(ctx, from, steps);
-    if (user) {
-      state.username = user.username;
-      state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
-    }
+    if (user) adoptIdentity(ctx, user);
     const scope = scopeOf(user, bound);
     const mapping =
       scope.inScope && user
@@ -113,10 +110,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   try {
     if (request.conflict) {
       const user = request.observed?.jumpcloud;
-      if (user) {
-        state.username = user.username;
-        state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
-      }
+      if (user) adoptIdentity(ctx, user);
       throw identityConflict(request.conflict.userName, request.conflict.notionId, request.conflict.with);
     }
     let { scope, boundGroupIds, operations } = await observe(request);
@@ -179,12 +173,25 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   return steps;
 }
 
-/** SPEC §7: the user's state, email and links as search attributes, for `status` and the UI. */
+/** Who the user is, as JumpCloud says now, and what to publish for it (issue 16: maybe hashes). */
+function adoptIdentity({ state }: UserContext, user: JumpCloudUserFacts): void {
+  state.username = user.username;
+  state.email = user.email === undefined ? undefined : normalizeEmail(user.email);
+  state.searchKeys = user.searchKeys;
+}
+
+/**
+ * SPEC §7: the user's state, email and links as search attributes, for `status` and the UI. With
+ * hashed search attributes (issue 16) the email and username are published as the hashes the
+ * activity that read them computed; the hashes replace any typed value published before.
+ */
 export function publishUser({ state }: UserContext): void {
+  const username = state.searchKeys ? state.searchKeys.username : state.username;
+  const email = state.searchKeys ? state.searchKeys.email : state.email;
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
-    ...(state.username ? [{ key: SEARCH_ATTRIBUTES.username, value: state.username }] : []),
-    ...(state.email ? [{ key: SEARCH_ATTRIBUTES.email, value: state.email }] : []),
+    ...(username ? [{ key: SEARCH_ATTRIBUTES.username, value: username }] : []),
+    ...(email ? [{ key: SEARCH_ATTRIBUTES.email, value: email }] : []),
     ...(state.notionId ? [{ key: SEARCH_ATTRIBUTES.notionId, value: state.notionId }] : []),
     ...(state.lastReconcileId ? [{ key: SEARCH_ATTRIBUTES.reconcileId, value: state.lastReconcileId }] : []),
     ...(state.reconcileIds ? [{ key: SEARCH_ATTRIBUTES.reconcileIds, value: state.reconcileIds }] : []),

@@ -52,7 +52,15 @@ export interface GroupEntry {
   message?: string;
 }
 
-async function listGroupProblems(client: Client, query: string): Promise<GroupEntry[]> {
+/**
+ * Issue 16: with hashed personal search attributes, a name or an email is read from the
+ * workflow's own state (decoded by the codec when encrypted), never shown as its hash.
+ */
+function published(hashed: boolean, value: string | undefined): string | undefined {
+  return hashed ? undefined : value;
+}
+
+async function listGroupProblems(client: Client, query: string, hashed: boolean): Promise<GroupEntry[]> {
   const entries: GroupEntry[] = [];
   for await (const execution of client.workflow.list({ query })) {
     const state = await client.workflow
@@ -61,7 +69,8 @@ async function listGroupProblems(client: Client, query: string): Promise<GroupEn
       .catch(() => undefined);
     entries.push({
       jumpcloudId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId) ?? execution.workflowId,
-      name: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.groupName),
+      name:
+        state?.name ?? published(hashed, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.groupName)),
       status: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.syncState),
       code: state?.problem?.code,
       message: state?.problem?.message,
@@ -71,21 +80,28 @@ async function listGroupProblems(client: Client, query: string): Promise<GroupEn
   return entries;
 }
 
-async function listUsers(client: Client, query: string, withError: boolean): Promise<UserEntry[]> {
+async function listUsers(
+  client: Client,
+  query: string,
+  withError: boolean,
+  hashed: boolean,
+): Promise<UserEntry[]> {
   const entries: UserEntry[] = [];
   for await (const execution of client.workflow.list({ query })) {
     const entry: UserEntry = {
       jumpcloudId: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.jumpcloudId) ?? execution.workflowId,
-      username: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username),
-      email: execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.email),
+      username: published(hashed, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.username)),
+      email: published(hashed, execution.typedSearchAttributes.get(SEARCH_ATTRIBUTES.email)),
     };
-    if (withError) {
+    if (withError || hashed) {
       const state = await client.workflow
         .getHandle(execution.workflowId)
         .query(userStateQuery)
         .catch(() => undefined);
       entry.code = state?.error?.code;
       entry.message = state?.error?.message;
+      entry.username ??= state?.username;
+      entry.email ??= state?.email;
     }
     entries.push(entry);
     if (entries.length >= LIST_LIMIT) break;
@@ -117,6 +133,7 @@ function describeProgress(progress: WorkflowProgress | undefined): string {
 export async function statusCommand(options: OutputOptions): Promise<void> {
   const config = loadConfig('client');
   const client = await connectClient(config);
+  const hashed = config.privacy.searchAttributes === 'hashed';
   try {
     const polling = await requireWorkers(client, config);
     const report = await withWorkerDeadline(client, config, async () => {
@@ -150,10 +167,10 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
         syncState: ['rename-conflict', 'deletion-refused', 'missing', 'held', 'rejected', 'error'],
       });
       const [errors, manualDeletion, awaitingApproval, groupProblems] = await Promise.all([
-        listUsers(client, query.errors, true),
-        listUsers(client, query.manualDeletion, false),
-        listUsers(client, query.awaitingApproval, false),
-        listGroupProblems(client, groupQuery),
+        listUsers(client, query.errors, true, hashed),
+        listUsers(client, query.manualDeletion, false, hashed),
+        listUsers(client, query.awaitingApproval, false, hashed),
+        listGroupProblems(client, groupQuery, hashed),
       ]);
       return {
         connector,
