@@ -3,7 +3,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { approvalCommand, type ApprovalOptions } from './commands/approval';
 import { activateCommand, deactivateCommand, groupsCommand } from './commands/connector';
 import { registerImportCommands } from './commands/import';
-import { DEFAULT_PORTS, localCommand } from './commands/local';
+import { DEFAULT_CODEC_PORT, DEFAULT_PORTS, localCommand } from './commands/local';
+import { codecServerCommand, DEFAULT_CODEC_SERVER_PORT } from './commands/codec-server';
+import { findCommand } from './commands/find';
 import { provisionCommand } from './commands/provision';
 import { syncCommand } from './commands/sync';
 import { statusCommand } from './commands/status';
@@ -14,6 +16,11 @@ function port(value: string): number {
   if (!/^\d+$/.test(value) || n < 1 || n > 65535)
     throw new InvalidArgumentError('must be a port number (1-65535)');
   return n;
+}
+
+/** A port to listen on, where 0 means any free one (printed once listening). */
+function listenPort(value: string): number {
+  return value === '0' ? 0 : port(value);
 }
 
 function count(value: string): number {
@@ -43,6 +50,11 @@ export function buildProgram(): Command {
         .default('none'),
     )
     .option('--data-dir <dir>', 'keep the state in this folder instead of in memory')
+    .option(
+      '--encrypt',
+      'encrypt every payload in Temporal (keys from PAYLOAD_ENCRYPTION_KEYS, or made for the stack) and start the codec server the UI decodes them with',
+    )
+    .option('--codec-port <port>', 'codec server port (with encryption)', port, DEFAULT_CODEC_PORT)
     .option('--json', 'print the endpoints as JSON')
     .action(localCommand);
 
@@ -120,6 +132,25 @@ export function buildProgram(): Command {
     .action((options: ApprovalOptions) => approvalCommand('reject', options));
 
   registerImportCommands(program);
+
+  program
+    .command('find')
+    .argument('<term>', 'an email, a username, a JumpCloud id or a group name')
+    .description(
+      "the matching users' and groups' workflows, their state and a link to each in the Temporal UI",
+    )
+    .option('--json', 'print as JSON')
+    .action(findCommand);
+
+  program
+    .command('codec-server')
+    .description(
+      'serve the Temporal UI and CLI the decoded payloads (PAYLOAD_ENCRYPTION_KEYS), to CODEC_SERVER_TOKEN holders from TEMPORAL_UI_URL',
+    )
+    .option('--port <port>', 'port to listen on (0: any free one)', listenPort, DEFAULT_CODEC_SERVER_PORT)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--json', 'print the endpoint as JSON')
+    .action(codecServerCommand);
 
   return program;
 }

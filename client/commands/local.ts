@@ -22,6 +22,9 @@ export const DEFAULT_PORTS: LocalStackPorts = {
   smtp: 8425,
 };
 
+/** The codec server's port in the local stack (only when payloads are encrypted). */
+export const DEFAULT_CODEC_PORT = 8428;
+
 export interface LocalCommandOptions {
   temporalPort: number;
   uiPort: number;
@@ -31,6 +34,10 @@ export interface LocalCommandOptions {
   seed: 'demo' | 'none';
   dataDir?: string;
   json?: boolean;
+  /** Issue 16: encrypt payloads (keys from PAYLOAD_ENCRYPTION_KEYS, or made for the stack). */
+  encrypt?: boolean;
+  /** The codec server's port, when payloads are encrypted. */
+  codecPort: number;
 }
 
 /** What the harness module `local/command` exports. */

@@ -27,6 +27,8 @@ export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
     dataDir: options.dataDir,
     progress,
     env: readEnvironment(),
+    encrypt: options.encrypt,
+    codecPort: options.codecPort,
   });
 
   let stopping = false;
@@ -46,6 +48,10 @@ export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
     jumpcloudApiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
     notionToken: LOCAL_CREDENTIALS.notionToken,
     notionAppId: LOCAL_CREDENTIALS.notionAppId,
+    // Issue 16: the admin commands need the stack's keys to read what the workers wrote.
+    ...(stack.config.privacy.encryptionKeysText
+      ? { payloadEncryptionKeys: stack.config.privacy.encryptionKeysText }
+      : {}),
   };
   if (options.json) {
     printJson({ status: 'ready', endpoints: stack.endpoints, credentials, seed: options.seed });
@@ -60,8 +66,11 @@ export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
       ['JumpCloud API key', credentials.jumpcloudApiKey],
       ['Notion SCIM token', credentials.notionToken],
       ['Notion app id', credentials.notionAppId],
+      ...(credentials.payloadEncryptionKeys
+        ? [['PAYLOAD_ENCRYPTION_KEYS', credentials.payloadEncryptionKeys] as [string, string]]
+        : []),
     ]),
-    `In another terminal: ${portHint}npx jc-notion status`,
+    `In another terminal: ${portHint}${credentials.payloadEncryptionKeys ? `PAYLOAD_ENCRYPTION_KEYS=${credentials.payloadEncryptionKeys} ` : ''}npx jc-notion status`,
     'Press Ctrl-C to stop.',
     'ready',
   ]);

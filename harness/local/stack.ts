@@ -2,6 +2,7 @@
  * The local stack (SPEC §8): the Temporal dev server with its UI, the JumpCloud and Notion
  * emulators, a mail sink and one worker, wired together. Used by `jc-notion local` and the demo.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pino from 'pino';
 import net from 'node:net';
@@ -16,6 +17,8 @@ import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
 import { createDemoOrganization } from '../emulators/seed/demo';
 import { startWorker, type RunningWorker } from '../../worker/worker';
+import { startCodecServer } from '../../temporal/codec-server';
+import { EncryptionCodec, parseEncryptionKeys } from '../../temporal/encryption-codec';
 import type { LocalStackPorts } from '../../client/commands/local';
 import { RestoreError, restoreEmulator, startSnapshotSaver, type PersistedEmulator } from './persistence';
 
@@ -56,6 +59,14 @@ export interface LocalStackOptions {
   progress: (line: string) => void;
   /** Extra settings for the worker (e.g. POLL_INTERVAL), over the stack's own. */
   env?: Record<string, string | undefined>;
+  /**
+   * Issue 16: encrypt payloads even without PAYLOAD_ENCRYPTION_KEYS (a key is made, and kept in
+   * the data directory when there is one). With keys, either way, a codec server starts and the
+   * UI decodes through it.
+   */
+  encrypt?: boolean;
+  /** The codec server's port (default 8428). */
+  codecPort?: number;
 }
 
 export interface LocalEndpoint {
@@ -75,7 +86,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const PORT_FLAGS: Record<keyof LocalStackPorts, string> = {
+const PORT_FLAGS: Record<keyof LocalStackPorts | 'codec', string> = {
+  codec: '--codec-port',
   temporal: '--temporal-port',
   ui: '--ui-port',
   jumpcloud: '--jumpcloud-port',
@@ -89,7 +101,11 @@ export class LocalStackError extends Error {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { ports, progress } = options;
-  await requireFreePorts(ports);
+  const keysText =
+    options.env?.PAYLOAD_ENCRYPTION_KEYS ??
+    (options.encrypt ? localEncryptionKeys(options.dataDir, progress) : undefined);
+  const codecPort = keysText ? (options.codecPort ?? 8428) : undefined;
+  await requireFreePorts(ports, codecPort);
   const ip = '127.0.0.1';
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -99,11 +115,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const cli = await obtainTemporalCli({ log: progress });
     progress(`Temporal CLI: ${cli.path} (${cli.source})`);
     if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+    // Issue 16: the UI decodes encrypted payloads through the codec server, whose token is in the
+    // endpoint's path (the dev server's UI sends no header of ours); CORS: the UI's origin only.
+    const codec = keysText ? await startLocalCodecServer(keysText, ip, codecPort!, ports.ui) : undefined;
+    if (codec) stoppers.push(() => codec.server.close());
     const temporal = await startDevServer({
       executable: cli.path,
       ip,
       port: ports.temporal,
       uiPort: ports.ui,
+      uiCodecEndpoint: codec?.endpoint,
       dbFilename: options.dataDir ? path.resolve(options.dataDir, 'temporal.db') : undefined,
     });
     stoppers.push(() => temporal.stop());
@@ -174,6 +195,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         NOTION_PROTECTED_USERS: LOCAL_CREDENTIALS.notionTokenOwner,
         NOTIFY_SMTP_URL: mailUrls.smtpUrl,
         NOTIFY_EMAIL: options.env?.NOTIFY_EMAIL ?? 'identity-admins@example.com',
+        TEMPORAL_UI_URL: temporal.uiUrl,
+        ...(codec ? { PAYLOAD_ENCRYPTION_KEYS: keysText, CODEC_SERVER_TOKEN: codec.token } : {}),
       },
       'worker',
     ) as WorkerConfig;
@@ -198,6 +221,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { name: 'Notion SCIM', url: notionUrl, detail: `token owner ${LOCAL_CREDENTIALS.notionTokenOwner}` },
       { name: 'Mail sink', url: mailUrls.smtpUrl, detail: `inbox ${mailUrls.httpUrl}/messages` },
       { name: 'Worker', url: `task queue ${config.temporal.taskQueue}`, detail: worker.identity },
+      ...(codec
+        ? [
+            {
+              name: 'Codec server',
+              url: codec.endpoint,
+              detail: 'payloads are encrypted; the UI decodes them here (temporal CLI: --codec-endpoint)',
+            },
+          ]
+        : []),
     ];
     return { endpoints, config, temporal, jumpcloud, notion, mail, worker, stop };
   } catch (error) {
@@ -219,11 +251,12 @@ function persistedEmulators(
 }
 
 /** Names the first port already taken, with the flag that moves it. */
-async function requireFreePorts(ports: LocalStackPorts): Promise<void> {
+async function requireFreePorts(ports: LocalStackPorts, codecPort?: number): Promise<void> {
   // The mail sink's HTTP inbox listens on the SMTP port + 1.
-  const wanted: [keyof LocalStackPorts, number][] = [
+  const wanted: [keyof LocalStackPorts | 'codec', number][] = [
     ...(Object.entries(ports) as [keyof LocalStackPorts, number][]),
     ['smtp', ports.smtp + 1],
+    ...(codecPort ? [['codec', codecPort] as ['codec', number]] : []),
   ];
   for (const [name, port] of wanted) {
     const free = await new Promise<boolean>((resolve) => {
@@ -243,4 +276,39 @@ export function withoutSecretFiles(
   env: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.endsWith('_FILE')));
+}
+
+/**
+ * Issue 16: the stack's own key when none is configured: made once, and kept (readable by its
+ * owner only) in the data directory so that a restarted stack still reads its histories.
+ */
+function localEncryptionKeys(dataDir: string | undefined, progress: (line: string) => void): string {
+  const file = dataDir ? path.resolve(dataDir, 'encryption-keys') : undefined;
+  if (file && fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const keys = `local-${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
+  if (file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${keys}\n`, { mode: 0o600 });
+    progress(`Made a payload encryption key, kept in ${file}`);
+  }
+  return keys;
+}
+
+async function startLocalCodecServer(keysText: string, ip: string, port: number, uiPort: number) {
+  let codec: EncryptionCodec;
+  try {
+    codec = new EncryptionCodec(parseEncryptionKeys(keysText));
+  } catch (error) {
+    throw new LocalStackError(`PAYLOAD_ENCRYPTION_KEYS ${(error as Error).message}`);
+  }
+  const token = randomBytes(24).toString('hex');
+  const server = await startCodecServer({
+    codec,
+    token,
+    allowedOrigin: `http://${ip}:${uiPort}`,
+    namespace: 'default',
+    host: ip,
+    port,
+  });
+  return { server, token, endpoint: `${server.url}/${token}` };
 }

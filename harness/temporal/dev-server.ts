@@ -28,6 +28,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; `false` runs headless. */
   uiPort?: number | false;
+  /** Issue 16: the codec server the UI decodes payloads with (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   namespace?: string;
   /** SQLite file for persistent state; in memory when absent. */
   dbFilename?: string;
@@ -107,6 +109,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     '--log-level',
     options.logLevel ?? 'warn',
     ...(uiPort ? ['--ui-port', String(uiPort), '--ui-ip', ip] : ['--headless']),
+    ...(uiPort && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
     ...devServerSearchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
     ...Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig }).flatMap(([key, value]) => [

@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
-import { freeLocalPorts, LOCAL_CREDENTIALS } from '../../harness/local/stack';
+import { freeLocalPorts, LOCAL_CREDENTIALS, type LocalStackPorts } from '../../harness/local/stack';
+import { EncryptionCodec, parseEncryptionKeys } from '../../temporal/encryption-codec';
 import { freePort } from '../../harness/temporal/dev-server';
 import { createWorkers } from '../../worker/worker';
 import { TEST_SECRETS, testWorkerConfig } from '../support/config';
@@ -151,7 +152,7 @@ function processesMentioning(needle: string): string[] {
  * `local` on ports free a moment ago: another test file's servers may take one in between (the
  * mail inbox also takes the SMTP port + 1), which `local` refuses by name; then try other ports.
  */
-async function startLocalOnFreePorts() {
+async function startLocalOnFreePorts(extra: (ports: LocalStackPorts) => string[] = () => []) {
   for (let attempt = 1; ; attempt++) {
     const ports = await freeLocalPorts();
     const child = spawnCli(
@@ -169,6 +170,7 @@ async function startLocalOnFreePorts() {
         String(ports.smtp),
         '--seed',
         'demo',
+        ...extra(ports),
       ],
       cleanEnv({ LOG_LEVEL: 'warn' }),
     );
@@ -221,6 +223,68 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
     }
   },
 );
+
+test('issue 16: `local --encrypt` encrypts with a key of its own, starts the codec server the UI is pointed at (CORS: the UI only), and the admin commands read the workers with the printed keys', async () => {
+  const codecPort = await freePort();
+  const { child, ports, output, exited } = await startLocalOnFreePorts(() => [
+    '--encrypt',
+    '--codec-port',
+    String(codecPort),
+  ]);
+  try {
+    const endpoint = new RegExp(`http://127\\.0\\.0\\.1:${codecPort}/[0-9a-f]{48}`).exec(output)?.[0];
+    expect(endpoint).toBeDefined();
+    const keys = /PAYLOAD_ENCRYPTION_KEYS=(\S+)/.exec(output)?.[1];
+    expect(keys).toMatch(/^local-[a-z0-9]+:/);
+    // The dev server's UI decodes through it.
+    const settings = await request(`http://127.0.0.1:${ports.ui}/api/v1/settings`);
+    expect(JSON.stringify(await settings.body.json())).toContain(endpoint);
+
+    const codec = new EncryptionCodec(parseEncryptionKeys(keys!));
+    const [sealed] = await codec.encode([
+      { metadata: {}, data: new Uint8Array(Buffer.from('"ann@example.com"')) },
+    ]);
+    const body = JSON.stringify({
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(sealed!.data!).toString('base64'),
+        },
+      ],
+    });
+    const ui = `http://127.0.0.1:${ports.ui}`;
+    const decoded = await request(`${endpoint}/decode`, {
+      method: 'POST',
+      headers: { origin: ui, 'content-type': 'application/json' },
+      body,
+    });
+    expect(decoded.statusCode).toBe(200);
+    expect(decoded.headers['access-control-allow-origin']).toBe(ui);
+    expect(JSON.stringify(await decoded.body.json())).toContain(
+      Buffer.from('"ann@example.com"').toString('base64'),
+    );
+    const foreign = await request(`${endpoint}/decode`, {
+      method: 'POST',
+      headers: { origin: 'http://attacker.example', 'content-type': 'application/json' },
+      body,
+    });
+    expect(foreign.statusCode).toBe(403);
+    await foreign.body.dump();
+
+    // `status` talks to the stack's workers with the printed keys (their answers are encrypted).
+    const env = cleanEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, PAYLOAD_ENCRYPTION_KEYS: keys });
+    const status = await runCli(['status', '--json'], env);
+    expect([status.code, status.stderr]).toEqual([0, '']);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(processesMentioning(`--port ${ports.temporal}`)).toEqual([]);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
 
 test('G8: `groups enable` and `groups disable` switch group management, shown by `status`', async () => {
   const taskQueue = uniqueTaskQueue('groups');

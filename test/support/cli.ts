@@ -10,7 +10,7 @@ export function cleanEnv(env: Record<string, string | undefined> = {}): NodeJS.P
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      /^(TEMPORAL_|JUMPCLOUD_|NOTION_|NOTIFY_|POLL_|RECONCILE_|DEACTIVATION_|USERNAME_|CONNECTOR_|LOG_LEVEL)/.test(
+      /^(TEMPORAL_|JUMPCLOUD_|NOTION_|NOTIFY_|POLL_|RECONCILE_|DEACTIVATION_|USERNAME_|CONNECTOR_|PAYLOAD_|SEARCH_ATTRIBUTES_|CODEC_|LOG_LEVEL)/.test(
         key,
       )
     )
