@@ -10,14 +10,40 @@ import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows } from '../worker/worker';
+import { parseConfig } from '../config/config';
+import { dataConverterFor } from '../temporal/data-converter';
+import { TEST_PRIVACY } from './support/config';
+import { keyIdsOf } from './support/payloads';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 const files = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith('.json')) : [];
+/**
+ * Issue 16: histories recorded with encryption on (test/privacy.e2e.test.ts, under the test keys
+ * k1 then k2,k1), replayed by a worker holding both keys.
+ */
+const ENCRYPTED_DIR = path.join(__dirname, 'fixtures', 'histories-encrypted');
+const encryptedFiles = fs.existsSync(ENCRYPTED_DIR)
+  ? fs.readdirSync(ENCRYPTED_DIR).filter((f) => f.endsWith('.json'))
+  : [];
+const privacy = parseConfig(
+  { PAYLOAD_ENCRYPTION_KEYS: `${TEST_PRIVACY.K2},${TEST_PRIVACY.K1}` },
+  'client',
+).privacy;
 let bundle: WorkflowBundle;
+let encryptedBundle: WorkflowBundle;
 
 beforeAll(async () => {
   bundle = await bundleWorkflows();
+  encryptedBundle = await bundleWorkflows(undefined, { encrypted: true });
 });
+
+function readFixture(file: string) {
+  const { workflowId, history } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    workflowId: string;
+    history: string;
+  };
+  return { workflowId, history: proto.api.history.v1.History.decode(Buffer.from(history, 'base64')) };
+}
 
 test('recorded histories exist for the user, group, connector, feed and reconcile workflows', () => {
   for (const kind of ['user-', 'group-', 'connector-', 'feed-', 'reconcile-'])
@@ -25,10 +51,22 @@ test('recorded histories exist for the user, group, connector, feed and reconcil
 });
 
 test.each(files)('replays %s', async (file) => {
-  const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as {
-    workflowId: string;
-    history: string;
-  };
-  const decoded = proto.api.history.v1.History.decode(Buffer.from(history, 'base64'));
-  await Worker.runReplayHistory({ workflowBundle: bundle }, decoded, workflowId);
+  const { workflowId, history } = readFixture(path.join(DIR, file));
+  await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+});
+
+test('issue 16: encrypted recorded histories exist, under both test keys', () => {
+  for (const kind of ['user-', 'group-', 'connector-', 'feed-', 'reconcile-', 'import-'])
+    expect(encryptedFiles.some((f) => f.startsWith(kind))).toBe(true);
+  const histories = encryptedFiles.map((file) => readFixture(path.join(ENCRYPTED_DIR, file)).history);
+  expect(keyIdsOf(histories).ids).toEqual(['k1', 'k2']);
+});
+
+test.each(encryptedFiles)('issue 16: replays the encrypted %s', async (file) => {
+  const { workflowId, history } = readFixture(path.join(ENCRYPTED_DIR, file));
+  await Worker.runReplayHistory(
+    { workflowBundle: encryptedBundle, dataConverter: dataConverterFor({ privacy }) },
+    history,
+    workflowId,
+  );
 });
