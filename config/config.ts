@@ -350,6 +350,12 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       problems.push(`${name}_FILE names a file that cannot be read`);
     }
   }
+  // A near miss would run with payloads in clear while the admin believes them encrypted.
+  for (const name of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_KEY_FILE'])
+    if (input[name])
+      problems.push(
+        `${name} is not a setting: the keys go in ${name.replace('KEY', 'KEYS')} (id:base64-key[,id:base64-key…]); refusing to start with payloads in clear`,
+      );
   const result = schema.safeParse(input);
   if (!result.success) {
     problems.push(

@@ -37,9 +37,16 @@ test('docker-compose.yml passes every SPEC §2 variable a worker reads, and regi
   const notPassed = variables.filter(
     (name) =>
       !passed.includes(name) &&
-      !['TEMPORAL_API_KEY', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'CONNECTOR_ID', 'LOG_LEVEL'].includes(
-        name,
-      ),
+      ![
+        'TEMPORAL_API_KEY',
+        'TEMPORAL_TLS_CERT',
+        'TEMPORAL_TLS_KEY',
+        'CONNECTOR_ID',
+        'LOG_LEVEL',
+        // Read by the admin commands and the codec server, not by workers.
+        'CODEC_SERVER_TOKEN',
+        'TEMPORAL_UI_URL',
+      ].includes(name),
   );
   expect(notPassed).toEqual([]);
   const flags = (compose.services.temporal!.command ?? []).join(' ');

@@ -10,7 +10,7 @@
  */
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { userStateQuery } from '../contracts/user';
 import { parseConfig, type Config } from '../config/config';
@@ -19,6 +19,8 @@ import { clientOn } from '../temporal/connection';
 import { EncryptionCodec, parseEncryptionKeys } from '../temporal/encryption-codec';
 import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { usernameFor } from '../workflows/import-plan';
+import { MAX_USERNAME_ATTEMPTS } from '../workflows/import-user';
 import { runCli } from './support/cli';
 import { TEST_PRIVACY, TEST_SECRETS } from './support/config';
 import { keyIdsOf, payloadsOf, type RawPayload } from './support/payloads';
@@ -63,6 +65,13 @@ const NOTION_ONLY = {
   familyName: 'Marchbanks',
   formatted: 'Ignatius Marchbanks',
 };
+/** Every username her import could take is taken: her import fails in workflow code. */
+const NOTION_BLOCKED = {
+  userName: 'octavian.pemberton@example.com',
+  givenName: 'Octavian',
+  familyName: 'Pemberton',
+  formatted: 'Octavian Pemberton',
+};
 const RENAMED = 'Quillfeather-Okonkwo';
 const ROTATED = 'Vantongeren-Abernethy';
 
@@ -73,6 +82,9 @@ const PERSONAL = [
   NOTION_ONLY.userName,
   NOTION_ONLY.givenName,
   NOTION_ONLY.familyName,
+  NOTION_BLOCKED.userName,
+  NOTION_BLOCKED.givenName,
+  NOTION_BLOCKED.familyName,
   RENAMED,
   ROTATED,
 ];
@@ -147,6 +159,15 @@ function personalIn(bytes: Uint8Array): string[] {
   return PERSONAL.filter((value) => text.includes(value.toLowerCase()));
 }
 
+/** Every failure our code raised (ApplicationFailure), wherever it is in a history. */
+function applicationFailuresOf(value: unknown, into: proto.api.failure.v1.IFailure[] = []) {
+  if (!value || typeof value !== 'object' || value instanceof Uint8Array) return into;
+  const object = value as Record<string, unknown>;
+  if (object.applicationFailureInfo) into.push(object);
+  for (const child of Object.values(object)) applicationFailuresOf(child, into);
+  return into;
+}
+
 const b64 = (bytes: Uint8Array | null | undefined) =>
   Buffer.from(bytes ?? new Uint8Array()).toString('base64');
 
@@ -200,11 +221,18 @@ beforeAll(async () => {
   notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN });
   origins = { jumpcloud: await jumpcloud.listen(), notion: await notion.listen() };
   jumpcloud.seed({
-    users: PEOPLE,
+    users: [
+      ...PEOPLE,
+      // Out of scope (bound to nothing): they only hold every username her import could take.
+      ...Array.from({ length: MAX_USERNAME_ATTEMPTS }, (_, i) => ({
+        username: usernameFor(NOTION_BLOCKED.userName, i),
+        email: `holder${i}@elsewhere.example.com`,
+      })),
+    ],
     groups: [{ name: GROUP, members: PEOPLE.map((p) => p.username) }],
     bindings: [{ groups: [GROUP] }],
   });
-  notion.seed({ users: [NOTION_ONLY] });
+  notion.seed({ users: [NOTION_ONLY, NOTION_BLOCKED] });
   client = clientOn(temporal.connection, parseConfig(settings(TEST_PRIVACY.K1), 'client'));
 });
 
@@ -236,9 +264,33 @@ test('issue 16: with encryption on and hashed search attributes, a whole story (
   const failing = client.workflow.getHandle(workflowIds.user(CONNECTOR, jcUser(PEOPLE[3]!.username)._id));
   await eventually('the U8 failure', async () => (await failing.query(userStateQuery)).status === 'error');
 
-  // An import from Notion (I2) through its workflow.
+  // An import from Notion (I2) through its workflow; one whose usernames are all taken fails
+  // in workflow code (a failure the workflow bundle's converter encodes).
   await cli(env, 'import', 'run', NOTION_ONLY.userName);
   expect(jumpcloud.state().users.some((u) => u.email === NOTION_ONLY.userName)).toBe(true);
+  const blocked = await runCli(['import', 'run', NOTION_BLOCKED.userName], env);
+  expect(blocked.code).not.toBe(0);
+  expect(blocked.stderr).toMatch(/no free JumpCloud username: octavian\.pemberton/);
+
+  // A workflow failing in its own code (here: an input it refuses): the workflow bundle's
+  // converter encodes that failure too, and a client with the keys reads it.
+  const refused = await client.workflow.start('userWorkflow', {
+    workflowId: workflowIds.user(CONNECTOR, 'not-a-jumpcloud-id'),
+    taskQueue: parseConfig(settings(TEST_PRIVACY.K1), 'client').temporal.taskQueue,
+    args: [
+      {
+        connectorId: CONNECTOR,
+        jumpcloudUserId: NOTION_BLOCKED.userName,
+        policy: { usernameSource: 'email', protectedUsers: [] },
+      },
+    ],
+  });
+  const outcome = await refused.result().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(WorkflowFailedError);
+  expect((outcome as WorkflowFailedError).cause?.message).toMatch(/^invalid user workflow input/);
 
   // Found by email although the search attributes hold only hashes: id and UI link printed.
   const zephyrine = jcUser(PEOPLE[0]!.username);
@@ -264,16 +316,24 @@ test('issue 16: with encryption on and hashed search attributes, a whole story (
     .filter((leak) => leak.values.length > 0);
   expect(leaks).toEqual([]);
   expect(keyIdsOf(histories.map((h) => h.history))).toMatchObject({ ids: ['k1'] });
-  // The U8 failure is there, its message encoded (encrypted with the rest).
-  const failures = histories.flatMap(({ history }) =>
-    (history.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e] : [])),
-  );
+  // Every failure our code raised (activities' and workflows' alike, causes included) is there
+  // with its message and stack encoded and encrypted: the U8 activity failure, the import's.
+  // (The refused workflow failed before tagging itself with its connector: fetched by id.)
+  const everything = [
+    ...histories,
+    { workflowId: refused.workflowId, history: await refused.fetchHistory() },
+  ];
+  expect(personalIn(proto.api.history.v1.History.encode(everything.at(-1)!.history).finish())).toEqual([]);
+  const failures = everything.flatMap(({ history }) => applicationFailuresOf(history));
   expect(failures.length).toBeGreaterThan(0);
-  for (const event of failures) {
-    const failure = event.activityTaskFailedEventAttributes!.failure!;
-    expect(failure.message).toBe('Encoded failure');
+  for (const failure of failures) {
+    expect([failure.message, failure.stackTrace]).toEqual(['Encoded failure', '']);
     expect(failure.encodedAttributes?.metadata?.['encryption-key-id']).toBeDefined();
   }
+  const eventTypes = (type: keyof proto.api.history.v1.IHistoryEvent) =>
+    everything.flatMap(({ history }) => (history.events ?? []).filter((e) => e[type]));
+  expect(eventTypes('activityTaskFailedEventAttributes').length).toBeGreaterThan(0);
+  expect(eventTypes('workflowExecutionFailedEventAttributes').length).toBeGreaterThan(0);
   // Visibility: the search attributes (and memos) of every run, as the server lists them.
   const listed = await temporal.client.workflowService.listWorkflowExecutions({
     namespace: temporal.namespace,
@@ -296,8 +356,9 @@ test('issue 16: with encryption on and hashed search attributes, a whole story (
   expect(decoded.status).toBe(200);
   const shown = decoded.text.toLowerCase();
   expect(PERSONAL.filter((value) => value !== ROTATED && !shown.includes(value.toLowerCase()))).toEqual([]);
-  // The failure's message is readable there too (U8: the domain Notion has not verified).
-  expect(shown).toMatch(/verif/);
+  // The failures' messages are readable there too (U8's unverified domain, the import's).
+  expect(shown).toMatch(/not verified/);
+  expect(shown).toMatch(/no free jumpcloud username: octavian\.pemberton/);
 
   expect(await checkHistories(temporal, CONNECTOR, fixtureName, privacyOf(TEST_PRIVACY.K1))).toBe(
     histories.length,

@@ -189,6 +189,22 @@ describe('configuration (SPEC §2)', () => {
     expect(noId.message).not.toContain(k1);
   });
 
+  test('issue 16: the keys may come from PAYLOAD_ENCRYPTION_KEYS_FILE; a misspelt PAYLOAD_ENCRYPTION_KEY is refused, not ignored', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-keys-'));
+    const file = path.join(dir, 'keys');
+    const key = Buffer.alloc(32, 7).toString('base64');
+    fs.writeFileSync(file, `k9:${key}\n`);
+    const config = parseConfig({ PAYLOAD_ENCRYPTION_KEYS_FILE: file }, 'client');
+    expect(config.privacy.encryptionKeys?.map((k) => k.id)).toEqual(['k9']);
+    expect(secretValues(config)).toContain(key);
+    const misspelt = problemsOf({ PAYLOAD_ENCRYPTION_KEY: `k9:${key}` });
+    expect(misspelt.message).toMatch(
+      /PAYLOAD_ENCRYPTION_KEY is not a setting: the keys go in PAYLOAD_ENCRYPTION_KEYS/,
+    );
+    expect(misspelt.message).not.toContain(key);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('issue 16: SEARCH_ATTRIBUTES_PII is plain or hashed; hashed needs SEARCH_ATTRIBUTES_HMAC_KEY; TEMPORAL_UI_URL is a web URL', () => {
     expect(problemsOf({ SEARCH_ATTRIBUTES_PII: 'hashed' }).message).toMatch(
       /SEARCH_ATTRIBUTES_HMAC_KEY \(or SEARCH_ATTRIBUTES_HMAC_KEY_FILE\) is required when SEARCH_ATTRIBUTES_PII=hashed/,
