@@ -3,6 +3,7 @@ import { keepAlive } from './progress';
 import type { Client } from '@temporalio/client';
 import { CredentialGuard, type CredentialGuardOptions } from '../api/credential-guard';
 import type { ApiService } from '../api/errors';
+import type { ResponseObserver } from '../api/http';
 import { JumpCloudClient } from '../api/jumpcloud';
 import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
@@ -16,6 +17,8 @@ export interface ApiClients {
   jumpcloud: JumpCloudClient;
   /** C3: one circuit breaker per service, shared by every client of the process. */
   guards: CredentialGuards;
+  /** Issue 17: the metrics' observer, passed on to the clients of bulk reads. */
+  onResponse?: ResponseObserver;
   close(): Promise<void>;
 }
 
@@ -27,6 +30,8 @@ export interface Pacing {
   jumpcloud?: () => Promise<void>;
   /** Issue 15: how a bulk read's pages are retried inside the clients. */
   pageRetry?: { attempts: number; onWait?: (delayMs: number) => void };
+  /** Issue 17: told each request's outcome (the worker's metrics). */
+  onResponse?: ResponseObserver;
 }
 
 /**
@@ -58,6 +63,7 @@ export function createApiClients(
     beforeRequest: pacing.notion,
     pageRetry: pacing.pageRetry,
     guard: guards.notion,
+    onResponse: pacing.onResponse,
   });
   const jumpcloud = new JumpCloudClient({
     baseUrl: config.jumpcloud.baseUrl,
@@ -67,11 +73,13 @@ export function createApiClients(
     beforeRequest: pacing.jumpcloud,
     pageRetry: pacing.pageRetry,
     guard: guards.jumpcloud,
+    onResponse: pacing.onResponse,
   });
   return {
     notion,
     jumpcloud,
     guards,
+    onResponse: pacing.onResponse,
     close: async () => {
       await Promise.all([notion.close(), jumpcloud.close()]);
     },
@@ -98,6 +106,7 @@ export async function withPacedClients<T>(
       notion: () => takePermit(pools.notion),
       jumpcloud: () => takePermit(pools.jumpcloud),
       pageRetry: { attempts: BULK_PAGE_ATTEMPTS, onWait: () => keepAlive() },
+      onResponse: deps.clients.onResponse,
     },
     deps.clients.guards,
   );

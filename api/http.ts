@@ -44,7 +44,11 @@ export interface HttpServiceOptions {
   connections?: number;
   /** How pages of listings (`HttpRequest.page`) are retried inside the client; default: not. */
   retry?: { attempts: number; maxDelayMs?: number; onWait?: (delayMs: number) => void };
+  /** Issue 17: told every request's outcome (its status, or `network`), for the worker's metrics. */
+  onResponse?: ResponseObserver;
 }
+
+export type ResponseObserver = (service: ApiService, status: number | 'network') => void;
 
 export interface HttpRequest<T> {
   operation: string;
@@ -144,10 +148,12 @@ export class HttpService {
         body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
       });
     } catch (error) {
+      this.options.onResponse?.(this.options.service, 'network');
       return fail(networkFailure(error));
     }
 
     const { statusCode: status } = response;
+    this.options.onResponse?.(this.options.service, status);
     const headers = response.headers;
     let text: string;
     try {

@@ -133,6 +133,8 @@ export interface JumpCloudClientOptions {
   pageRetry?: HttpServiceOptions['retry'];
   /** C3: the process's circuit breaker on the JumpCloud key. */
   guard?: HttpServiceOptions['guard'];
+  /** Issue 17: each request's outcome, for the worker's metrics. */
+  onResponse?: HttpServiceOptions['onResponse'];
 }
 
 const jcError = z.looseObject({ message: z.string().optional(), error: z.string().optional() });
@@ -156,6 +158,7 @@ export class JumpCloudClient {
       retry: options.pageRetry,
       timeouts: options.timeouts,
       guard: options.guard,
+      onResponse: options.onResponse,
     };
     this.api = new HttpService({ ...common, baseUrl: `${options.baseUrl}/api` });
     this.insights = new HttpService({ ...common, baseUrl: options.insightsUrl });

@@ -124,6 +124,8 @@ export interface NotionClientOptions {
   pageRetry?: HttpServiceOptions['retry'];
   /** C3: the process's circuit breaker on the Notion token. */
   guard?: HttpServiceOptions['guard'];
+  /** Issue 17: each request's outcome, for the worker's metrics. */
+  onResponse?: HttpServiceOptions['onResponse'];
 }
 
 const scimError = z.looseObject({ detail: z.string().optional(), scimType: z.string().optional() });
@@ -167,6 +169,7 @@ export class NotionScimClient {
       retry: options.pageRetry,
       timeouts: options.timeouts,
       guard: options.guard,
+      onResponse: options.onResponse,
     });
   }
 

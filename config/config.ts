@@ -224,6 +224,15 @@ const schema = z
       .min(16, { message: 'must be at least 16 characters (e.g. openssl rand -hex 24)' })
       .optional(),
     TEMPORAL_UI_URL: webUrl.default('http://127.0.0.1:8233'),
+    /** Issue 17: the worker's health and metrics endpoint (`/healthz`, `/readyz`, `/metrics`). */
+    WORKER_HTTP_PORT: z.coerce
+      .number({ message: 'must be a port number' })
+      .int({ message: 'must be a port number' })
+      .min(1, { message: 'must be a port number (1-65535)' })
+      .max(65535, { message: 'must be a port number (1-65535)' })
+      .optional(),
+    /** Extension: the address it listens on (every interface: probes and scrapes come from outside). */
+    WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
         message: 'must be one of trace, debug, info, warn, error, fatal, silent',
@@ -297,6 +306,8 @@ export interface Config {
     protectedUsers: string[];
   };
   usernameSource: 'email' | 'username';
+  /** Issue 17: the worker's health and metrics endpoint; undefined: off. */
+  workerHttp?: { port: number; host: string };
   pollIntervalMs: number;
   reconcileIntervalMs: number;
   feedOverlapMs: number;
@@ -412,6 +423,7 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       protectedUsers: e.NOTION_PROTECTED_USERS,
     },
     usernameSource: e.USERNAME_SOURCE,
+    workerHttp: e.WORKER_HTTP_PORT ? { port: e.WORKER_HTTP_PORT, host: e.WORKER_HTTP_HOST } : undefined,
     pollIntervalMs: e.POLL_INTERVAL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL,
     feedOverlapMs: e.FEED_OVERLAP,
@@ -472,6 +484,7 @@ export function describeConfig(config: Config): Record<string, string | number |
     SEARCH_ATTRIBUTES_HMAC_KEY: set(config.privacy.hmacKey),
     CODEC_SERVER_TOKEN: set(config.privacy.codecServerToken),
     TEMPORAL_UI_URL: config.temporal.uiUrl,
+    WORKER_HTTP_PORT: config.workerHttp ? `${config.workerHttp.host}:${config.workerHttp.port}` : 'unset',
   };
 }
 

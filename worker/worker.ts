@@ -31,6 +31,8 @@ import { dataConverterFor, ENCRYPTED_FAILURE_CONVERTER_PATH, isEncrypted } from 
 import { ensureSearchAttributes, searchAttributeCommands } from '../temporal/register-search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 import { ParkingSlots, tunerWith } from './slots';
+import { connectorGaugeReader, ProductMetrics } from './metrics';
+import { freeLoopbackPort, startWorkerHttp } from './http';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** The SDK's default number of concurrent activities per worker. */
@@ -42,17 +44,25 @@ let runtimeInstalled = false;
  * Routes the SDK's logs through ours. Must happen before the first connection; later calls are
  * no-ops. Signals are handled by the commands, which stop workers and then the rest in order.
  */
-export function installRuntime(logger: Logger): void {
-  if (runtimeInstalled) return;
+export function installRuntime(logger: Logger, options: { sdkMetricsAddress?: string } = {}): boolean {
+  if (runtimeInstalled) return false;
   runtimeInstalled = true;
   try {
     Runtime.install({
       logger: temporalLogger(logger, 'WARN'),
       shutdownSignals: [],
-      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        // Issue 17: the SDK's own metrics, served by the worker's /metrics (worker/http.ts).
+        ...(options.sdkMetricsAddress
+          ? { metrics: { prometheus: { bindAddress: options.sdkMetricsAddress } } }
+          : {}),
+      },
     });
+    return true;
   } catch {
     // Already installed by the embedding process (e.g. a test runner): keep that one.
+    return false;
   }
 }
 
@@ -127,6 +137,8 @@ export interface CreateWorkersOptions {
   clients?: ApiClients;
   /** Activity slots of each API queue's worker (default 100, the SDK's; tests use fewer). */
   apiActivitySlots?: number;
+  /** Issue 17: the process's metrics (requests and activities are counted into them). */
+  metrics?: ProductMetrics;
 }
 
 /** The workers of one process: one per task queue (temporal/task-queues.ts). */
@@ -162,7 +174,11 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     options.clients ??
     createApiClients(
       config,
-      { notion: budget.beforeRequest('notion'), jumpcloud: budget.beforeRequest('jumpcloud') },
+      {
+        notion: budget.beforeRequest('notion'),
+        jumpcloud: budget.beforeRequest('jumpcloud'),
+        onResponse: options.metrics?.observeResponse,
+      },
       credentialGuards(config, client),
     );
   // An API queue's activity waiting for a permit hands its slot back: the permit is an activity
@@ -188,7 +204,10 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     ),
     secrets: () => currentSecretValues(secretValues(config), config.secretFiles),
   });
-  const interceptors: WorkerInterceptors = { activity: [guard] };
+  // The metrics see each activity's outcome as it leaves the guard (scrubbed, classified).
+  const interceptors: WorkerInterceptors = {
+    activity: [...(options.metrics ? [options.metrics.interceptor()] : []), guard],
+  };
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -272,12 +291,21 @@ export interface RunningWorker {
 
 /** Connects, checks the search attributes and starts the workers; used by `worker` and `local`. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
-  installRuntime(logger);
+  const sdkMetricsAddress = config.workerHttp ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
+  const sdkMetrics = installRuntime(logger, { sdkMetricsAddress });
   const connection = await connectWorker(config);
   await checkSearchAttributes(config, logger);
   const client = await connectClient(config);
-  const set = await createWorkers({ config, connection, client });
+  const metrics = config.workerHttp
+    ? new ProductMetrics(connectorGaugeReader(client, config.connectorId))
+    : undefined;
+  const set = await createWorkers({ config, connection, client, metrics });
+  const probes = config.workerHttp
+    ? await startProbes(config.workerHttp, set, client, metrics!, sdkMetrics ? sdkMetricsAddress : undefined)
+    : undefined;
+  if (probes) logger.info({ url: probes.url }, 'health and metrics endpoint: /healthz, /readyz, /metrics');
   const done = set.run().finally(async () => {
+    await probes?.close();
     await connection.close();
     await client.connection.close();
   });
@@ -317,4 +345,60 @@ async function checkSearchAttributes(config: WorkerConfig, logger: Logger): Prom
   } finally {
     await connection.close();
   }
+}
+
+/** How long a Temporal answer keeps a worker ready (checked every 5 s). */
+const TEMPORAL_CHECK_MS = 5_000;
+const TEMPORAL_STALE_MS = 15_000;
+
+/** Issue 17: the health, readiness and metrics endpoint of one worker process. */
+async function startProbes(
+  address: { host: string; port: number },
+  set: WorkerSet,
+  client: Client,
+  metrics: ProductMetrics,
+  sdkMetricsAddress: string | undefined,
+) {
+  let temporal: { at: number; error?: string } = { at: 0, error: 'not checked yet' };
+  const check = async () => {
+    try {
+      await client.connection.withDeadline(Date.now() + 3_000, () =>
+        client.workflowService.getSystemInfo({}),
+      );
+      temporal = { at: Date.now() };
+    } catch (error) {
+      temporal = {
+        at: Date.now(),
+        error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+      };
+    }
+  };
+  await check();
+  const timer = setInterval(() => void check(), TEMPORAL_CHECK_MS);
+  timer.unref();
+  const failed = () =>
+    set.workers
+      .filter((worker) => worker.getState() === 'FAILED')
+      .map((worker) => `the worker of task queue ${worker.options.taskQueue} failed`);
+  const http = await startWorkerHttp({
+    ...address,
+    metrics,
+    sdkMetricsAddress,
+    live: () => ({ ready: failed().length === 0, reasons: failed() }),
+    ready: () => {
+      const reasons = set.workers
+        .filter((worker) => worker.getState() !== 'RUNNING')
+        .map((worker) => `the worker of task queue ${worker.options.taskQueue} is ${worker.getState()}`);
+      if (temporal.error) reasons.push(`Temporal does not answer: ${temporal.error}`);
+      else if (Date.now() - temporal.at > TEMPORAL_STALE_MS) reasons.push('Temporal has not answered lately');
+      return { ready: reasons.length === 0, reasons };
+    },
+  });
+  return {
+    url: http.url,
+    close: async () => {
+      clearInterval(timer);
+      await http.close();
+    },
+  };
 }

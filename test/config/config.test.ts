@@ -225,6 +225,20 @@ describe('configuration (SPEC §2)', () => {
     );
   });
 
+  test('issue 17: WORKER_HTTP_PORT turns the health and metrics endpoint on, on every interface unless WORKER_HTTP_HOST says otherwise', () => {
+    expect(parseConfig({}, 'client').workerHttp).toBeUndefined();
+    expect(parseConfig({ WORKER_HTTP_PORT: '9464' }, 'client').workerHttp).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+    });
+    expect(
+      parseConfig({ WORKER_HTTP_PORT: '9464', WORKER_HTTP_HOST: '127.0.0.1' }, 'client').workerHttp,
+    ).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(problemsOf({ WORKER_HTTP_PORT: '70000' }).message).toMatch(
+      /WORKER_HTTP_PORT must be a port number/,
+    );
+  });
+
   test('describeConfig shows secrets only as set/unset and hides SMTP passwords', () => {
     const config = testWorkerConfig({ NOTIFY_SMTP_URL: 'smtp://mailer:hunter2-secret@mail.example.com:587' });
     const shown = JSON.stringify(describeConfig(config));
