@@ -5,12 +5,13 @@
  * module proxy). The cache is filled under a lock file and by an atomic rename, so concurrent
  * callers (parallel test workers, CI jobs) never see or leave a partial binary.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { acquireCacheLock, findGo, findOnPath, firstLine, goInstall } from './go-build';
 
 const execFileAsync = promisify(execFile);
 
@@ -99,13 +100,16 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
   attempts.push(`not cached in ${dir}`);
 
   fs.mkdirSync(dir, { recursive: true });
-  const release = await acquireLock(
-    path.join(dir, '.lock'),
-    options.lockTimeoutMs ?? 20 * 60_000,
+  const release = await acquireCacheLock({
+    file: path.join(dir, '.lock'),
+    timeoutMs: options.lockTimeoutMs ?? 20 * 60_000,
     log,
-    fromCache,
-  );
-  if (typeof release !== 'function') return release; // another process filled the cache meanwhile
+    what: 'the Temporal CLI',
+    cachedNow: fromCache,
+    timedOut: (owner) =>
+      new TemporalCliUnavailableError([`timed out waiting for process ${owner} to obtain it`]),
+  });
+  if (typeof release !== 'function') return release.cached; // another process filled the cache meanwhile
   try {
     const filled = await fromCache();
     if (filled) return filled;
@@ -140,19 +144,6 @@ async function probe(file: string): Promise<string | undefined> {
   }
 }
 
-function findOnPath(name: string, searchPath: string): string | undefined {
-  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** Moves a fresh binary (already inside the cache folder) into place: `rename` cannot tear. */
 async function install(source: string, target: string): Promise<string | undefined> {
   fs.chmodSync(source, 0o755);
@@ -162,84 +153,6 @@ async function install(source: string, target: string): Promise<string | undefin
   }
   fs.renameSync(source, target);
   return probe(target);
-}
-
-interface LockOwner {
-  pid: number;
-  host: string;
-  at: number;
-}
-
-/**
- * Takes the cache lock, or waits for its owner. Resolves to a release function, or to the cached
- * CLI if another process filled the cache while this one waited. A lock whose owner died, or
- * that is older than the timeout, is taken over.
- */
-async function acquireLock(
-  file: string,
-  timeoutMs: number,
-  log: (line: string) => void,
-  cachedNow: () => Promise<TemporalCli | undefined>,
-): Promise<(() => void) | TemporalCli> {
-  const started = Date.now();
-  let announced = false;
-  for (;;) {
-    try {
-      const fd = fs.openSync(file, 'wx');
-      fs.writeSync(
-        fd,
-        JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() } satisfies LockOwner),
-      );
-      fs.closeSync(fd);
-      return () => fs.rmSync(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = readLockOwner(file);
-    const stale =
-      !owner || Date.now() - owner.at > timeoutMs || (owner.host === os.hostname() && !isAlive(owner.pid));
-    if (stale) {
-      fs.rmSync(file, { force: true });
-      continue;
-    }
-    if (!announced) {
-      log(`Waiting for process ${owner.pid}, which is obtaining the Temporal CLI…`);
-      announced = true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const done = await cachedNow();
-    if (done) return done;
-    if (Date.now() - started > timeoutMs) {
-      throw new TemporalCliUnavailableError([`timed out waiting for process ${owner.pid} to obtain it`]);
-    }
-  }
-}
-
-function readLockOwner(file: string): LockOwner | undefined {
-  try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
-    if (typeof parsed.pid === 'number' && typeof parsed.at === 'number' && typeof parsed.host === 'string') {
-      return parsed as LockOwner;
-    }
-  } catch {
-    // a lock being written right now, or garbage: the age check below decides
-    try {
-      const age = Date.now() - fs.statSync(file).mtimeMs;
-      if (age < 10_000) return { pid: -1, host: 'unknown', at: Date.now() - age };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -277,48 +190,26 @@ async function tryGoInstall(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<string | { error: string }> {
-  const go =
-    findOnPath('go', env.PATH ?? '') ??
-    ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find((f) => fs.existsSync(f));
+  const go = findGo(env);
   if (!go) return { error: 'Go is not installed (no `go` on PATH)' };
   const gobin = fs.mkdtempSync(path.join(dir, 'go-'));
-  log(
-    `Building the Temporal CLI with \`go install ${GO_INSTALL_MODULE}\` (first time only; this takes a few minutes)…`,
-  );
   try {
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(go, ['install', GO_INSTALL_MODULE], {
-        env: { ...env, GOBIN: gobin, GOFLAGS: `${env.GOFLAGS ?? ''} -trimpath`.trim() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const collect = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          output.push(line);
-          if (!line.startsWith('go: downloading')) log(`  go: ${line}`);
-        }
-      };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      child.on('error', reject);
-      child.on('close', resolve);
+    const failed = await goInstall({
+      go,
+      packages: [GO_INSTALL_MODULE],
+      gobin,
+      env,
+      log,
+      what: 'the Temporal CLI',
     });
     const binary = path.join(gobin, 'temporal');
-    if (code !== 0 || !fs.existsSync(binary)) {
-      return { error: `exit code ${code}: ${output.slice(-3).join(' | ') || 'no output'}` };
-    }
+    if (failed || !fs.existsSync(binary)) return { error: failed ?? 'no binary was built' };
     const kept = path.join(dir, `built-${process.pid}`);
     fs.renameSync(binary, kept);
-    log('Built the Temporal CLI.');
     return kept;
   } catch (error) {
     return { error: firstLine(error) };
   } finally {
     fs.rmSync(gobin, { recursive: true, force: true });
   }
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
 }
