@@ -54,7 +54,7 @@ const hostPort = z.string().refine(
 );
 
 /** Loopback hosts: the local stack's emulators and a local proxy may speak plain HTTP. */
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }

@@ -28,6 +28,7 @@ import { startCluster, type TemporalCluster } from '../harness/temporal/cluster'
 import { freePort } from '../harness/temporal/dev-server';
 import { cleanEnv, runCli, spawnCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
+import { samples } from './support/metrics';
 import { uniqueTaskQueue } from './support/temporal';
 
 const run = promisify(execFile);
@@ -109,16 +110,6 @@ async function timeline(emulator: JumpCloudEmulator | NotionEmulator) {
 }
 let notionOrigin: string;
 let jumpcloudOrigin: string;
-
-/** The samples of one metric of one worker, by label set. */
-function samples(text: string, name: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`).exec(line);
-    if (match) found.set(match[1] ?? '', Number(match[2]));
-  }
-  return found;
-}
 
 const describeCluster = process.env.CLUSTER_TEST === '1' ? describe : describe.skip;
 

@@ -3,7 +3,7 @@
  * `temporal` CLI, so that an operator holding CODEC_SERVER_TOKEN sees encrypted payloads in
  * clear, until SIGINT or SIGTERM. The token is never printed: the usage lines name the variable.
  */
-import { loadConfig } from '../../config/config';
+import { isLoopback, loadConfig } from '../../config/config';
 import { startCodecServer } from '../../temporal/codec-server';
 import { EncryptionCodec } from '../../temporal/encryption-codec';
 import { CliError } from '../errors';
@@ -16,9 +16,6 @@ export interface CodecServerCommandOptions {
   host: string;
   json?: boolean;
 }
-
-const isLoopback = (host: string) =>
-  /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i.test(host.replace(/^\[|\]$/g, ''));
 
 export async function codecServerCommand(options: CodecServerCommandOptions): Promise<void> {
   const config = loadConfig('client');

@@ -11,6 +11,7 @@ import { createNotionEmulator, type NotionEmulator } from '../../harness/emulato
 import { freePort } from '../../harness/temporal/dev-server';
 import { runCli, spawnCli, waitForOutput } from '../support/cli';
 import { TEST_SECRETS } from '../support/config';
+import { samples } from '../support/metrics';
 import { productSettings } from '../support/product';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { cleanEnv } from '../support/cli';
@@ -34,16 +35,6 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-}
-
-/** The samples of one metric, by their label sets (`service="notion",status="200"`). */
-function samples(text: string, name: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`).exec(line);
-    if (match) found.set(match[1] ?? '', Number(match[2]));
-  }
-  return found;
 }
 
 beforeAll(async () => {
