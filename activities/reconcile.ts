@@ -337,6 +337,10 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       if (decision === 'held') summary.heldCreations = planned.create;
     }
 
+    // A retried attempt plans again from what it reads now: users an earlier attempt signalled
+    // settle the reconcileId as well, so its own are told apart (the workflow waits for those).
+    const attempt = activityInfo().attempt;
+    if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
     let next = 0;
     await Promise.all(
       Array.from({ length: DISPATCH_CONCURRENCY }, async () => {
@@ -345,6 +349,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
           await gateway.syncUser(input.connectorId, item.id, deps.policy, {
             reason: 'reconcile',
             reconcileId: input.reconcileId,
+            ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
             ...(item.observed ? { observed: item.observed } : {}),
             ...(item.conflict ? { conflict: item.conflict } : {}),
             policy: deps.policy,

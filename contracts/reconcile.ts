@@ -72,6 +72,12 @@ export interface ReconcileSummary {
   planned: Record<UserOperation['kind'] | 'retry', number>;
   /** User workflows signalled. */
   dispatched: number;
+  /**
+   * What the users signalled by this attempt of the activity publish in `JcnReconcileIds` once
+   * settled: the reconcileId, or `<reconcileId>#<attempt>` for a retried attempt (users an earlier
+   * attempt signalled settle the reconcileId too, and must not count toward `dispatched`).
+   */
+  settleId?: string;
   /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
   held?: number;
   /** C6 (issue 14): creations held for approval (a first bulk creation above the threshold). */

@@ -41,18 +41,22 @@ const { awaitReconciled } = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
 });
 
-/** Waits until `target` entities settled this reconciliation's request, or the deadline. */
+/**
+ * Waits until `target` entities settled this reconciliation's request (tagged `settleId`, by
+ * default the reconcileId), or the deadline.
+ */
 async function awaitSettled(
   input: ReconcileWorkflowInput,
   kind: 'user' | 'group',
   target: number,
+  settleId = input.reconcileId,
 ): Promise<{ settled: number; failed: number }> {
   const deadline = Date.now() + SETTLE_BASE_MS + SETTLE_PER_ENTITY_MS * target;
   let progress = { settled: 0, failed: 0 };
   while (target > 0) {
     progress = await awaitReconciled({
       connectorId: input.connectorId,
-      reconcileId: input.reconcileId,
+      reconcileId: settleId,
       kind,
       target,
       waitMs: Math.max(0, Math.min(60_000, deadline - Date.now())),
@@ -113,7 +117,7 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
       // Issue 15: the reconciliation reports once what it handed over has settled, so that
       // `jc-notion sync` asks it, not visibility tags a later reconciliation overwrites.
       progress.phase = 'users';
-      const users = await awaitSettled(input, 'user', summary.dispatched);
+      const users = await awaitSettled(input, 'user', summary.dispatched, summary.settleId);
       if (input.groupManagement) {
         progress.phase = 'groups';
         summary.groupsDispatched = await dispatchGroups({

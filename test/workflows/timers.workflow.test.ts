@@ -7,6 +7,7 @@
  * test server would let them use the real hour, but it is downloaded at run time from
  * temporal.download, which this project's machines cannot reach (docs/adr/0007).
  */
+import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../contracts/connector';
 import { groupStateQuery, syncGroupSignal } from '../../contracts/group';
 import { syncUserSignal, userStateQuery } from '../../contracts/user';
+import { workflowIds } from '../../temporal/ids';
 import { taskQueues } from '../../temporal/task-queues';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 
@@ -503,4 +505,49 @@ test('C6 (issue 14): a group deletion the guard holds waits, deleting nothing, u
   });
   expect(deletes).toBe(1);
   await handle.terminate('test over');
+});
+
+test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users it signalled itself, not for those an earlier attempt signalled', async () => {
+  // The activity's contract (activities/reconcile.ts): a retried attempt tags the users it signals
+  // `<reconcileId>#<attempt>` and says so in `settleId`. Before, the workflow counted every user
+  // that settled the reconcileId, earlier attempts' included, and handed the groups over while
+  // the retried attempt's new users were still being created: they stayed out of their groups.
+  const waitedFor: string[] = [];
+  const queue = await mockedWorkers({
+    main: {
+      reconcileUsers: (input: { reconcileId: string }) => {
+        if (activityInfo().attempt === 1) throw ApplicationFailure.retryable('the worker died mid-dispatch');
+        return Promise.resolve({
+          reconcileId: input.reconcileId,
+          dryRun: false,
+          jumpcloudInScope: 3,
+          notionMembers: 0,
+          notionListingComplete: true,
+          planned: { create: 3, update: 0, deactivate: 0, reactivate: 0, invalid: 0, protected: 0, retry: 0 },
+          dispatched: 3,
+          settleId: `${input.reconcileId}#${activityInfo().attempt}`,
+        });
+      },
+      awaitReconciled: (input: { reconcileId: string; target: number }) => {
+        waitedFor.push(input.reconcileId);
+        return Promise.resolve({ settled: input.target, failed: 0 });
+      },
+      dispatchGroups: () => Promise.resolve(0),
+    },
+  });
+  const connectorId = `settle-${queue}`;
+  // The reconciliation reports to its connector: an idle stand-in takes the signal.
+  await temporal.client.workflow.start('groupWorkflow', {
+    taskQueue: queue,
+    workflowId: workflowIds.connector(connectorId),
+    args: [{ connectorId, jumpcloudGroupId: GROUP_ID }],
+  });
+  const summary = (await temporal.client.workflow.execute('reconcileWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/reconcile/${queue}`,
+    args: [{ connectorId, reconcileId: 'r-1', dryRun: false, groupManagement: true }],
+  })) as { settled?: { users: number; complete: boolean } };
+  expect(waitedFor).toEqual(['r-1#2']);
+  expect(summary.settled).toMatchObject({ users: 3, complete: true });
+  await temporal.client.workflow.getHandle(workflowIds.connector(connectorId)).terminate('test over');
 });
