@@ -55,6 +55,11 @@ export function buildProgram(): Command {
       'encrypt every payload in Temporal (keys from PAYLOAD_ENCRYPTION_KEYS, or made for the stack) and start the codec server the UI decodes them with',
     )
     .option('--codec-port <port>', 'codec server port (with encryption)', port, DEFAULT_CODEC_PORT)
+    .option(
+      '--cluster',
+      'the production topology instead of the dev server: a Temporal cluster on PostgreSQL (four service processes), its Web UI, and --workers worker processes',
+    )
+    .option('--workers <count>', 'worker processes (with --cluster)', count, 3)
     .option('--json', 'print the endpoints as JSON')
     .action(localCommand);
 

@@ -38,6 +38,10 @@ export interface LocalCommandOptions {
   encrypt?: boolean;
   /** The codec server's port, when payloads are encrypted. */
   codecPort: number;
+  /** Issue 17: the production topology (a Temporal cluster on PostgreSQL, worker processes). */
+  cluster?: boolean;
+  /** Worker processes with `cluster`. */
+  workers: number;
 }
 
 /** What the harness module `local/command` exports. */

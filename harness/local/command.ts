@@ -6,7 +6,12 @@
 import type { LocalCommandHarness, LocalCommandOptions } from '../../client/commands/local';
 import { printJson, printLines, table } from '../../client/output';
 import { readEnvironment } from '../../config/config';
-import { LOCAL_CREDENTIALS, startLocalStack, type LocalStackPorts } from './stack';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDemoOrganization } from '../emulators/seed/demo';
+import { startClusterStack } from './cluster-stack';
+import { LOCAL_CREDENTIALS, LocalStackError, startLocalStack, type LocalStackPorts } from './stack';
 
 /** Typed by the interface the product loads it by. */
 export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
@@ -20,6 +25,7 @@ export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
     smtp: options.smtpPort,
   };
   const progress = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.cluster) return runClusterStack(options, progress);
   progress('Starting the local stack…');
   const stack = await startLocalStack({
     ports,
@@ -75,3 +81,67 @@ export const runLocalCommand: LocalCommandHarness['runLocalCommand'] = async (
     'ready',
   ]);
 };
+
+/**
+ * Issue 17: `local --cluster` — the production topology on this machine (a Temporal cluster on
+ * PostgreSQL, its UI, the emulators and `--workers` worker processes). Its state lives in a
+ * database of its own, dropped on stop.
+ */
+async function runClusterStack(
+  options: LocalCommandOptions,
+  progress: (line: string) => void,
+): Promise<void> {
+  if (options.dataDir)
+    throw new LocalStackError(
+      '--data-dir is for the dev server: --cluster keeps its state in PostgreSQL for the run',
+    );
+  if (options.encrypt)
+    throw new LocalStackError(
+      '--encrypt runs on the dev server: start `jc-notion local --encrypt` without --cluster',
+    );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-local-cluster-'));
+  progress(`Starting the production topology (logs in ${dir})…`);
+  const stack = await startClusterStack({
+    dir,
+    database: `jcn_local_${process.pid}_${Date.now().toString(36)}`,
+    workers: options.workers,
+    env: readEnvironment(),
+    ports: {
+      ui: options.uiPort,
+      jumpcloud: options.jumpcloudPort,
+      notion: options.notionPort,
+      smtp: options.smtpPort,
+    },
+    progress,
+  });
+  if (options.seed === 'demo') {
+    const demo = createDemoOrganization();
+    stack.jumpcloud.seed(demo.jumpcloud);
+    stack.notion.seed(demo.notion);
+    progress(`Seeded the demo organisation: ${demo.jumpcloud.users?.length ?? 0} JumpCloud users`);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal}: stopping the cluster, its workers and the emulators…`);
+    void stack.stop().then(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      progress('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (options.json) {
+    printJson({ status: 'ready', endpoints: stack.endpoints, seed: options.seed });
+    return;
+  }
+  printLines([
+    'jc-notion local stack: production topology',
+    ...table(stack.endpoints.map((e) => [e.name, e.detail ? `${e.url}  (${e.detail})` : e.url])),
+    `In another terminal: TEMPORAL_ADDRESS=${stack.cluster.address} npx jc-notion status`,
+    'Press Ctrl-C to stop.',
+    'ready',
+  ]);
+}

@@ -2,7 +2,8 @@
  * Issue 17: a Temporal cluster as users run one, on one machine: the server's frontend, history,
  * matching and internal worker services as four processes of the pinned release, on PostgreSQL
  * with SQL (advanced) visibility; the namespace and the product's search attributes registered
- * through the operator API. The cluster test kills and restarts its processes one by one.
+ * through the operator API. The cluster test kills and restarts its processes one by one; a service
+ * that exits by itself is started again, as a supervisor would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
@@ -39,7 +40,7 @@ export interface TemporalCluster {
   postgres: PostgresAddress;
   /** The process of a service (undefined while it is down). */
   pid(service: ClusterService): number | undefined;
-  /** Sends `signal` to a service's process and waits for it to exit. */
+  /** Sends `signal` to a service's process and waits for it to exit; it stays down until `start`. */
   kill(service: ClusterService, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service that is down. */
   start(service: ClusterService): void;
@@ -51,14 +52,22 @@ export interface TemporalCluster {
   destroy(): Promise<void>;
 }
 
-/** What the dev server sets, and what the product needs of any cluster (Update-With-Start). */
-const DYNAMIC_CONFIG: Record<string, unknown> = {
+/**
+ * What the product needs of any self-hosted cluster: the dev server's settings (one partition per
+ * task queue, ADR 0012) and Update-With-Start. `deploy/temporal/dynamicconfig.yaml` holds them too.
+ */
+export const CLUSTER_DYNAMIC_CONFIG: Record<string, unknown> = {
   ...DEV_SERVER_DYNAMIC_CONFIG,
-  'system.forceSearchAttributesCacheRefreshOnRead': true,
   'frontend.enableUpdateWorkflowExecution': true,
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted': true,
   'frontend.enableExecuteMultiOperation': true,
   'limit.maxIDLength': 1000,
+};
+
+/** The test cluster's own: search attributes usable as soon as they are registered. */
+const DYNAMIC_CONFIG: Record<string, unknown> = {
+  ...CLUSTER_DYNAMIC_CONFIG,
+  'system.forceSearchAttributesCacheRefreshOnRead': true,
 };
 
 function configYaml(o: {
@@ -196,6 +205,7 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
 
   const processes = new Map<ClusterService, { child: ChildProcess; exited: Promise<void> }>();
   const start = (service: ClusterService) => {
+    stopping.delete(service);
     if (processes.has(service)) return;
     const out = fs.openSync(path.join(options.dir, `${service}.log`), 'a');
     const child = spawn(
@@ -215,23 +225,38 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
       { stdio: ['ignore', out, out] },
     );
     fs.closeSync(out);
+    orphans.add(child);
+    child.once('exit', () => orphans.delete(child));
     const exited = new Promise<void>((resolve) =>
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         processes.delete(service);
         resolve();
+        // A supervisor's `restart: unless-stopped`: a service that exits by itself (a server
+        // gives up when its database goes away for too long, say) is started again.
+        if (!stopping.has(service) && !stopped) {
+          log(`the Temporal ${service} service exited (${signal ?? `code ${code}`}); starting it again`);
+          setTimeout(() => {
+            if (!stopping.has(service) && !stopped) start(service);
+          }, 2_000).unref();
+        }
       }),
     );
     processes.set(service, { child, exited });
   };
+  /** Services stopped on purpose (`kill`, until `start`), which the supervisor leaves down. */
+  const stopping = new Set<ClusterService>();
+  let stopped = false;
   const kill = async (service: ClusterService, signal: NodeJS.Signals = 'SIGKILL') => {
     const entry = processes.get(service);
     if (!entry) return;
+    stopping.add(service);
     entry.child.kill(signal);
     const timer = setTimeout(() => entry.child.kill('SIGKILL'), 15_000);
     await entry.exited;
     clearTimeout(timer);
   };
   const stop = async () => {
+    stopped = true;
     for (const service of [...CLUSTER_SERVICES].reverse()) await kill(service, 'SIGTERM');
   };
   const ready = async (timeoutMs = 120_000) => {
@@ -239,10 +264,8 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
     let last = 'no answer yet';
     while (Date.now() < deadline) {
       for (const service of CLUSTER_SERVICES)
-        if (!processes.has(service))
-          throw new Error(
-            `the Temporal ${service} service exited: see ${path.join(options.dir, `${service}.log`)}`,
-          );
+        if (!processes.has(service) && stopping.has(service))
+          throw new Error(`the Temporal ${service} service is stopped: start it first`);
       try {
         const connection = await Connection.connect({ address, connectTimeout: '2s' });
         try {
@@ -324,6 +347,12 @@ async function registerNamespace(address: string, namespace: string, timeoutMs =
   }
   throw new Error(`could not register namespace ${namespace} at ${address}: ${last}`);
 }
+
+/** Every service process of every cluster of this process: killed if it ends without stopping them. */
+const orphans = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of orphans) child.kill('SIGKILL');
+});
 
 const taken = new Set<number>();
 

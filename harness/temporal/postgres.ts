@@ -101,6 +101,27 @@ export async function dropDatabases(address: PostgresAddress, names: string[]): 
   }
 }
 
+/** The databases whose names start with `prefix`. */
+export async function databasesNamed(address: PostgresAddress, prefix: string): Promise<string[]> {
+  const { stdout } = await run(
+    'psql',
+    [
+      '-h',
+      address.host,
+      '-p',
+      String(address.port),
+      '-U',
+      address.user,
+      '-d',
+      'postgres',
+      '-Atc',
+      'SELECT datname FROM pg_database',
+    ],
+    { env: { ...process.env, PGPASSWORD: address.password }, timeout: 60_000 },
+  );
+  return stdout.split('\n').filter((name) => name.startsWith(prefix));
+}
+
 function installedVersion(): string | undefined {
   try {
     return fs

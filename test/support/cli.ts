@@ -5,12 +5,15 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'client', 'main.ts');
 
+/** The command that runs `jc-notion` from the sources (the arguments follow). */
+export const CLI_COMMAND = { file: process.execPath, args: ['--import', 'tsx', ENTRY] };
+
 /** An environment with none of the product's variables, plus `env`. */
 export function cleanEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      /^(TEMPORAL_|JUMPCLOUD_|NOTION_|NOTIFY_|POLL_|RECONCILE_|DEACTIVATION_|USERNAME_|CONNECTOR_|PAYLOAD_|SEARCH_ATTRIBUTES_|CODEC_|LOG_LEVEL)/.test(
+      /^(TEMPORAL_|JUMPCLOUD_|NOTION_|NOTIFY_|POLL_|RECONCILE_|DEACTIVATION_|USERNAME_|CONNECTOR_|PAYLOAD_|SEARCH_ATTRIBUTES_|CODEC_|WORKER_|LOG_LEVEL)/.test(
         key,
       )
     )
@@ -29,7 +32,7 @@ export interface CliResult {
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+  return spawn(CLI_COMMAND.file, [...CLI_COMMAND.args, ...args], {
     env,
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
