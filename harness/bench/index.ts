@@ -2,7 +2,8 @@
  * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
  * Names: `emulators` (request throughput), `latency` (change feed, C4), `rate` (three workers
  * against a rate-limited Notion, ADR 0004), `throughput` (initial sync of 10,000 users against the
- * platform ceiling, SPEC §9); all by default.
+ * platform ceiling, SPEC §9); all by default. `--cluster` runs them on the production topology
+ * (issue 17: a Temporal cluster on PostgreSQL, `BENCH_WORKERS` worker processes).
  */
 import { benchEmulators } from './emulators';
 import { benchLatency } from './latency';
@@ -17,7 +18,10 @@ const BENCHES: Record<string, () => Promise<boolean>> = {
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // `--cluster`: on the production topology (a Temporal cluster on PostgreSQL) instead of the dev server.
+  if (args.includes('--cluster')) process.env.BENCH_TOPOLOGY = 'cluster';
+  const names = args.filter((arg) => arg !== '--cluster');
   const unknown = names.filter((name) => !(name in BENCHES));
   if (unknown.length > 0) {
     console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);

@@ -23,8 +23,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '
 import type { Client } from '@temporalio/client';
 import { connectClient, connectWorker } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
-import type { LocalStack } from '../local/stack';
-import { startBenchStack } from './stack';
+import { startBenchStack, type BenchStack } from './stack';
 import { connectorStart } from '../../client/temporal';
 import type { RequestRecord } from '../emulators/common/control';
 import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
@@ -79,7 +78,7 @@ export async function benchThroughput(): Promise<boolean> {
     await requireUnthrottledNotion(stack);
     const usernames = seedOrganisation(stack);
     console.log(
-      `throughput: ${USERS} users in ${GROUPS} bound groups, Notion unthrottled (no emulator rate limit, NOTION_MAX_RPS ${stack.config.notion.maxRps})`,
+      `throughput: on the ${stack.topology}: ${USERS} users in ${GROUPS} bound groups, Notion unthrottled (no emulator rate limit, NOTION_MAX_RPS ${stack.config.notion.maxRps})`,
     );
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./ceiling-workflows'),
@@ -87,7 +86,7 @@ export async function benchThroughput(): Promise<boolean> {
     });
 
     // One activity per user is what the sync is expected to do; checked below.
-    progress(`platform ceiling on the fresh dev server (${USERS} no-op workflows)…`);
+    progress(`platform ceiling on the fresh ${stack.topology.split(',')[0]} (${USERS} no-op workflows)…`);
     const before = await measureCeiling(stack, client, workflowBundle, 1);
 
     progress(`initial sync of ${USERS} users…`);
@@ -137,14 +136,14 @@ export async function benchThroughput(): Promise<boolean> {
 }
 
 /** SPEC §9 wants an unthrottled Notion: the emulator has no rate limit unless one is set. */
-async function requireUnthrottledNotion(stack: LocalStack): Promise<void> {
+async function requireUnthrottledNotion(stack: BenchStack): Promise<void> {
   const response = await stack.notion.app.inject({ method: 'GET', url: '/_emulator/rate-limit' });
   const limit = response.json<{ rps: number | null }>();
   if (limit.rps !== null) throw new Error(`the Notion emulator is rate-limited (${limit.rps} requests/s)`);
 }
 
 /** USERS activated users, GROUPS groups sharing them evenly, every group bound to the application. */
-function seedOrganisation(stack: LocalStack): string[] {
+function seedOrganisation(stack: BenchStack): string[] {
   const usernames = Array.from({ length: USERS }, (_, i) => `tp${String(i).padStart(5, '0')}`);
   const groups = Array.from({ length: GROUPS }, (_, g) => ({
     name: `Throughput ${g}`,
@@ -180,7 +179,7 @@ interface SyncResult {
   bulkRequests: number;
 }
 
-async function measureSync(stack: LocalStack, client: Client, usernames: string[]): Promise<SyncResult> {
+async function measureSync(stack: BenchStack, client: Client, usernames: string[]): Promise<SyncResult> {
   const start = connectorStart(stack.config);
   const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
     args: [{ approveCreations: true }],
@@ -295,7 +294,7 @@ function formatRoutes(routes: Record<string, number>): string {
  * `ms` is undefined when they did not finish within GIVE_UP_MS.
  */
 async function measureCeiling(
-  stack: LocalStack,
+  stack: BenchStack,
   client: Client,
   workflowBundle: WorkflowBundle,
   activitiesEach: number,
