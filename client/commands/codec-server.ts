@@ -9,8 +9,6 @@ import { EncryptionCodec } from '../../temporal/encryption-codec';
 import { CliError } from '../errors';
 import { printError, printJson, printLines, table } from '../output';
 
-export const DEFAULT_CODEC_SERVER_PORT = 8428;
-
 export interface CodecServerCommandOptions {
   port: number;
   host: string;

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { InvalidArgumentError, type Command } from 'commander';
 import { decodeImportList, sortImportList } from '../../common/import-list';
+import { isJumpCloudId } from '../../contracts/shared';
 import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { workflowIds } from '../../temporal/ids';
@@ -15,7 +15,6 @@ import { importProgressQuery, type ImportProgress, type ImportResult } from '../
 import { causeMessage, CliError } from '../errors';
 import { printError, printJson, printLines, table } from '../output';
 import { requireWorkers } from '../temporal';
-import { isJumpCloudId } from '../../contracts/shared';
 
 export interface ImportListOptions {
   newFirst?: boolean;
@@ -221,36 +220,4 @@ function report(progress: ImportProgress, workflowId: string, options: ImportRun
       `${failures.length} of ${progress.total} user(s) could not be imported${failures.length > 1 ? ', first' : ''}: ${first.email}: ${first.error ?? 'failed'}`,
     );
   }
-}
-
-function groupId(value: string): string {
-  if (!isJumpCloudId(value))
-    throw new InvalidArgumentError('must be a JumpCloud user group id (24 hexadecimal characters)');
-  return value;
-}
-
-/** Adds `import list` and `import run` to the program. */
-export function registerImportCommands(program: Command): void {
-  const command = program.command('import').description('import Notion members into JumpCloud (I1–I3)');
-  command
-    .command('list')
-    .description('list the Notion members: New (no JumpCloud user with that email) or Imported (I1)')
-    .option('--new-first', 'list the New members first')
-    .option('--json', 'print as JSON')
-    .action((options: ImportListOptions) => importListCommand(options));
-  command
-    .command('run')
-    .argument('[emails...]', 'emails of the Notion members to import')
-    .description(
-      'create the JumpCloud users of these Notion members (or of every New one); under 100 the results print as they come, 100 or more run in the background with a completion mail (I2, I3)',
-    )
-    .option('--all-new', 'import every New member')
-    .option(
-      '--group <id>',
-      'add the imported users to this JumpCloud user group, which must be bound to the application',
-      groupId,
-    )
-    .option('--timeout <seconds>', 'stop following after this long (the import goes on)', Number, 600)
-    .option('--json', 'print as JSON')
-    .action((emails: string[], options: ImportRunOptions) => importRunCommand(emails, options));
 }

@@ -41,6 +41,25 @@ test('--help lists the commands', async () => {
   for (const command of ['local', 'worker', 'status']) expect(result.stdout).toContain(command);
 });
 
+test('issue 18: the command line is built without loading any command: no Temporal SDK, mail or log library before a command runs', () => {
+  const loaded = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "require('./client/program').buildProgram(); process.stdout.write(JSON.stringify(Object.keys(require.cache)))",
+    ],
+    { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' },
+  );
+  const heavy = (JSON.parse(loaded) as string[]).filter((file) =>
+    /node_modules\/(@temporalio|nodemailer|pino|undici|prom-client)\/|\/client\/commands\/(?!local\.)/.test(
+      file,
+    ),
+  );
+  expect(heavy).toEqual([]);
+});
+
 test('the built bin works as `npx jc-notion` does after npm install', () => {
   const output = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'jc-notion.js'), 'local', '--help'], {
     env: cleanEnv(),
