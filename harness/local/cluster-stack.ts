@@ -14,7 +14,7 @@ import { obtainTemporalUiServer, startTemporalUi, type TemporalUi } from '../tem
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
 import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
-import { LOCAL_CREDENTIALS } from './stack';
+import { LOCAL_CREDENTIALS, withoutSecretFiles } from './stack';
 
 export interface ClusterStackOptions {
   /** Config, logs and state of the cluster, the UI and the workers (created). */
@@ -71,6 +71,19 @@ process.once('exit', () => {
   for (const child of orphans) child.kill('SIGKILL');
 });
 
+/**
+ * The workers' and admin commands' environment: the stack's own settings over the caller's, and
+ * (issue 16, as `local`) no `<NAME>_FILE` of the caller's, which would replace the stack's
+ * credentials with a real secret read from a file.
+ */
+export function clusterStackEnv(
+  base: NodeJS.ProcessEnv,
+  extra: Record<string, string | undefined>,
+  own: Record<string, string>,
+): NodeJS.ProcessEnv {
+  return { ...withoutSecretFiles(base), ...withoutSecretFiles(extra), ...own };
+}
+
 /** The running CLI: `node [--import tsx] <entry>` as this process was started. */
 function currentCommand(): { file: string; args: string[] } {
   return { file: process.execPath, args: [...process.execArgv, process.argv[1]!] };
@@ -122,9 +135,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     const mailUrls = await mail.listen({ smtpPort, httpPort: smtpPort && smtpPort + 1, host: ip });
     stoppers.push(() => mail.close());
 
-    const env: NodeJS.ProcessEnv = {
-      ...(options.baseEnv ?? process.env),
-      ...options.env,
+    const env = clusterStackEnv(options.baseEnv ?? process.env, options.env ?? {}, {
       TEMPORAL_ADDRESS: cluster.address,
       TEMPORAL_NAMESPACE: cluster.namespace,
       TEMPORAL_UI_URL: ui.url,
@@ -138,7 +149,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
       NOTIFY_SMTP_URL: mailUrls.smtpUrl,
       NOTIFY_EMAIL: options.env?.NOTIFY_EMAIL ?? 'identity-admins@example.com',
       WORKER_HTTP_HOST: ip,
-    };
+    });
 
     const spawnWorker = (port: number): ClusterWorker => {
       const log = path.join(options.dir, `jc-notion-worker-${port}.log`);

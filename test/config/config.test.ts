@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, parseConfig, readEnvironment, secretValues } from '../../config/config';
 import { currentSecretValues, readSecret, secretReader } from '../../config/secrets';
+import { clusterStackEnv } from '../../harness/local/cluster-stack';
 import { withoutSecretFiles } from '../../harness/local/stack';
 import { connect, connectWorker } from '../../temporal/connection';
 import { taskQueues } from '../../temporal/task-queues';
@@ -325,6 +326,28 @@ describe('secrets in files (<NAME>_FILE)', () => {
     );
     expect(config.notion.token).toBe('local-notion-token');
     expect(config.secretFiles).toEqual({});
+  });
+
+  test('issue 16 / 17: `local --cluster` ignores every <NAME>_FILE of the environment too: its workers keep the local credentials', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcn-secret-'));
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, 'a-real-token\n');
+    const env = clusterStackEnv(
+      { NOTION_SCIM_TOKEN_FILE: file, PATH: '/usr/bin' },
+      { JUMPCLOUD_API_KEY_FILE: file, LOG_LEVEL: 'warn' },
+      {
+        NOTION_SCIM_TOKEN: 'local-notion-token',
+        JUMPCLOUD_API_KEY: 'k',
+        JUMPCLOUD_APP_ID: '64b7f0c2a1d3e4f5a6b7c8d9',
+      },
+    );
+    expect(Object.keys(env).filter((name) => name.endsWith('_FILE'))).toEqual([]);
+    const config = parseConfig(env, 'worker');
+    expect([config.notion.token, config.jumpcloud.apiKey, config.secretFiles]).toEqual([
+      'local-notion-token',
+      'k',
+      {},
+    ]);
   });
 
   test('issue 16 (§2): a TEMPORAL_TLS_KEY that is neither a PEM nor a file is named, never echoed', async () => {
