@@ -9,12 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startCluster, type TemporalCluster } from '../temporal/cluster';
+import { killOnExit } from '../temporal/processes';
 import { freePort } from '../temporal/dev-server';
 import { obtainTemporalUiServer, startTemporalUi, type TemporalUi } from '../temporal/ui-server';
-import { createJumpCloudEmulator, type JumpCloudEmulator } from '../emulators/jumpcloud';
+import type { JumpCloudEmulator } from '../emulators/jumpcloud';
 import { createMailSink, type MailSink } from '../emulators/mail';
-import { createNotionEmulator, type NotionEmulator } from '../emulators/notion';
-import { LOCAL_CREDENTIALS, withoutSecretFiles } from './stack';
+import type { NotionEmulator } from '../emulators/notion';
+import { createLocalEmulators, LOCAL_CREDENTIALS, withoutSecretFiles } from './stack';
 
 export interface ClusterStackOptions {
   /** Config, logs and state of the cluster, the UI and the workers (created). */
@@ -65,12 +66,6 @@ export interface ClusterStack {
   stop(): Promise<void>;
 }
 
-/** Every worker process of this process's stacks: killed if it ends without stopping them. */
-const orphans = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of orphans) child.kill('SIGKILL');
-});
-
 /**
  * The workers' and admin commands' environment: the stack's own settings over the caller's, and
  * (issue 16, as `local`) no `<NAME>_FILE` of the caller's, which would replace the stack's
@@ -118,14 +113,7 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
     });
     stoppers.push(() => ui.stop());
 
-    const jumpcloud = createJumpCloudEmulator({
-      apiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
-      notionAppId: LOCAL_CREDENTIALS.notionAppId,
-    });
-    const notion = createNotionEmulator({
-      token: LOCAL_CREDENTIALS.notionToken,
-      ownerEmail: LOCAL_CREDENTIALS.notionTokenOwner,
-    });
+    const { jumpcloud, notion } = createLocalEmulators();
     const jumpcloudUrl = await jumpcloud.listen({ port: options.ports?.jumpcloud ?? 0, host: ip });
     stoppers.push(() => jumpcloud.close());
     const notionUrl = `${await notion.listen({ port: options.ports?.notion ?? 0, host: ip })}/scim/v2`;
@@ -160,10 +148,9 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
         stdio: ['ignore', out, out],
       });
       fs.closeSync(out);
-      orphans.add(child);
+      killOnExit(child);
       const worker: ClusterWorker = { port, child, log, stopping: false };
       child.once('exit', (code, signal) => {
-        orphans.delete(child);
         if (!worker.stopping) crashes.push(`worker on port ${port}: ${signal ?? `exit code ${code}`}`);
       });
       return worker;

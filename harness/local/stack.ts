@@ -34,6 +34,20 @@ export const LOCAL_CREDENTIALS = {
 
 export type { LocalStackPorts };
 
+/** The JumpCloud and Notion emulators with the local credentials (not listening yet). */
+export function createLocalEmulators(): { jumpcloud: JumpCloudEmulator; notion: NotionEmulator } {
+  return {
+    jumpcloud: createJumpCloudEmulator({
+      apiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
+      notionAppId: LOCAL_CREDENTIALS.notionAppId,
+    }),
+    notion: createNotionEmulator({
+      token: LOCAL_CREDENTIALS.notionToken,
+      ownerEmail: LOCAL_CREDENTIALS.notionTokenOwner,
+    }),
+  };
+}
+
 /** Ports free right now, for a stack beside others (tests, benchmarks). */
 export async function freeLocalPorts(): Promise<LocalStackPorts> {
   return {
@@ -129,14 +143,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => temporal.stop());
 
-    const jumpcloud = createJumpCloudEmulator({
-      apiKey: LOCAL_CREDENTIALS.jumpcloudApiKey,
-      notionAppId: LOCAL_CREDENTIALS.notionAppId,
-    });
-    const notion = createNotionEmulator({
-      token: LOCAL_CREDENTIALS.notionToken,
-      ownerEmail: LOCAL_CREDENTIALS.notionTokenOwner,
-    });
+    const { jumpcloud, notion } = createLocalEmulators();
     // Saved states are restored before the emulators serve anything.
     const persisted = options.dataDir ? persistedEmulators(options.dataDir, jumpcloud, notion) : [];
     const restored = new Set<PersistedEmulator>();

@@ -5,15 +5,11 @@
  * module proxy). The cache is filled under a lock file and by an atomic rename, so concurrent
  * callers (parallel test workers, CI jobs) never see or leave a partial binary.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { acquireCacheLock, findGo, findOnPath, firstLine, goInstall } from './go-build';
-
-const execFileAsync = promisify(execFile);
+import { acquireCacheLock, findGo, findOnPath, firstLine, goInstall, probeVersion } from './go-build';
 
 /** The newest CLI release whose go.mod has no `replace` directive, so `go install` accepts it. */
 export const GO_INSTALL_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -73,7 +69,7 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
 
   if (env.TEMPORAL_CLI_PATH) {
     const explicit = path.resolve(env.TEMPORAL_CLI_PATH);
-    const version = await probe(explicit);
+    const version = await probeVersion(explicit);
     if (version) return { path: explicit, source: 'TEMPORAL_CLI_PATH', version };
     // An explicit setting that does not work is an error, not something to silently route around.
     throw new TemporalCliUnavailableError([
@@ -84,7 +80,7 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
 
   const onPath = findOnPath('temporal', env.PATH ?? '');
   if (onPath) {
-    const version = await probe(onPath);
+    const version = await probeVersion(onPath);
     if (version) return { path: onPath, source: 'PATH', version };
     attempts.push(`${onPath} does not run`);
   } else attempts.push('no `temporal` on PATH');
@@ -92,7 +88,7 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
   const dir = path.join(options.cacheDir ?? defaultCacheDir(env), 'temporal-cli');
   const cached = path.join(dir, 'temporal');
   const fromCache = async (): Promise<TemporalCli | undefined> => {
-    const version = await probe(cached);
+    const version = await probeVersion(cached);
     return version ? { path: cached, source: 'cache', version } : undefined;
   };
   const hit = await fromCache();
@@ -133,26 +129,15 @@ export async function resolveTemporalCli(options: ObtainTemporalCliOptions = {})
   throw new TemporalCliUnavailableError(attempts);
 }
 
-/** `temporal --version`, or undefined when the file is missing or does not run. */
-async function probe(file: string): Promise<string | undefined> {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    const { stdout } = await execFileAsync(file, ['--version'], { timeout: 30_000 });
-    return stdout.trim() || 'unknown';
-  } catch {
-    return undefined;
-  }
-}
-
 /** Moves a fresh binary (already inside the cache folder) into place: `rename` cannot tear. */
 async function install(source: string, target: string): Promise<string | undefined> {
   fs.chmodSync(source, 0o755);
-  if (!(await probe(source))) {
+  if (!(await probeVersion(source))) {
     fs.rmSync(source, { force: true });
     return undefined;
   }
   fs.renameSync(source, target);
-  return probe(target);
+  return probeVersion(target);
 }
 
 /**

@@ -16,6 +16,7 @@ import { ensureSearchAttributes } from '../../temporal/register-search-attribute
 import net from 'node:net';
 import { DEV_SERVER_DYNAMIC_CONFIG } from './dev-server';
 import { dropDatabases, ensurePostgres, type PostgresAddress } from './postgres';
+import { killOnExit } from './processes';
 import { obtainTemporalServer, type TemporalServerBinaries } from './server-binary';
 
 const run = promisify(execFile);
@@ -225,8 +226,7 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
       { stdio: ['ignore', out, out] },
     );
     fs.closeSync(out);
-    orphans.add(child);
-    child.once('exit', () => orphans.delete(child));
+    killOnExit(child);
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
         processes.delete(service);
@@ -347,12 +347,6 @@ async function registerNamespace(address: string, namespace: string, timeoutMs =
   }
   throw new Error(`could not register namespace ${namespace} at ${address}: ${last}`);
 }
-
-/** Every service process of every cluster of this process: killed if it ends without stopping them. */
-const orphans = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of orphans) child.kill('SIGKILL');
-});
 
 const taken = new Set<number>();
 

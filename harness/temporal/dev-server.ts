@@ -3,11 +3,12 @@
  * product's search attributes registered, ready when it answers, and always stopped (also when
  * this process exits unexpectedly).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { request } from 'undici';
 import { devServerSearchAttributeFlags } from '../../temporal/search-attributes';
+import { killOnExit, once } from './processes';
 
 /**
  * One partition per task queue (issue 15, ADR 0012). The server splits an API queue's rate limit
@@ -54,9 +55,6 @@ export interface DevServer {
 export class DevServerError extends Error {
   override name = 'DevServerError';
 }
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
 
 /** A port that was free a moment ago on `ip`. */
 export function freePort(ip = '127.0.0.1'): Promise<number> {
@@ -118,7 +116,7 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     ]),
   ];
   const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  killOnExit(child);
   const tail: string[] = [];
   // A Go panic's stack fills the tail; its first line says what went wrong.
   let crash: string | undefined;
@@ -143,7 +141,6 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
   });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
@@ -152,7 +149,6 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   void exited.then(() => (gone = true));
   while (Date.now() < deadline) {
     if (gone) {
-      running.delete(child);
       throw new DevServerError(
         `the Temporal dev server exited with code ${child.exitCode}: ${[crash, ...tail.slice(-5)].filter(Boolean).join(' | ')}`,
       );
@@ -182,20 +178,4 @@ async function ready(address: string, namespace: string, uiUrl: string | undefin
     await response.body.dump();
     if (response.statusCode >= 500) throw new Error(`UI answered ${response.statusCode}`);
   }
-}
-
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // Last resort: never leave a server behind when this process ends without stopping it.
-    process.once('exit', () => {
-      for (const c of running) c.kill('SIGKILL');
-    });
-  }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let result: Promise<void> | undefined;
-  return () => (result ??= fn());
 }

@@ -4,10 +4,11 @@
  * with a progress line every 30 s (a first build takes minutes), under a lock file so that
  * concurrent callers (parallel test files, CI jobs) build once and never see a partial binary.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export function findOnPath(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
@@ -28,6 +29,17 @@ export function findGo(env: NodeJS.ProcessEnv): string | undefined {
     findOnPath('go', env.PATH ?? '') ??
     ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find((f) => fs.existsSync(f))
   );
+}
+
+/** `<file> --version`, or undefined when the file is missing or does not run. */
+export async function probeVersion(file: string): Promise<string | undefined> {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    const { stdout } = await promisify(execFile)(file, ['--version'], { timeout: 30_000 });
+    return stdout.trim() || 'unknown';
+  } catch {
+    return undefined;
+  }
 }
 
 export function firstLine(error: unknown): string {

@@ -79,47 +79,27 @@ export async function ensurePostgres(
   return { host: '127.0.0.1', port, ...LOCAL_ROLE, source: 'local' };
 }
 
+/** One SQL statement through `psql` on the `postgres` database, as the cluster's role; its output. */
+async function psql(address: PostgresAddress, sql: string): Promise<string> {
+  const { stdout } = await run(
+    'psql',
+    ['-h', address.host, '-p', String(address.port), '-U', address.user, '-d', 'postgres', '-Atc', sql],
+    { env: { ...process.env, PGPASSWORD: address.password }, timeout: 60_000 },
+  );
+  return stdout;
+}
+
 /** Drops the databases of one cluster (tests make their own). */
 export async function dropDatabases(address: PostgresAddress, names: string[]): Promise<void> {
-  for (const name of names) {
-    await run(
-      'psql',
-      [
-        '-h',
-        address.host,
-        '-p',
-        String(address.port),
-        '-U',
-        address.user,
-        '-d',
-        'postgres',
-        '-c',
-        `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`,
-      ],
-      { env: { ...process.env, PGPASSWORD: address.password }, timeout: 60_000 },
-    ).catch(() => undefined);
-  }
+  for (const name of names)
+    await psql(address, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
 }
 
 /** The databases whose names start with `prefix`. */
 export async function databasesNamed(address: PostgresAddress, prefix: string): Promise<string[]> {
-  const { stdout } = await run(
-    'psql',
-    [
-      '-h',
-      address.host,
-      '-p',
-      String(address.port),
-      '-U',
-      address.user,
-      '-d',
-      'postgres',
-      '-Atc',
-      'SELECT datname FROM pg_database',
-    ],
-    { env: { ...process.env, PGPASSWORD: address.password }, timeout: 60_000 },
-  );
-  return stdout.split('\n').filter((name) => name.startsWith(prefix));
+  return (await psql(address, 'SELECT datname FROM pg_database'))
+    .split('\n')
+    .filter((name) => name.startsWith(prefix));
 }
 
 function installedVersion(): string | undefined {

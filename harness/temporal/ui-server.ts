@@ -6,16 +6,14 @@
  * through the Go module proxy. The module embeds the built UI (`ui/assets`, `//go:embed
  * all:assets`), so the one binary serves both the page and the API the page calls.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import { defaultCacheDir } from './cli-binary';
 import { freePort } from './dev-server';
-import { acquireCacheLock, findGo, firstLine, goInstall } from './go-build';
-
-const execFileAsync = promisify(execFile);
+import { acquireCacheLock, findGo, firstLine, goInstall, probeVersion } from './go-build';
+import { killOnExit, once } from './processes';
 
 /**
  * The release the pinned CLI (v1.5.1, `GO_INSTALL_MODULE`) requires in its go.mod, so that this UI
@@ -50,17 +48,6 @@ export class TemporalUiServerUnavailableError extends Error {
   }
 }
 
-/** `--version`, or undefined when the file is missing or does not run. */
-async function probe(file: string): Promise<string | undefined> {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    const { stdout } = await execFileAsync(file, ['--version'], { timeout: 30_000 });
-    return stdout.trim() || 'unknown';
-  } catch {
-    return undefined;
-  }
-}
-
 let memo: Promise<TemporalUiServerBinary> | undefined;
 
 /** Obtains the UI server once per process (later calls share the first answer). */
@@ -81,7 +68,7 @@ export async function resolveTemporalUiServer(
   const log = options.log ?? (() => undefined);
   if (env.TEMPORAL_UI_SERVER_PATH) {
     const explicit = path.resolve(env.TEMPORAL_UI_SERVER_PATH);
-    const version = await probe(explicit);
+    const version = await probeVersion(explicit);
     if (version) return { path: explicit, version, source: 'TEMPORAL_UI_SERVER_PATH' };
     // An explicit setting that does not work is an error, not something to silently route around.
     throw new TemporalUiServerUnavailableError([
@@ -95,7 +82,7 @@ export async function resolveTemporalUiServer(
   );
   const cached = path.join(root, 'temporal-ui-server');
   const fromCache = async (): Promise<TemporalUiServerBinary | undefined> => {
-    const version = await probe(cached);
+    const version = await probeVersion(cached);
     return version ? { path: cached, version, source: 'cache' } : undefined;
   };
   const hit = await fromCache();
@@ -129,10 +116,10 @@ export async function resolveTemporalUiServer(
     });
     if (failed) throw new TemporalUiServerUnavailableError([`go install failed: ${failed}`]);
     const built = path.join(staging, 'server');
-    if (!(await probe(built))) throw new TemporalUiServerUnavailableError(['the build does not run']);
+    if (!(await probeVersion(built))) throw new TemporalUiServerUnavailableError(['the build does not run']);
     // In place at once (same folder, so same file system): a reader never sees half a binary.
     fs.renameSync(built, cached);
-    const version = await probe(cached);
+    const version = await probeVersion(cached);
     if (!version) throw new TemporalUiServerUnavailableError(['the installed binary does not run']);
     return { path: cached, version, source: 'go-install' };
   } catch (error) {
@@ -206,9 +193,6 @@ export function temporalUiConfig(options: {
   };
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 /**
  * Starts the UI server on `temporalAddress`'s cluster: writes its configuration into `dir`, runs
  * `temporal-ui-server --root dir --config ui-config --env ui start`, and resolves once
@@ -261,7 +245,7 @@ async function startOnce(options: TemporalUiOptions): Promise<TemporalUi> {
   } finally {
     fs.closeSync(out);
   }
-  track(child);
+  killOnExit(child);
   let spawnError: string | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -282,14 +266,12 @@ async function startOnce(options: TemporalUiOptions): Promise<TemporalUi> {
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
   });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
     if (gone) {
-      running.delete(child);
       throw new TemporalUiError(
         spawnError
           ? `the Temporal UI server did not start: ${spawnError}`
@@ -329,20 +311,4 @@ function tail(file: string, lines: number): string[] {
   } catch {
     return [];
   }
-}
-
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // Last resort: never leave a UI server behind when this process ends without stopping it.
-    process.once('exit', () => {
-      for (const c of running) c.kill('SIGKILL');
-    });
-  }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let result: Promise<void> | undefined;
-  return () => (result ??= fn());
 }
