@@ -3,7 +3,7 @@
  * `-notion` task queue (rate-limited cluster-wide) and is idempotent. Outcomes the workflow decides
  * on (a 409, a vanished id) are results, not failures, so that each step shows in its history.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isApiError } from '../api/errors';
 import type { NotionGroup, NotionScimClient, NotionUser } from '../api/notion';
 import type { NotionGroupFacts } from '../workflows/group-plan';
@@ -30,6 +30,15 @@ export function toNotionUserFacts(user: NotionUser): NotionUserFacts {
 
 function groupFacts(group: NotionGroup): NotionGroupFacts {
   return { id: group.id, displayName: group.displayName, memberIds: group.memberIds };
+}
+
+/** The running activity's attempt (1 when called outside an activity, as unit tests do). */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
 }
 
 export type CreateOutcome = { outcome: 'created'; user: NotionUserFacts } | { outcome: 'exists' };
@@ -146,9 +155,20 @@ export function createNotionActivities(
         return group ? groupFacts(group) : null;
       });
     },
-    /** G2: creates the group (members follow in batches). */
+    /**
+     * G2: creates the group (members follow in batches). A retried attempt first looks the name up
+     * and takes the group it finds (G3): its predecessor's POST may have reached Notion while the
+     * answer was lost or the worker died before recording it, and Notion accepts two groups of one
+     * name. The first attempt does not look: the workflow has just found no such group.
+     */
     async notionCreateGroup(displayName: string): Promise<NotionGroupFacts> {
-      return mapFailures(async () => groupFacts(await notion.createGroup(displayName)));
+      return mapFailures(async () => {
+        if (currentAttempt() > 1) {
+          const existing = await notion.findGroupByName(displayName);
+          if (existing) return groupFacts(existing);
+        }
+        return groupFacts(await notion.createGroup(displayName));
+      });
     },
     /** G5: rename in place. */
     async notionRenameGroup(id: string, displayName: string): Promise<void> {

@@ -326,6 +326,73 @@ test('issue 15 (C5): a reconciliation whose listing kept failing on one page is 
   expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toContain(2);
 });
 
+test('issue 17 (G3, U4): a create whose answer was lost is not made twice: the retried attempt finds the group or user the lost POST made and takes it', async () => {
+  const people = ['kim', 'lea', 'max', 'ned'].map((name) => ({
+    username: name,
+    email: `${name}@example.com`,
+    firstname: name.toUpperCase(),
+    lastname: 'Lost',
+  }));
+  const stack = await startStack('lost-answer-e2e', (jumpcloud) => {
+    jumpcloud.seed({
+      users: people,
+      groups: [
+        { name: 'Lost North', members: ['kim', 'lea', 'max'] },
+        { name: 'Lost South', members: ['max', 'ned'] },
+      ],
+      bindings: [{ groups: ['Lost North', 'Lost South'] }],
+    });
+  });
+  await cli(stack, 'activate', '--approve-creations');
+  // Notion carries out two users' POSTs and each group's, but the answers never arrive.
+  stack.notion.control.setFaults({
+    rules: [
+      { route: 'POST /scim/v2/Users', count: 2, action: { type: 'lose-response' } },
+      { route: 'POST /scim/v2/Groups', count: 2, action: { type: 'lose-response' } },
+    ],
+  });
+  try {
+    await cli(stack, 'sync', '--timeout', '180');
+    await cli(stack, 'groups', 'enable');
+    // A reconciliation of its own after the one `groups enable` started: it returns once both
+    // have handed their groups over.
+    await cli(stack, 'sync', '--timeout', '180');
+  } finally {
+    stack.notion.control.setFaults({ rules: [] });
+  }
+  const groupNames = () =>
+    (stack.notion.state() as NotionState).groups.map((g) => `${g.displayName}:${g.members.length}`).sort();
+  await eventually(
+    'both groups with their members in Notion',
+    () => groupNames().join() === ['Lost North:3', 'Lost South:2'].join(),
+    60_000,
+  ).catch(() => undefined); // the assertions below say what is wrong
+  const state = stack.notion.state() as NotionState;
+  const idOf = (email: string) => state.users.find((u) => u.userName === email)!.id;
+  const groups = state.groups.map((g) => ({ name: g.displayName, members: [...g.members].sort() }));
+  expect(groups.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+    { name: 'Lost North', members: ['kim', 'lea', 'max'].map((n) => idOf(`${n}@example.com`)).sort() },
+    { name: 'Lost South', members: ['max', 'ned'].map((n) => idOf(`${n}@example.com`)).sort() },
+  ]);
+  // Each person once (the workspace's owner is there too, untouched).
+  expect(
+    state.users
+      .filter((u) => u.userName !== 'owner@example.com')
+      .map((u) => [u.userName, u.active])
+      .sort(),
+  ).toEqual(people.map((p) => [p.email, true]).sort());
+  // One POST per group, each carried out (201) though its answer was lost; no second POST.
+  const timeline = (
+    (await (await fetch(`${stack.origins.notion}/_emulator/requests/timeline`)).json()) as {
+      requests: { route: string; status: number }[];
+    }
+  ).requests;
+  const posts = (route: string) => timeline.filter((r) => r.route === route).map((r) => r.status);
+  expect(posts('POST /scim/v2/Groups')).toEqual([201, 201]);
+  // A user's retried POST is answered 409 (a member already), and the user is matched by email.
+  expect(posts('POST /scim/v2/Users').filter((status) => status === 201)).toHaveLength(people.length);
+});
+
 test('§7/§2: every workflow history of these stories replays deterministically and holds no secret', async () => {
   for (const stack of stacks) expect(await checkHistories(temporal, stack.connectorId)).toBeGreaterThan(0);
 });

@@ -20,10 +20,22 @@ export async function applyGroupOperation(
 ): Promise<NotionGroupFacts | null> {
   switch (operation.kind) {
     case 'create': {
+      // The group may be one a lost answer left behind (the activity then takes it, G3): only the
+      // members it lacks are added and those it should not have are removed. A new group has none.
       const created = await notion.notionCreateGroup(operation.displayName);
       state.notionId = created.id;
-      for (const batch of batches(operation.addMemberIds, MEMBER_BATCH))
+      const had = new Set(created.memberIds);
+      const wanted = new Set(operation.addMemberIds);
+      for (const batch of batches(
+        operation.addMemberIds.filter((id) => !had.has(id)),
+        MEMBER_BATCH,
+      ))
         await notion.notionAddGroupMembers(created.id, batch);
+      for (const batch of batches(
+        created.memberIds.filter((id) => !wanted.has(id)),
+        MEMBER_BATCH,
+      ))
+        await notion.notionRemoveGroupMembers(created.id, batch);
       return { ...created, memberIds: operation.addMemberIds };
     }
     case 'adopt':

@@ -551,3 +551,55 @@ test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users i
   expect(summary.settled).toMatchObject({ users: 3, complete: true });
   await temporal.client.workflow.getHandle(workflowIds.connector(connectorId)).terminate('test over');
 });
+
+test('G3 (issue 17): a group the create step took over (its POST’s answer was lost) gets only the members it lacks, and loses those JumpCloud does not list', async () => {
+  // A retried notionCreateGroup returns the group its predecessor's POST made, or one made by
+  // hand since the plan, with the members it has: n1 already, and x9 whom JumpCloud does not list.
+  const added: string[][] = [];
+  const removed: string[][] = [];
+  const queue = await mockedWorkers({
+    main: {
+      requestGroupChange: () => Promise.resolve('granted'),
+      provisionedNotionIds: () => Promise.resolve({ u1: 'n1', u2: 'n2' }),
+      nudgeUsers: () => Promise.resolve(),
+    },
+    jumpcloud: {
+      jumpcloudGetGroup: () => Promise.resolve({ id: GROUP_ID, name: 'Taken', searchKey: 'taken' }),
+      jumpcloudAppBindings: () => Promise.resolve([GROUP_ID]),
+      jumpcloudGroupMemberIds: () => Promise.resolve(['u1', 'u2']),
+    },
+    notion: {
+      notionFindGroupByName: () => Promise.resolve(null),
+      notionCreateGroup: () => Promise.resolve({ id: 'ng-9', displayName: 'Taken', memberIds: ['n1', 'x9'] }),
+      notionGetGroup: () => Promise.resolve({ id: 'ng-9', displayName: 'Taken', memberIds: ['n1', 'n2'] }),
+      notionAddGroupMembers: (_id: string, ids: string[]) => {
+        added.push(ids);
+        return Promise.resolve();
+      },
+      notionRemoveGroupMembers: (_id: string, ids: string[]) => {
+        removed.push(ids);
+        return Promise.resolve();
+      },
+    },
+  });
+  const handle = await temporal.client.workflow.start('groupWorkflow', {
+    taskQueue: queue,
+    workflowId: `timers/group-taken/${queue}`,
+    args: [
+      {
+        connectorId: 'timers',
+        jumpcloudGroupId: GROUP_ID,
+        state: { status: 'pending', lastMemberIds: [] },
+        pending: [{ reason: 'reconciliation', groupManagement: true }],
+      },
+    ],
+  });
+  const synced = await waitFor('the group in sync', async () => {
+    const state = await handle.query(groupStateQuery);
+    return state.status === 'in-sync' ? state : undefined;
+  });
+  expect(synced.notionId).toBe('ng-9');
+  expect(added).toEqual([['n2']]);
+  expect(removed).toEqual([['x9']]);
+  await handle.terminate('test over');
+});

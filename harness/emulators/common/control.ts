@@ -34,6 +34,11 @@ export const faultRuleSchema = z.object({
       detail: z.string().optional(),
     }),
     z.object({ type: z.literal('reset') }),
+    /**
+     * The request is carried out, then the connection is cut before the answer leaves: an answer
+     * lost on the way back, or a client that died before reading it. The log shows its real status.
+     */
+    z.object({ type: z.literal('lose-response') }),
     z.object({ type: z.literal('latency'), ms: z.number().int().min(0).max(120_000) }),
     /**
      * A list served short (a proxy's or an outage's cut): the first `keep` entries of the page
@@ -138,6 +143,7 @@ export function truncateList(payload: string, cut: Truncate): string {
 export function installControlPlane(app: FastifyInstance, options: ControlPlaneOptions): ControlPlane {
   let log: RequestRecord[] = [];
   const truncated = new WeakMap<FastifyRequest, Truncate>();
+  const answersToLose = new WeakSet<FastifyRequest>();
   let faults = faultsSchema.parse({});
   const remaining = new Map<FaultRule, number>();
   let bucket: { rps: number; burst: number; tokens: number; at: number } | null = null;
@@ -191,6 +197,10 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
         truncated.set(request, action);
         continue;
       }
+      if (action.type === 'lose-response') {
+        answersToLose.add(request);
+        continue;
+      }
       if (action.type === 'reset') {
         log.push(record(request, key, 0));
         request.raw.socket.destroy();
@@ -206,6 +216,11 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
+    if (answersToLose.has(request)) {
+      log.push(record(request, routeKey(request), reply.statusCode));
+      request.raw.socket.destroy();
+      return payload;
+    }
     const cut = truncated.get(request);
     if (!cut || typeof payload !== 'string' || reply.statusCode >= 300) return payload;
     if (cut.dropTotal) reply.removeHeader('x-total-count');
@@ -213,7 +228,7 @@ export function installControlPlane(app: FastifyInstance, options: ControlPlaneO
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    if (isControl(request)) return;
+    if (isControl(request) || answersToLose.has(request)) return;
     log.push(record(request, routeKey(request), reply.statusCode));
   });
 
