@@ -111,6 +111,12 @@ export const userStateSchema = z.object({
   lastReconcileId: z.string().optional(),
   /** Issue 15: the latest reconciliations whose requests this user settled (`JcnReconcileIds`). */
   reconcileIds: z.array(z.string()).optional(),
+  /**
+   * Issue 18: the linked Notion member as last read or written. A change from the feed is planned
+   * against it instead of reading Notion first; a refused write, a reconciliation and `provision`
+   * read Notion again.
+   */
+  notionFacts: notionUserFacts.optional(),
 });
 export type UserState = z.infer<typeof userStateSchema>;
 

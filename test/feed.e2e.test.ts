@@ -27,6 +27,7 @@ let notion: NotionEmulator;
 let mail: MailSink;
 let product: ProductWorkers;
 let env: NodeJS.ProcessEnv;
+let notionOrigin: string;
 
 interface NotionState {
   users: { id: string; userName: string; active: boolean; givenName?: string; familyName?: string }[];
@@ -85,7 +86,7 @@ beforeAll(async () => {
   notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN, verifiedDomains: ['example.com'] });
   mail = createMailSink();
   const jcOrigin = await jumpcloud.listen();
-  const notionOrigin = await notion.listen();
+  notionOrigin = await notion.listen();
   const mailUrls = await mail.listen({ smtpPort: 0, httpPort: 0 });
 
   const person = (username: string) => ({
@@ -168,6 +169,40 @@ test('C4/U4/G9: a user created and bound in JumpCloud appears in Notion, in its 
 test('C4/U5: a rename propagates through the feed alone', async () => {
   jumpcloud.updateUser(jcUser('bob')._id, { lastname: 'Renamed' });
   await eventually(() => nUser('bob@example.com')?.familyName === 'Renamed');
+});
+
+test('issue 18 (C4/U5, U7): a rename from the feed costs one Notion request, the PATCH; a write refused because the member was deleted in Notion by hand is read again and converged', async () => {
+  const workflow = temporal.client.workflow.getHandle(workflowIds.user(CONNECTOR, jcUser('bob')._id));
+  const notionActivities = async () =>
+    ((await workflow.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => Boolean(name?.startsWith('notion')));
+  await eventually(() => nUser('bob@example.com')?.active === true);
+  const before = (await notionActivities()).length;
+  jumpcloud.updateUser(jcUser('bob')._id, { lastname: 'Once' });
+  await eventually(() => nUser('bob@example.com')?.familyName === 'Once');
+  // Planned on the member as the workflow last wrote it: no read first.
+  await eventually(async () => (await notionActivities()).length > before);
+  expect((await notionActivities()).slice(before)).toEqual(['notionUpdateUser']);
+
+  // Deleted in Notion by hand: the next change's PATCH is refused (404), so the user is read
+  // again, found gone, and added back (U7) with the new name.
+  const id = nUser('bob@example.com')!.id;
+  const deleted = await fetch(`${notionOrigin}/scim/v2/Users/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${TEST_SECRETS.NOTION_SCIM_TOKEN}` },
+  });
+  expect(deleted.status).toBe(204);
+  const mark = (await notionActivities()).length;
+  jumpcloud.updateUser(jcUser('bob')._id, { lastname: 'Twice' });
+  await eventually(() => nUser('bob@example.com')?.familyName === 'Twice');
+  expect(nUser('bob@example.com')).toMatchObject({ active: true });
+  expect((await notionActivities()).slice(mark)).toEqual([
+    'notionUpdateUser',
+    'notionGetUser',
+    'notionCreateUser',
+  ]);
+  await eventually(() => members('Team').includes('bob@example.com'));
 });
 
 test('C4/G4: a membership change propagates through the feed alone (the member stays in scope through another group)', async () => {

@@ -7,7 +7,7 @@ import { failureType } from './entity';
 import type { UserContext, UserRun } from './user-context';
 import { claim, link } from './user-link';
 import { creationAllowed, deactivationAllowed } from './user-guard';
-import { planUser, type UserOperation } from './user-plan';
+import { planUser, withChanges, type UserOperation } from './user-plan';
 
 export async function applyUserOperation(
   ctx: UserContext,
@@ -22,6 +22,7 @@ export async function applyUserOperation(
       const created = await api.notion.notionCreateUser(operation.user);
       if (created.outcome === 'created') {
         link(state, created.user.id);
+        state.notionFacts = created.user;
         steps.push({
           step: `create Notion user ${operation.user.userName}`,
           outcome: `created ${created.user.id}`,
@@ -40,6 +41,7 @@ export async function applyUserOperation(
           'Conflict',
         );
       await claim(ctx, existing);
+      state.notionFacts = existing;
       const follow = planUser({
         scope: { inScope: true },
         mapping: { ok: true, user: operation.user },
@@ -54,6 +56,7 @@ export async function applyUserOperation(
     case 'reactivate': {
       const outcome = await api.notion.notionActivateUser(operation.notionId, operation.user.userName);
       if (outcome === 'activated') {
+        if (state.notionFacts) state.notionFacts = { ...state.notionFacts, active: true };
         steps.push({ step: 'reactivate Notion member (active=true)', outcome: 'activated' });
         return;
       }
@@ -65,6 +68,7 @@ export async function applyUserOperation(
           'Conflict',
         );
       link(state, created.user.id);
+      state.notionFacts = created.user;
       steps.push({
         step: 'reactivate Notion member (re-added by POST)',
         outcome: `re-added ${created.user.id}`,
@@ -74,11 +78,13 @@ export async function applyUserOperation(
     case 'update': {
       const proxy = operation.changes.userName ? api.notionRename : api.notion;
       try {
-        await proxy.notionUpdateUser(
+        const updated = await proxy.notionUpdateUser(
           operation.notionId,
           operation.changes,
           state.email ?? operation.notionId,
         );
+        state.notionFacts =
+          updated ?? (state.notionFacts ? withChanges(state.notionFacts, operation.changes) : undefined);
         steps.push({ step: `update ${Object.keys(operation.changes).join(', ')}`, outcome: 'updated' });
       } catch (error) {
         if (operation.changes.userName && failureType(error) === 'ServerError')
@@ -98,6 +104,9 @@ export async function applyUserOperation(
       );
       // U6 (NOTION_PROTECTED_USERS): the worker found the member protected at the moment of acting.
       if (outcome === 'protected') run.protectedAtDeactivation = true;
+      if (outcome === 'deactivated' && state.notionFacts)
+        state.notionFacts = { ...state.notionFacts, active: false };
+      if (outcome === 'already-removed') state.notionFacts = undefined;
       steps.push({
         step: `deactivate Notion member (active=false; ${operation.reason})`,
         outcome:

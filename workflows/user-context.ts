@@ -45,6 +45,8 @@ export interface UserRun {
   previouslyRejected: boolean;
   /** …and it stays rejected after this convergence. */
   rejectionKept: boolean;
+  /** Issue 18: this convergence planned on the member as last read or written, not read now. */
+  lastKnownNotion?: boolean;
   /** U6: the worker found the member protected when it came to deactivate it. */
   protectedAtDeactivation?: boolean;
 }

@@ -57,6 +57,18 @@ export interface UserChanges {
   formatted?: string | null;
 }
 
+/** Issue 18: the Notion member as it is after `changes` were written to it. */
+export function withChanges(facts: NotionUserFacts, changes: UserChanges): NotionUserFacts {
+  const next: NotionUserFacts = { ...facts };
+  if (changes.userName !== undefined) next.userName = changes.userName;
+  for (const field of ['givenName', 'familyName', 'formatted'] as const) {
+    const value = changes[field];
+    if (value === null) delete next[field];
+    else if (value !== undefined) next[field] = value;
+  }
+  return next;
+}
+
 export type UserOperation =
   | { kind: 'create'; user: DesiredNotionUser }
   | { kind: 'reactivate'; notionId: string; user: DesiredNotionUser }

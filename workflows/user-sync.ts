@@ -41,14 +41,41 @@ async function readJumpCloud(ctx: UserContext, request: SyncRequest, steps: Step
   return { user, bound, boundGroupIds: groups.filter((group) => boundGroups.includes(group)) };
 }
 
+/**
+ * Issue 18: the linked member as this workflow last read or wrote it, for a change from the feed
+ * (one Notion request per change instead of a read and a write). Not for a reconciliation (it
+ * brings what it read), `provision` (an admin asks for Notion as it is now) or a fresh read.
+ */
+function lastKnownNotion(
+  ctx: UserContext,
+  request: SyncRequest,
+  fresh: boolean,
+): NotionUserFacts | undefined {
+  const facts = ctx.state.notionFacts;
+  if (fresh || request.observed || request.reason === 'provision') return undefined;
+  if (!facts || facts.id !== ctx.state.notionId) return undefined;
+  return patched('notion-last-known-facts') ? facts : undefined;
+}
+
 /** The linked Notion user, else the member whose email matches (U3), else none. */
 async function readNotion(
   ctx: UserContext,
+  run: UserRun,
   request: SyncRequest,
   userName: string | undefined,
-  steps: Step[],
+  fresh: boolean,
 ): Promise<NotionUserFacts | null> {
+  const { steps } = run;
   if (request.observed) return request.observed.notion;
+  const known = lastKnownNotion(ctx, request, fresh);
+  if (known) {
+    run.lastKnownNotion = true;
+    steps.push({
+      step: 'linked Notion user, as last read or written',
+      outcome: known.active ? 'member' : 'removed',
+    });
+    return known;
+  }
   const { notion } = ctx.api;
   if (ctx.state.notionId) {
     const user = await notion.notionGetUser(ctx.state.notionId);
@@ -89,8 +116,11 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   state.held = undefined;
   const { usernameSource, protectedUsers } = ctx.policy();
   let joinGroups: string[] = [];
-  /** The facts (the reconciliation's, or read now) and the plan they lead to. */
-  const observe = async (from: SyncRequest) => {
+  /**
+   * The facts (the reconciliation's, the last known for a change, or read now when `fresh`) and
+   * the plan they lead to.
+   */
+  const observe = async (from: SyncRequest, fresh = false) => {
     const { user, bound, boundGroupIds } = await readJumpCloud(ctx, from, steps);
     if (user) adoptIdentity(ctx, user);
     const scope = scopeOf(user, bound);
@@ -98,16 +128,24 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
       scope.inScope && user
         ? mapUser(user, usernameSource, { refuseInvisible: patched('u9-invisible-characters') })
         : undefined;
-    const notionUser = await readNotion(ctx, from, mapping?.ok ? mapping.user.userName : undefined, steps);
+    const notionUser = await readNotion(
+      ctx,
+      run,
+      from,
+      mapping?.ok ? mapping.user.userName : undefined,
+      fresh,
+    );
     // A reconciliation has checked its matches against every link; a match read here is claimed.
     if (notionUser && scope.inScope) {
       if (from.observed) link(state, notionUser.id);
       else await claim(ctx, notionUser);
     }
+    state.notionFacts = notionUser && notionUser.id === state.notionId ? notionUser : undefined;
     const operations = planUser({ scope, mapping, notion: notionUser, linked: state.linked, protectedUsers });
     return { scope, boundGroupIds, operations };
   };
-  try {
+  /** Reads, plans and applies; throws what stops this user (recorded below, never rethrown). */
+  const attempt = async (): Promise<void> => {
     if (request.conflict) {
       const user = request.observed?.jumpcloud;
       if (user) adoptIdentity(ctx, user);
@@ -125,12 +163,15 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
         step: 'confirm before deactivating',
         outcome: `the reconciliation saw the user ${scope.inScope ? 'in scope' : `out of scope (${scope.reason})`}: reading it again by id`,
       });
-      ({ scope, boundGroupIds, operations } = await observe({ ...request, observed: undefined }));
+      ({ scope, boundGroupIds, operations } = await observe({ ...request, observed: undefined }, true));
     }
 
     state.error = undefined;
     if (operations.length === 0)
-      steps.push({ step: 'compare', outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})` });
+      steps.push({
+        step: 'compare',
+        outcome: scope.inScope ? 'in sync' : `out of scope (${scope.reason})`,
+      });
     for (const operation of operations) await applyUserOperation(ctx, run, operation);
     if (operations.some((o) => o.kind === 'create' || o.kind === 'reactivate')) joinGroups = boundGroupIds;
 
@@ -147,11 +188,26 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
       });
       if (scope.inScope) state.deletedInJumpCloud = false;
     }
-  } catch (error) {
-    const { code, message } = describeFailure(error);
-    state.error = { code, message, at: new Date().toISOString() };
-    state.status = 'error';
-    steps.push({ step: 'error', outcome: `${code}: ${message}` });
+  };
+  // A convergence planned on the last known facts that fails (a write refused: the member is
+  // gone, or Notion differs) is run once more on a fresh read before any error is recorded.
+  for (let pass = 1; pass <= 2; pass++) {
+    try {
+      await attempt();
+      break;
+    } catch (error) {
+      const { code, message } = describeFailure(error);
+      state.notionFacts = undefined;
+      if (run.lastKnownNotion && pass === 1) {
+        run.lastKnownNotion = false;
+        steps.push({ step: 'write refused', outcome: `${code}: ${message}; reading Notion again` });
+        continue;
+      }
+      state.error = { code, message, at: new Date().toISOString() };
+      state.status = 'error';
+      steps.push({ step: 'error', outcome: `${code}: ${message}` });
+      break;
+    }
   }
   state.lastSyncAt = new Date().toISOString();
   if (request.reconcileId) state.lastReconcileId = request.reconcileId;

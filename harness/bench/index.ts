@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
- * Names: `emulators` (request throughput), `idle` (what an idle connector asks of both services), `latency` (change feed, C4), `rate` (three workers
+ * Names: `cli` (`jc-notion --help` and `status`), `emulators` (request throughput), `idle` (what an idle connector asks of both services), `latency` (change feed, C4), `rate` (three workers
  * against a rate-limited Notion, ADR 0004), `throughput` (initial sync of 10,000 users against the
  * platform ceiling, SPEC §9); all by default. `--cluster` runs them on the production topology
  * (issue 17: a Temporal cluster on PostgreSQL, `BENCH_WORKERS` worker processes).
  */
+import { benchCli } from './cli';
 import { benchEmulators } from './emulators';
 import { benchIdle } from './idle';
 import { benchLatency } from './latency';
@@ -12,6 +13,7 @@ import { benchRate } from './rate';
 import { benchThroughput } from './throughput';
 
 const BENCHES: Record<string, () => Promise<boolean>> = {
+  cli: benchCli,
   emulators: benchEmulators,
   idle: benchIdle,
   latency: benchLatency,

@@ -3,6 +3,7 @@ import {
   diffUser,
   planUser,
   scopeOf,
+  withChanges,
   type JumpCloudUserFacts,
   type NotionUserFacts,
   type PlanInput,
@@ -233,4 +234,43 @@ describe('U6 protection that cannot be lifted by the way (issue 14)', () => {
       },
     ]);
   });
+});
+
+test('issue 18: withChanges gives the member as it is after a PATCH, so that the next change plans on it (a cleared name is gone)', () => {
+  const before: NotionUserFacts = {
+    id: 'n1',
+    userName: 'ann.lee@example.com',
+    active: true,
+    givenName: 'Ann',
+    familyName: 'Lee',
+    formatted: 'Ann Lee',
+    role: 'member',
+  };
+  const after = withChanges(before, {
+    userName: 'ann.king@example.com',
+    email: 'ann.king@example.com',
+    familyName: 'King',
+    formatted: null,
+  });
+  expect(after).toEqual({
+    id: 'n1',
+    userName: 'ann.king@example.com',
+    active: true,
+    givenName: 'Ann',
+    familyName: 'King',
+    role: 'member',
+  });
+  // Planning the same change again on it finds nothing to write.
+  expect(
+    diffUser(
+      {
+        userName: 'ann.king@example.com',
+        email: 'ann.king@example.com',
+        givenName: 'Ann',
+        familyName: 'King',
+      },
+      after,
+    ),
+  ).toEqual({});
+  expect(before.familyName).toBe('Lee'); // the facts it was given are left alone
 });
