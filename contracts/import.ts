@@ -95,49 +95,57 @@ export interface ImportListing {
 export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
 export const importBatchDoneSignal = defineSignal<[ImportBatchReport]>('importBatchDone');
 
-const importIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,79}$/);
-const emailSchema = z.string().trim().toLowerCase().max(254).regex(EMAIL_PATTERN, 'must be email addresses');
+const importIdSchema = z.lazy(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,79}$/));
+const emailSchema = z.lazy(() =>
+  z.string().trim().toLowerCase().max(254).regex(EMAIL_PATTERN, 'must be email addresses'),
+);
 
-export const importListInputSchema = z.object({ connectorId: connectorIdSchema });
+export const importListInputSchema = z.lazy(() => z.object({ connectorId: connectorIdSchema }));
 export type ImportListWorkflowInput = z.infer<typeof importListInputSchema>;
 
-export const importInputSchema = z
-  .object({
-    connectorId: connectorIdSchema,
-    importId: importIdSchema,
-    /** The users to import, by email (`import run <email>…`). */
-    emails: z.array(emailSchema).max(100_000).optional(),
-    /** Every `New` member (`import run --all-new`). */
-    allNew: z.boolean().optional(),
-    /** I3: a user group bound to the application, which the imported users join. */
-    groupId: jumpcloudIdSchema.optional(),
-  })
-  .refine((i) => Boolean(i.allNew) !== Boolean(i.emails && i.emails.length > 0), {
-    message: 'give either emails or allNew',
-  });
+export const importInputSchema = z.lazy(() =>
+  z
+    .object({
+      connectorId: connectorIdSchema,
+      importId: importIdSchema,
+      /** The users to import, by email (`import run <email>…`). */
+      emails: z.array(emailSchema).max(100_000).optional(),
+      /** Every `New` member (`import run --all-new`). */
+      allNew: z.boolean().optional(),
+      /** I3: a user group bound to the application, which the imported users join. */
+      groupId: jumpcloudIdSchema.optional(),
+    })
+    .refine((i) => Boolean(i.allNew) !== Boolean(i.emails && i.emails.length > 0), {
+      message: 'give either emails or allNew',
+    }),
+);
 export type ImportWorkflowInput = z.input<typeof importInputSchema>;
 
-const candidateSchema = z.object({
-  email: emailSchema,
-  firstname: z.string().max(1024),
-  lastname: z.string().max(1024),
-  existing: z
-    .object({
-      id: jumpcloudIdSchema,
-      username: z.string(),
-      state: jumpcloudStateSchema,
-      managed: z.boolean(),
-    })
-    .optional(),
-});
+const candidateSchema = z.lazy(() =>
+  z.object({
+    email: emailSchema,
+    firstname: z.string().max(1024),
+    lastname: z.string().max(1024),
+    existing: z
+      .object({
+        id: jumpcloudIdSchema,
+        username: z.string(),
+        state: jumpcloudStateSchema,
+        managed: z.boolean(),
+      })
+      .optional(),
+  }),
+);
 
-export const importBatchInputSchema = z.object({
-  connectorId: connectorIdSchema,
-  importId: importIdSchema,
-  /** The import workflow, told when this batch is done. */
-  parentWorkflowId: z.string().min(1),
-  batch: z.number().int().min(0),
-  groupId: jumpcloudIdSchema.optional(),
-  users: z.array(candidateSchema).max(1000),
-});
+export const importBatchInputSchema = z.lazy(() =>
+  z.object({
+    connectorId: connectorIdSchema,
+    importId: importIdSchema,
+    /** The import workflow, told when this batch is done. */
+    parentWorkflowId: z.string().min(1),
+    batch: z.number().int().min(0),
+    groupId: jumpcloudIdSchema.optional(),
+    users: z.array(candidateSchema).max(1000),
+  }),
+);
 export type ImportBatchInput = z.input<typeof importBatchInputSchema>;

@@ -5,16 +5,18 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 
-export const pacedServiceSchema = z.enum(['notion', 'jumpcloud']);
+export const pacedServiceSchema = z.lazy(() => z.enum(['notion', 'jumpcloud']));
 export type PacedService = z.infer<typeof pacedServiceSchema>;
 
 /** At most this many permits per lease: a lease's permits may be spent at once (ADR 0012). */
 export const MAX_LEASE = 10;
 
-export const leaseRequestSchema = z.object({
-  service: pacedServiceSchema,
-  count: z.number().int().min(1).max(MAX_LEASE),
-});
+export const leaseRequestSchema = z.lazy(() =>
+  z.object({
+    service: pacedServiceSchema,
+    count: z.number().int().min(1).max(MAX_LEASE),
+  }),
+);
 export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
 
 /**
@@ -23,11 +25,13 @@ export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
  */
 export const leasePermitsUpdate = defineUpdate<number, [LeaseRequest]>('leasePermits');
 
-export const pacerInputSchema = z.object({
-  connectorId: z.string().min(1),
-  /** Totals carried over by continue-as-new. */
-  granted: z.object({ notion: z.number(), jumpcloud: z.number() }).optional(),
-});
+export const pacerInputSchema = z.lazy(() =>
+  z.object({
+    connectorId: z.string().min(1),
+    /** Totals carried over by continue-as-new. */
+    granted: z.object({ notion: z.number(), jumpcloud: z.number() }).optional(),
+  }),
+);
 export type PacerInput = z.infer<typeof pacerInputSchema>;
 
 export interface PacerState {

@@ -39,13 +39,15 @@ import { handleDeactivationGuard } from './connector-guard';
 import { afterVerification } from './credentials-state';
 import { failureMessage, parseInput } from './entity';
 
-export const connectorInputSchema = z.object({
-  connectorId: connectorIdSchema,
-  /** Carried over by continue-as-new. */
-  state: z.custom<ConnectorStatus>((value) => typeof value === 'object' && value !== null).optional(),
-  /** Test hook: C6's rolling window (default one hour). */
-  deactivationWindowMs: z.number().int().positive().optional(),
-});
+export const connectorInputSchema = z.lazy(() =>
+  z.object({
+    connectorId: connectorIdSchema,
+    /** Carried over by continue-as-new. */
+    state: z.custom<ConnectorStatus>((value) => typeof value === 'object' && value !== null).optional(),
+    /** Test hook: C6's rolling window (default one hour). */
+    deactivationWindowMs: z.number().int().positive().optional(),
+  }),
+);
 export type ConnectorInput = z.infer<typeof connectorInputSchema>;
 export type ConnectorState = ConnectorStatus;
 
