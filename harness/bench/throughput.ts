@@ -1,7 +1,7 @@
 /**
  * Throughput (SPEC §9): the initial sync of 10,000 in-scope users in 100 bound groups into an
  * unthrottled Notion emulator, on the local stack (dev server, emulators, one worker, on free
- * ports). Targets: converged in under 10 minutes, and at least half the throughput of the
+ * ports). Targets: converged in under 10 minutes, and at least 0.8 of the throughput of the (issue 18; SPEC §9 asks for half of)
  * platform ceiling measured in the same run on the same dev server.
  *
  * - `converged`: every seeded user is an active Notion member. The time runs from `startSync` to
@@ -34,7 +34,8 @@ const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const GROUPS = Math.min(USERS, Number(process.env.BENCH_GROUPS ?? 100));
 /** SPEC §9: 10 minutes for 10,000 users (in proportion for other sizes). */
 const TARGET_MS = (600_000 * USERS) / 10_000;
-const TARGET_RATIO = 0.5;
+/** Issue 18's target (SPEC §9 asks for at least 0.5). */
+const TARGET_RATIO = 0.8;
 /** Give up at twice the target: the result is then below target anyway. */
 const GIVE_UP_MS = Math.max(2 * TARGET_MS, 60_000);
 /** As activities/reconcile.ts's DISPATCH_CONCURRENCY: signal-with-starts in flight. */
