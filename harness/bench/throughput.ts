@@ -1,8 +1,8 @@
 /**
  * Throughput (SPEC §9): the initial sync of 10,000 in-scope users in 100 bound groups into an
  * unthrottled Notion emulator, on the local stack (dev server, emulators, one worker, on free
- * ports). Targets: converged in under 10 minutes, and at least 0.8 of the throughput of the (issue 18; SPEC §9 asks for half of)
- * platform ceiling measured in the same run on the same dev server.
+ * ports). Targets: converged in under 10 minutes, and at least 0.8 (issue 18; SPEC §9 asks for
+ * half) of the throughput of the platform ceiling measured in the same run on the same dev server.
  *
  * - `converged`: every seeded user is an active Notion member. The time runs from `startSync` to
  *   the last user's creation in Notion (the emulator's request log), so it includes the
