@@ -80,6 +80,14 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>,
   }
 }
 
+/** An emulator's request log, in order (route, status, query). */
+const timeline = async (origin: string) =>
+  (
+    (await (await fetch(`${origin}/_emulator/requests/timeline`)).json()) as {
+      requests: { route: string; status: number; query?: string }[];
+    }
+  ).requests;
+
 const connectorStatus = (stack: Stack) =>
   temporal.client.workflow.getHandle(workflowIds.connector(stack.connectorId)).query(statusQuery);
 
@@ -294,12 +302,6 @@ test('issue 15 (C5): a reconciliation whose listing kept failing on one page is 
   expect(result.planned.create).toBe(people.length);
   expect(result.notionMembers).toBe(351);
 
-  const timeline = async (origin: string) =>
-    (
-      (await (await fetch(`${origin}/_emulator/requests/timeline`)).json()) as {
-        requests: { route: string; status: number; query?: string }[];
-      }
-    ).requests;
   const notionPages = (await timeline(stack.origins.notion))
     .filter((r) => r.route === 'GET /scim/v2/Users' && r.query?.startsWith('startIndex='))
     .map((r) => `${r.query} → ${r.status}`);
@@ -382,12 +384,8 @@ test('issue 17 (G3, U4): a create whose answer was lost is not made twice: the r
       .sort(),
   ).toEqual(people.map((p) => [p.email, true]).sort());
   // One POST per group, each carried out (201) though its answer was lost; no second POST.
-  const timeline = (
-    (await (await fetch(`${stack.origins.notion}/_emulator/requests/timeline`)).json()) as {
-      requests: { route: string; status: number }[];
-    }
-  ).requests;
-  const posts = (route: string) => timeline.filter((r) => r.route === route).map((r) => r.status);
+  const requests = await timeline(stack.origins.notion);
+  const posts = (route: string) => requests.filter((r) => r.route === route).map((r) => r.status);
   expect(posts('POST /scim/v2/Groups')).toEqual([201, 201]);
   // A user's retried POST is answered 409 (a member already), and the user is matched by email.
   expect(posts('POST /scim/v2/Users').filter((status) => status === 201)).toHaveLength(people.length);

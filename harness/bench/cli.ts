@@ -8,10 +8,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connectClient } from '../../temporal/connection';
-import { connectorStart } from '../../client/temporal';
-import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
-import { type reconcileWorkflow } from '../../workflows/reconcile';
-import { startBenchStack } from './stack';
+import { activateAndSync, startBenchStack } from './stack';
 
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 5);
 const ROOT = path.resolve(__dirname, '../..');
@@ -90,15 +87,7 @@ export async function benchCli(): Promise<boolean> {
       groups: [{ name: 'Cli', members: names }],
       bindings: [{ groups: ['Cli'] }],
     });
-    const start = connectorStart(stack.config);
-    await client.workflow.executeUpdateWithStart(activateUpdate, {
-      args: [{ approveCreations: true }],
-      startWorkflowOperation: start,
-    });
-    const sync = await (
-      await start.workflowHandle()
-    ).executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
-    await client.workflow.getHandle<typeof reconcileWorkflow>(sync.workflowId).result();
+    await activateAndSync(client, stack.config);
 
     const { temporal } = stack.config;
     const env: NodeJS.ProcessEnv = {

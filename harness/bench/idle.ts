@@ -9,10 +9,9 @@
  * set to `BENCH_IDLE_RECONCILE` (default 90 s), so that the window holds both kinds of work.
  */
 import { connectClient } from '../../temporal/connection';
-import { connectorStart } from '../../client/temporal';
-import { activateUpdate, setGroupManagementUpdate } from '../../contracts/connector';
+import { setGroupManagementUpdate } from '../../contracts/connector';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
-import { startBenchStack } from './stack';
+import { activateConnector, startBenchStack } from './stack';
 
 const USERS = Number(process.env.BENCH_IDLE_USERS ?? 250);
 const GROUPS = 5;
@@ -59,14 +58,9 @@ export async function benchIdle(): Promise<boolean> {
       })),
       bindings: [{ groups: Array.from({ length: GROUPS }, (_, g) => groupName(g)) }],
     });
-    const start = connectorStart(stack.config);
-    const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
-      args: [{ approveCreations: true }],
-      startWorkflowOperation: start,
-    });
-    if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);
+    const connector = await activateConnector(client, stack.config);
     // G8: enabling group management on an active connector reconciles at once.
-    await (await start.workflowHandle()).executeUpdate(setGroupManagementUpdate, { args: [true] });
+    await connector.executeUpdate(setGroupManagementUpdate, { args: [true] });
     // Settled: every member in Notion and a quiet poll or two after the last write.
     const members = () => (stack.notion.state() as { users: unknown[] }).users.length;
     const groups = () => (stack.notion.state() as { groups: unknown[] }).groups.length;

@@ -8,10 +8,7 @@
  * POLL_INTERVAL + 5 s; at most 1.1 Notion requests per change.
  */
 import { connectClient } from '../../temporal/connection';
-import { startBenchStack } from './stack';
-import { connectorStart } from '../../client/temporal';
-import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
-import { type reconcileWorkflow } from '../../workflows/reconcile';
+import { activateAndSync, startBenchStack } from './stack';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const USERS = 100;
@@ -48,16 +45,7 @@ export async function benchLatency(): Promise<boolean> {
       groups: [{ name: 'Latency', members: names }],
       bindings: [{ groups: ['Latency'] }],
     });
-    const start = connectorStart(stack.config);
-    const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
-      args: [{ approveCreations: true }],
-      startWorkflowOperation: start,
-    });
-    if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);
-    const sync = await (
-      await start.workflowHandle()
-    ).executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
-    await client.workflow.getHandle<typeof reconcileWorkflow>(sync.workflowId).result();
+    await activateAndSync(client, stack.config);
     const notionUsers = () => (stack.notion.state() as { users: NotionUserState[] }).users;
     while (notionUsers().filter((u) => u.familyName === 'v0').length < USERS) await sleep(200);
 

@@ -4,11 +4,15 @@
  * (`BENCH_TOPOLOGY=cluster`) the production topology of issue 17 — a Temporal cluster on
  * PostgreSQL and `BENCH_WORKERS` (default 1) `jc-notion worker` processes.
  */
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { connectorStart } from '../../client/temporal';
 import { parseConfig, type WorkerConfig } from '../../config/config';
+import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
+import { type reconcileWorkflow } from '../../workflows/reconcile';
 import type { JumpCloudEmulator } from '../emulators/jumpcloud';
 import type { NotionEmulator } from '../emulators/notion';
 import { startClusterStack } from '../local/cluster-stack';
@@ -64,4 +68,22 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Activates the bench's connector with creations approved; its handle, once the credentials are verified. */
+export async function activateConnector(client: Client, config: WorkerConfig) {
+  const start = connectorStart(config);
+  const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
+    args: [{ approveCreations: true }],
+    startWorkflowOperation: start,
+  });
+  if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);
+  return start.workflowHandle();
+}
+
+/** Activates the connector, then runs a sync (a reconciliation) to its end. */
+export async function activateAndSync(client: Client, config: WorkerConfig): Promise<void> {
+  const connector = await activateConnector(client, config);
+  const sync = await connector.executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  await client.workflow.getHandle<typeof reconcileWorkflow>(sync.workflowId).result();
 }

@@ -23,10 +23,9 @@ import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '
 import type { Client } from '@temporalio/client';
 import { connectClient, connectWorker } from '../../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
-import { startBenchStack, type BenchStack } from './stack';
-import { connectorStart } from '../../client/temporal';
+import { activateConnector, startBenchStack, type BenchStack } from './stack';
 import type { RequestRecord } from '../emulators/common/control';
-import { activateUpdate, startSyncUpdate } from '../../contracts/connector';
+import { startSyncUpdate } from '../../contracts/connector';
 import { type reconcileWorkflow } from '../../workflows/reconcile';
 import { type CeilingActivities, type ceilingWorkflow } from './ceiling-workflows';
 
@@ -181,12 +180,7 @@ interface SyncResult {
 }
 
 async function measureSync(stack: BenchStack, client: Client, usernames: string[]): Promise<SyncResult> {
-  const start = connectorStart(stack.config);
-  const verification = await client.workflow.executeUpdateWithStart(activateUpdate, {
-    args: [{ approveCreations: true }],
-    startWorkflowOperation: start,
-  });
-  if (!verification.verified) throw new Error(`not activated: ${verification.reasons.join('; ')}`);
+  const connector = await activateConnector(client, stack.config);
   // Only the sync's requests count.
   stack.notion.control.clearRequests();
   stack.jumpcloud.control.clearRequests();
@@ -199,9 +193,7 @@ async function measureSync(stack: BenchStack, client: Client, usernames: string[
   const creates = () => stack.notion.control.requests().byRoute[USER_CREATE] ?? 0;
 
   const t0 = Date.now();
-  const sync = await (
-    await start.workflowHandle()
-  ).executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  const sync = await connector.executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
   let dispatchedAt: number | undefined;
   let reconcileError: Error | undefined;
   void client.workflow
