@@ -35,6 +35,8 @@ import { connectorGaugeReader, ProductMetrics } from './metrics';
 import { freeLoopbackPort, startWorkerHttp } from './http';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Shared by every workflow of a worker instead of evaluated per workflow (issue 18, ADR 0018). */
+export const PRELOAD_MODULES = [require.resolve('../workflows/preload')];
 /** The SDK's default number of concurrent activities per worker. */
 const API_ACTIVITY_SLOTS = 100;
 
@@ -76,11 +78,13 @@ const bundleEncryption = new WeakMap<WorkflowBundle, boolean>();
  */
 export async function bundleWorkflows(
   logger?: Logger,
-  options: { encrypted?: boolean } = {},
+  /** `preload: false` evaluates every module per workflow (the benchmark's reference). */
+  options: { encrypted?: boolean; preload?: boolean } = {},
 ): Promise<WorkflowBundle> {
   const encrypted = Boolean(options.encrypted);
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    preloadModules: options.preload === false ? [] : PRELOAD_MODULES,
     logger: logger ? temporalLogger(logger, 'WARN') : Runtime.instance().logger,
     failureConverterPath: encrypted ? ENCRYPTED_FAILURE_CONVERTER_PATH : undefined,
   });

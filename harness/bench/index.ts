@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <name>…]`: the performance checks (never timed assertions in tests).
  * Names: `cli` (`jc-notion --help` and `status`), `emulators` (request throughput), `idle` (what an idle connector asks of both services), `latency` (change feed, C4), `rate` (three workers
- * against a rate-limited Notion, ADR 0004), `throughput` (initial sync of 10,000 users against the
+ * against a rate-limited Notion, ADR 0004), `replay` (the workflow code's CPU per replayed user
+ * history, issue 18), `throughput` (initial sync of 10,000 users against the
  * platform ceiling, SPEC §9); all by default. `--cluster` runs them on the production topology
  * (issue 17: a Temporal cluster on PostgreSQL, `BENCH_WORKERS` worker processes).
  */
@@ -10,6 +11,7 @@ import { benchEmulators } from './emulators';
 import { benchIdle } from './idle';
 import { benchLatency } from './latency';
 import { benchRate } from './rate';
+import { benchReplay } from './replay';
 import { benchThroughput } from './throughput';
 
 const BENCHES: Record<string, () => Promise<boolean>> = {
@@ -18,6 +20,7 @@ const BENCHES: Record<string, () => Promise<boolean>> = {
   idle: benchIdle,
   latency: benchLatency,
   rate: benchRate,
+  replay: benchReplay,
   throughput: benchThroughput,
 };
 

@@ -22,6 +22,8 @@ export interface BenchStack {
   /** `dev server` or `cluster (N workers)`, for the report. */
   topology: string;
   config: WorkerConfig;
+  /** The Temporal server's process, when it is one this process started (the dev server). */
+  serverPid?: number;
   jumpcloud: JumpCloudEmulator;
   notion: NotionEmulator;
   stop(): Promise<void>;
@@ -40,7 +42,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
       progress,
       env: { LOG_LEVEL: 'error', ...env },
     });
-    return { topology: 'dev server, 1 worker', ...stack };
+    return { topology: 'dev server, 1 worker', serverPid: stack.temporal.pid, ...stack };
   }
   // The workers are processes of their own; this process's SDK (the ceiling's worker) logs warnings only.
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,22 +1,28 @@
 /**
- * Throughput (SPEC §9): the initial sync of 10,000 in-scope users in 100 bound groups into an
- * unthrottled Notion emulator, on the local stack (dev server, emulators, one worker, on free
- * ports). Targets: converged in under 10 minutes, and at least 0.8 (issue 18; SPEC §9 asks for
- * half) of the throughput of the platform ceiling measured in the same run on the same dev server.
+ * Throughput (SPEC §9, issue 18): the initial sync of 10,000 in-scope users in 100 bound groups
+ * into an unthrottled Notion emulator, on the local stack (dev server, emulators, one worker, on
+ * free ports). Targets: converged in under 10 minutes; at least 0.8 (issue 18; SPEC §9 asks for
+ * half) of the throughput of the platform ceiling measured in the same run on the same dev server;
+ * and a flat cost per user: the ratio at 10,000 users at least 0.9 of the ratio at 1,000, measured
+ * first in the same run, on a stack of its own.
  *
  * - `converged`: every seeded user is an active Notion member. The time runs from `startSync` to
  *   the last user's creation in Notion (the emulator's request log), so it includes the
  *   reconciliation's bulk reads and dispatch. Activities per user: the per-user requests the
  *   emulators served divided by the users (one request per API activity, ADR 0004).
  * - The ceiling: a no-op workflow (bench/ceiling-workflows.ts) doing as many activities as the
- *   sync did per user, 10,000 executions, on a Worker of its own with the SDK's default
+ *   sync did per user, one execution per user, on a Worker of its own with the SDK's default
  *   concurrency (as the product's workers), started 16 at a time (as a reconciliation dispatches
  *   its users); timed from the first start to the last activity. It is measured on the fresh dev
- *   server before the sync and again after it (the server then holds the 10,000 user workflows);
- *   the faster of the two is the ceiling.
+ *   server before the sync and again after it (the server then holds the user workflows); the
+ *   faster of the two is the ceiling.
+ * - For each, what it cost (bench/usage.ts): CPU per user of this process (the worker and the
+ *   emulators) and of the dev server, this process's peak memory, and history events and workflow
+ *   tasks per execution (a sample of the histories).
  *
- * `BENCH_USERS` (default 10000) and `BENCH_GROUPS` (default 100) shrink it for development; the
- * time target then shrinks in proportion.
+ * `BENCH_USERS` (default 10000) and `BENCH_GROUPS` (default 100) shrink it for development (the
+ * time target shrinks in proportion); `BENCH_FLAT_USERS` (default 1000, 0 to skip) is the size the
+ * flatness is measured against.
  */
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -28,20 +34,49 @@ import type { RequestRecord } from '../emulators/common/control';
 import { startSyncUpdate } from '../../contracts/connector';
 import { type reconcileWorkflow } from '../../workflows/reconcile';
 import { type CeilingActivities, type ceilingWorkflow } from './ceiling-workflows';
+import {
+  formatShape,
+  formatUsage,
+  historyShape,
+  measureUsage,
+  spread,
+  type HistoryShape,
+  type PhaseUsage,
+} from './usage';
+
+/** One measured size: its users and groups, its time target and when to give up. */
+interface Size {
+  users: number;
+  groups: number;
+  /** SPEC §9: 10 minutes for 10,000 users (in proportion for other sizes). */
+  targetMs: number;
+  /** Give up at twice the target: the result is then below target anyway. */
+  giveUpMs: number;
+}
+
+function sizeOf(users: number): Size {
+  const targetMs = (600_000 * users) / 10_000;
+  return {
+    users,
+    groups: Math.min(users, Number(process.env.BENCH_GROUPS ?? 100)),
+    targetMs,
+    giveUpMs: Math.max(2 * targetMs, 60_000),
+  };
+}
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const GROUPS = Math.min(USERS, Number(process.env.BENCH_GROUPS ?? 100));
-/** SPEC §9: 10 minutes for 10,000 users (in proportion for other sizes). */
-const TARGET_MS = (600_000 * USERS) / 10_000;
+const FLAT_USERS = Number(process.env.BENCH_FLAT_USERS ?? 1_000);
 /** Issue 18's target (SPEC §9 asks for at least 0.5). */
 const TARGET_RATIO = 0.8;
-/** Give up at twice the target: the result is then below target anyway. */
-const GIVE_UP_MS = Math.max(2 * TARGET_MS, 60_000);
+/** Issue 18: the ratio at USERS at least this share of the ratio at FLAT_USERS. */
+const TARGET_FLATNESS = 0.9;
 /** As activities/reconcile.ts's DISPATCH_CONCURRENCY: signal-with-starts in flight. */
 const STARTERS = 16;
 /** High enough never to pace anything: Notion is unthrottled. */
 const MAX_RPS = '10000';
 const PROGRESS_EVERY_MS = 30_000;
+/** Histories read for the events and workflow tasks per execution. */
+const HISTORY_SAMPLE = 20;
 
 const USER_CREATE = 'POST /scim/v2/Users';
 /** Bulk reads of the reconciliation and the change feed: not per-user work. */
@@ -66,6 +101,31 @@ const nActivities = (n: number) => `${n} ${n === 1 ? 'activity' : 'activities'}`
 const progress = (line: string) => process.stderr.write(`throughput: ${line}\n`);
 
 export async function benchThroughput(): Promise<boolean> {
+  const flat = FLAT_USERS > 0 && FLAT_USERS < USERS;
+  const reference = flat ? await measureSize(sizeOf(FLAT_USERS), { judged: false }) : undefined;
+  const main = await measureSize(sizeOf(USERS), { judged: true });
+  if (!flat) return main.ok;
+  if (main.ratio === undefined || reference?.ratio === undefined) {
+    console.log(`throughput: flatness not measured (a ratio is missing) BELOW TARGET`);
+    return false;
+  }
+  const flatness = main.ratio / reference.ratio;
+  const flatOk = flatness >= TARGET_FLATNESS;
+  console.log(
+    `throughput: flat cost per user: ratio ${main.ratio.toFixed(2)} at ${USERS} users / ${reference.ratio.toFixed(2)} at ${FLAT_USERS} = ${flatness.toFixed(2)} (target ≥ ${TARGET_FLATNESS}) ${flatOk ? 'OK' : 'BELOW TARGET'}`,
+  );
+  return main.ok && flatOk;
+}
+
+/**
+ * One size on a stack of its own: the ceiling, the sync, the ceiling again. `judged`: its time and
+ * ratio are checked against the targets (the flatness reference's are only reported).
+ */
+async function measureSize(
+  size: Size,
+  options: { judged: boolean },
+): Promise<{ ok: boolean; ratio?: number }> {
+  const verdict = (ok: boolean) => (options.judged ? (ok ? 'OK' : 'BELOW TARGET') : '(reference)');
   const stack = await startBenchStack({
     NOTION_MAX_RPS: MAX_RPS,
     JUMPCLOUD_MAX_RPS: MAX_RPS,
@@ -76,9 +136,9 @@ export async function benchThroughput(): Promise<boolean> {
   const client = await connectClient(stack.config);
   try {
     await requireUnthrottledNotion(stack);
-    const usernames = seedOrganisation(stack);
+    const usernames = seedOrganisation(stack, size);
     console.log(
-      `throughput: on the ${stack.topology}: ${USERS} users in ${GROUPS} bound groups, Notion unthrottled (no emulator rate limit, NOTION_MAX_RPS ${stack.config.notion.maxRps})`,
+      `throughput: on the ${stack.topology}: ${size.users} users in ${size.groups} bound groups, Notion unthrottled (no emulator rate limit, NOTION_MAX_RPS ${stack.config.notion.maxRps})`,
     );
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./ceiling-workflows'),
@@ -86,49 +146,58 @@ export async function benchThroughput(): Promise<boolean> {
     });
 
     // One activity per user is what the sync is expected to do; checked below.
-    progress(`platform ceiling on the fresh ${stack.topology.split(',')[0]} (${USERS} no-op workflows)…`);
-    const before = await measureCeiling(stack, client, workflowBundle, 1);
+    progress(
+      `platform ceiling on the fresh ${stack.topology.split(',')[0]} (${size.users} no-op workflows)…`,
+    );
+    const before = await measureCeiling(stack, client, size, workflowBundle, 1);
 
-    progress(`initial sync of ${USERS} users…`);
-    const sync = await measureSync(stack, client, usernames);
+    progress(`initial sync of ${size.users} users…`);
+    const sync = await measureSync(stack, client, size, usernames);
     if (!sync.converged) {
       console.log(
-        `throughput: initial sync NOT converged after ${seconds(GIVE_UP_MS)} (${sync.active}/${USERS} users active in Notion) BELOW TARGET`,
+        `throughput: initial sync NOT converged after ${seconds(size.giveUpMs)} (${sync.active}/${size.users} users active in Notion) ${verdict(false)}`,
       );
-      return false;
+      return { ok: false };
     }
-    const syncRate = perSecond(USERS, sync.ms);
-    const inTime = sync.ms < TARGET_MS;
+    const syncRate = perSecond(size.users, sync.ms);
+    const inTime = sync.ms < size.targetMs;
     console.log(
-      `throughput: initial sync converged in ${seconds(sync.ms)} (first Notion write at ${seconds(sync.firstWriteMs)}, all dispatched by ${seconds(sync.dispatchedMs)}, every user workflow in-sync by ${sync.settledMs === undefined ? '(not within 2 min)' : seconds(sync.settledMs)}): ${syncRate.toFixed(1)} users/s (target < ${seconds(TARGET_MS)}) ${inTime ? 'OK' : 'BELOW TARGET'}`,
+      `throughput: initial sync converged in ${seconds(sync.ms)} (first Notion write at ${seconds(sync.firstWriteMs)}, all dispatched by ${seconds(sync.dispatchedMs)}, every user workflow in-sync by ${sync.settledMs === undefined ? '(not within 2 min)' : seconds(sync.settledMs)}): ${syncRate.toFixed(1)} users/s (target < ${seconds(size.targetMs)}) ${verdict(inTime)}`,
     );
     console.log(
       `throughput: ${nActivities(sync.activitiesPerUser)} per user, one API request each (Notion ${formatRoutes(sync.notionRoutes)}; JumpCloud ${formatRoutes(sync.jumpcloudRoutes)}), besides ${sync.bulkRequests} bulk-read requests`,
     );
+    console.log(
+      `throughput: the sync's cost: ${formatUsage(sync.usage, size.users, 'user')}; ${formatShape(sync.shape)}`,
+    );
 
-    progress(`platform ceiling again, beside the ${USERS} user workflows…`);
-    const after = await measureCeiling(stack, client, workflowBundle, sync.activitiesPerUser);
+    if (process.env.BENCH_VERBOSE)
+      progress(`a user workflow's history: ${sync.shape.firstEvents.join(', ')}`);
+    progress(`platform ceiling again, beside the ${size.users} user workflows…`);
+    const after = await measureCeiling(stack, client, size, workflowBundle, sync.activitiesPerUser);
     // The fresh server's measurement counts only if the sync did one activity per user too.
     const ceilings = [
       ...(sync.activitiesPerUser === 1 ? [{ when: 'before the sync', ...before }] : []),
-      {
-        when: 'after the sync',
-        ...after,
-      },
+      { when: 'after the sync', ...after },
     ];
-    for (const ceiling of ceilings)
+    for (const ceiling of ceilings) {
       console.log(
-        `throughput: platform ceiling ${ceiling.when} (no-op workflow, ${nActivities(sync.activitiesPerUser)} each, ${USERS} executions, ${STARTERS} starts in flight): ${ceiling.ms === undefined ? `NOT finished after ${seconds(GIVE_UP_MS)}` : `${seconds(ceiling.ms)}, ${perSecond(USERS, ceiling.ms).toFixed(1)} workflows/s`} (all started by ${seconds(ceiling.startedMs)})`,
+        `throughput: platform ceiling ${ceiling.when} (no-op workflow, ${nActivities(sync.activitiesPerUser)} each, ${size.users} executions, ${STARTERS} starts in flight): ${ceiling.ms === undefined ? `NOT finished after ${seconds(size.giveUpMs)}` : `${seconds(ceiling.ms)}, ${perSecond(size.users, ceiling.ms).toFixed(1)} workflows/s`} (all started by ${seconds(ceiling.startedMs)})`,
       );
+      if (ceiling.usage && ceiling.shape)
+        console.log(
+          `throughput:   its cost: ${formatUsage(ceiling.usage, size.users, 'workflow')}; ${formatShape(ceiling.shape)}`,
+        );
+    }
     const finished = ceilings.flatMap((c) => (c.ms === undefined ? [] : [c.ms]));
-    if (finished.length === 0) return false;
-    const ceilingRate = perSecond(USERS, Math.min(...finished));
+    if (finished.length === 0) return { ok: false };
+    const ceilingRate = perSecond(size.users, Math.min(...finished));
     const ratio = syncRate / ceilingRate;
     const ratioOk = ratio >= TARGET_RATIO;
     console.log(
-      `throughput: sync ${syncRate.toFixed(1)} users/s vs ceiling ${ceilingRate.toFixed(1)} workflows/s (the faster one): ratio ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}) ${ratioOk ? 'OK' : 'BELOW TARGET'}`,
+      `throughput: sync ${syncRate.toFixed(1)} users/s vs ceiling ${ceilingRate.toFixed(1)} workflows/s (the faster one) at ${size.users} users: ratio ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}) ${verdict(ratioOk)}`,
     );
-    return inTime && ratioOk;
+    return { ok: inTime && ratioOk, ratio };
   } finally {
     await client.connection.close();
     await stack.stop();
@@ -142,12 +211,12 @@ async function requireUnthrottledNotion(stack: BenchStack): Promise<void> {
   if (limit.rps !== null) throw new Error(`the Notion emulator is rate-limited (${limit.rps} requests/s)`);
 }
 
-/** USERS activated users, GROUPS groups sharing them evenly, every group bound to the application. */
-function seedOrganisation(stack: BenchStack): string[] {
-  const usernames = Array.from({ length: USERS }, (_, i) => `tp${String(i).padStart(5, '0')}`);
-  const groups = Array.from({ length: GROUPS }, (_, g) => ({
+/** `size.users` activated users, `size.groups` groups sharing them evenly, every group bound to the application. */
+function seedOrganisation(stack: BenchStack, size: Size): string[] {
+  const usernames = Array.from({ length: size.users }, (_, i) => `tp${String(i).padStart(5, '0')}`);
+  const groups = Array.from({ length: size.groups }, (_, g) => ({
     name: `Throughput ${g}`,
-    members: usernames.filter((_, i) => i % GROUPS === g),
+    members: usernames.filter((_, i) => i % size.groups === g),
   }));
   stack.jumpcloud.seed({
     users: usernames.map((username, i) => ({
@@ -174,12 +243,19 @@ interface SyncResult {
   /** When every user workflow had recorded `in-sync` for this reconciliation (not timed). */
   settledMs?: number;
   activitiesPerUser: number;
+  usage: PhaseUsage;
+  shape: HistoryShape;
   notionRoutes: Record<string, number>;
   jumpcloudRoutes: Record<string, number>;
   bulkRequests: number;
 }
 
-async function measureSync(stack: BenchStack, client: Client, usernames: string[]): Promise<SyncResult> {
+async function measureSync(
+  stack: BenchStack,
+  client: Client,
+  size: Size,
+  usernames: string[],
+): Promise<SyncResult> {
   const connector = await activateConnector(client, stack.config);
   // Only the sync's requests count.
   stack.notion.control.clearRequests();
@@ -192,6 +268,7 @@ async function measureSync(stack: BenchStack, client: Client, usernames: string[
     ).length;
   const creates = () => stack.notion.control.requests().byRoute[USER_CREATE] ?? 0;
 
+  const usage = measureUsage(stack.serverPid);
   const t0 = Date.now();
   const sync = await connector.executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
   let dispatchedAt: number | undefined;
@@ -209,18 +286,18 @@ async function measureSync(stack: BenchStack, client: Client, usernames: string[
   let active = 0;
   let converged = false;
   let lastProgress = t0;
-  for (let tick = 1; Date.now() - t0 < GIVE_UP_MS; tick++) {
+  for (let tick = 1; Date.now() - t0 < size.giveUpMs; tick++) {
     if (reconcileError) throw reconcileError;
-    if (creates() >= USERS || tick % 10 === 0) {
+    if (creates() >= size.users || tick % 10 === 0) {
       active = activeInNotion();
-      if (active >= USERS) {
+      if (active >= size.users) {
         converged = true;
         break;
       }
     }
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
-      progress(`${creates()}/${USERS} users created in Notion after ${seconds(lastProgress - t0)}`);
+      progress(`${creates()}/${size.users} users created in Notion after ${seconds(lastProgress - t0)}`);
     }
     await sleep(1_000);
   }
@@ -254,22 +331,31 @@ async function measureSync(stack: BenchStack, client: Client, usernames: string[
     ].join(' AND ');
     const settleStart = Date.now();
     while (Date.now() - settleStart < 120_000) {
-      if ((await client.workflow.count(query)).count >= USERS) {
+      if ((await client.workflow.count(query)).count >= size.users) {
         settledMs = Date.now() - t0;
         break;
       }
       await sleep(1_000);
     }
   }
+  const cost = usage.stop();
+  const userIds: string[] = [];
+  const users = `${SEARCH_ATTRIBUTES.connectorId.name} = "${stack.config.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "user"`;
+  for await (const execution of client.workflow.list({ query: users })) {
+    userIds.push(execution.workflowId);
+    if (userIds.length >= 1_000) break;
+  }
   return {
     converged,
+    usage: cost,
+    shape: await historyShape(client, spread(userIds, HISTORY_SAMPLE)),
     active,
     ms: lastWrite - t0,
     firstWriteMs: firstWrite - t0,
     dispatchedMs: (dispatchedAt ?? Date.now()) - t0,
     settledMs,
     // One request per API activity (ADR 0004).
-    activitiesPerUser: Math.max(1, Math.round(perUserRequests / USERS)),
+    activitiesPerUser: Math.max(1, Math.round(perUserRequests / size.users)),
     notionRoutes,
     jumpcloudRoutes,
     bulkRequests: sum(notionAll) + sum(jumpcloudAll) - perUserRequests,
@@ -281,20 +367,28 @@ function formatRoutes(routes: Record<string, number>): string {
   return entries.length === 0 ? 'none' : entries.map(([route, count]) => `${count} × ${route}`).join(', ');
 }
 
+interface CeilingResult {
+  ms?: number;
+  startedMs: number;
+  usage?: PhaseUsage;
+  shape?: HistoryShape;
+}
+
 /**
- * The platform ceiling: USERS no-op workflows of `activitiesEach` no-op activities, on a task
+ * The platform ceiling: `size.users` no-op workflows of `activitiesEach` no-op activities, on a task
  * queue and Worker of their own (SDK defaults, like the product's workers), in this process.
- * `ms` is undefined when they did not finish within GIVE_UP_MS.
+ * `ms` is undefined when they did not finish within `size.giveUpMs`.
  */
 async function measureCeiling(
   stack: BenchStack,
   client: Client,
+  size: Size,
   workflowBundle: WorkflowBundle,
   activitiesEach: number,
-): Promise<{ ms?: number; startedMs: number }> {
+): Promise<CeilingResult> {
   const connection = await connectWorker(stack.config);
   const taskQueue = `bench-ceiling-${randomUUID().slice(0, 8)}`;
-  const total = USERS * activitiesEach;
+  const total = size.users * activitiesEach;
   let done = 0;
   let lastAt = 0;
   let finished: () => void = () => undefined;
@@ -315,11 +409,12 @@ async function measureCeiling(
   });
   const running = worker.run();
   try {
+    const usage = measureUsage(stack.serverPid);
     const t0 = Date.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: STARTERS }, async () => {
-        while (next < USERS) {
+        while (next < size.users) {
           const i = next++;
           await client.workflow.start<typeof ceilingWorkflow>('ceilingWorkflow', {
             workflowId: `bench/ceiling/${taskQueue}/${i}`,
@@ -332,7 +427,7 @@ async function measureCeiling(
     const startedMs = Date.now() - t0;
     const outcome = await Promise.race([
       allDone.then(() => 'done' as const),
-      deadline(GIVE_UP_MS - (Date.now() - t0)).then(() => 'timeout' as const),
+      deadline(size.giveUpMs - (Date.now() - t0)).then(() => 'timeout' as const),
       running.then(() => {
         throw new Error('the ceiling worker stopped');
       }),
@@ -341,7 +436,14 @@ async function measureCeiling(
     // Not timed: the last workflow tasks complete the executions before the worker stops.
     const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`;
     for (let i = 0; i < 30 && (await client.workflow.count(query)).count > 0; i++) await sleep(1_000);
-    return { ms: lastAt - t0, startedMs };
+    const cost = usage.stop();
+    const ids = Array.from({ length: size.users }, (_, i) => `bench/ceiling/${taskQueue}/${i}`);
+    return {
+      ms: lastAt - t0,
+      startedMs,
+      usage: cost,
+      shape: await historyShape(client, spread(ids, HISTORY_SAMPLE)),
+    };
   } finally {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
