@@ -221,11 +221,12 @@ export function createActivities(deps: ActivityDeps) {
         });
       return new Set(groupIds).size;
     },
-    /** C5 for groups: hands every bound or linked group to its workflow. */
+    /** C5 for groups: hands every bound or linked group to its workflow (but those listings show in sync). */
     async dispatchGroups(input: GroupDispatchInput): Promise<number> {
       return dispatchGroups(
         {
           jumpcloud: deps.clients.jumpcloud,
+          notion: deps.clients.notion,
           client: deps.temporal,
           appId: deps.config.jumpcloud.appId,
           taskQueue: deps.config.temporal.taskQueue,

@@ -329,6 +329,14 @@ export class JumpCloudClient {
     }
   }
 
+  /**
+   * Issue 18: every user group with its name, one paged listing (a reconciliation compares the
+   * bound groups from listings instead of reading each).
+   */
+  readGroupListing(): Promise<Listing<JumpCloudGroup>> {
+    return readComplete(() => this.pageV2('/v2/usergroups', groupSchema, 'list user groups', 'usergroups'));
+  }
+
   /** G1: a group's members as JumpCloud resolves them (direct and nested), users only. */
   async listGroupMembership(groupId: string): Promise<JumpCloudGraphObject[]> {
     const all = await this.listV2(

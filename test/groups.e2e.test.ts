@@ -195,6 +195,53 @@ test('G10: a member added in Notion by hand is removed by the next reconciliatio
   expect(members('Platform Engineering')).not.toContain('foreign@example.com');
 });
 
+test('issue 18 (idle cost, C5/G10): a reconciliation with nothing changed reads no group by id; drift on either side is still converged', async () => {
+  const perGroupReads = () => {
+    const notionRoutes = notion.control.requests().byRoute;
+    const jumpcloudRoutes = jumpcloud.control.requests().byRoute;
+    return (
+      (notionRoutes['GET /scim/v2/Groups/{id}'] ?? 0) +
+      Object.entries(jumpcloudRoutes)
+        .filter(([route]) => route.startsWith('GET /api/v2/usergroups/{id}'))
+        .reduce((sum, [, n]) => sum + n, 0)
+    );
+  };
+  notion.control.clearRequests();
+  jumpcloud.control.clearRequests();
+  await cli('sync');
+  expect(perGroupReads()).toBe(0);
+
+  // Notion: a member removed by hand is put back (the listing shows the group differs).
+  const design = nGroup('Design')!;
+  const d0 = nUser('d0@example.com')!;
+  const removed = await request(`${notionOrigin}/scim/v2/Groups/${design.id}`, {
+    method: 'PATCH',
+    headers: {
+      authorization: `Bearer ${TEST_SECRETS.NOTION_SCIM_TOKEN}`,
+      'content-type': 'application/scim+json',
+    },
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'remove', path: 'members', value: [{ value: d0.id }] }],
+    }),
+  });
+  expect(removed.statusCode).toBeLessThan(300);
+  await removed.body.dump();
+  expect(members('Design')).toEqual(['d1@example.com']);
+  await cli('sync');
+  expect(members('Design')).toEqual(['d0@example.com', 'd1@example.com']);
+
+  // JumpCloud: a provisioned user added to a group in sync joins it, and leaves it again.
+  const later = { type: 'user' as const, id: jcUser('later')._id };
+  jumpcloud.addGroupMember(jcGroup('Design').id, later);
+  await cli('sync');
+  expect(members('Design')).toEqual(['d0@example.com', 'd1@example.com', 'later@example.com']);
+  jumpcloud.removeGroupMember(jcGroup('Design').id, later);
+  await cli('sync');
+  expect(members('Design')).toEqual(['d0@example.com', 'd1@example.com']);
+  expect(nUser('later@example.com')?.active).toBe(true); // still in Empty
+});
+
 test('G6: unbinding a group leaves its Notion group as it was and deactivates only the members no other bound group covers', async () => {
   const sales = nGroup('Sales')!;
   jumpcloud.unbind({ type: 'user_group', id: jcGroup('Sales').id });
