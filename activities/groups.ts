@@ -93,17 +93,7 @@ export async function groupsShownInSync(
 
   const names = new Map(groups.items.map((group) => [group.id, group.name]));
   const notionById = new Map(notionGroups.items.map((group) => [group.id, group]));
-  // A bound group's resolved members are the application's users with a path through it.
-  const membersOf = new Map<string, Set<string>>();
-  for (const user of users.items) {
-    if (user.type !== 'user') continue;
-    for (const hop of user.paths.flat())
-      if (hop.type === 'user_group') {
-        const members = membersOf.get(hop.id) ?? new Set<string>();
-        members.add(user.id);
-        membersOf.set(hop.id, members);
-      }
-  }
+  const membersOf = membersFromPaths(users.items);
   const provisioned = new Map<string, string>();
   const gateway = new EntityGateway(deps.client);
   for await (const user of gateway.find({ connectorId, kind: 'user', syncState: 'in-sync' }))
@@ -127,4 +117,24 @@ export async function groupsShownInSync(
     if (plan.operations.length === 0 && plan.note === undefined) inSync.add(id);
   }
   return inSync;
+}
+
+/**
+ * A bound group's resolved members (what `GET /usergroups/{id}/membership` answers: direct and
+ * through nested groups) are the application's users with a binding path through it.
+ */
+export function membersFromPaths(
+  users: readonly { id: string; type: string; paths: { id: string; type: string }[][] }[],
+): Map<string, Set<string>> {
+  const membersOf = new Map<string, Set<string>>();
+  for (const user of users) {
+    if (user.type !== 'user') continue;
+    for (const hop of user.paths.flat())
+      if (hop.type === 'user_group') {
+        const members = membersOf.get(hop.id) ?? new Set<string>();
+        members.add(user.id);
+        membersOf.set(hop.id, members);
+      }
+  }
+  return membersOf;
 }

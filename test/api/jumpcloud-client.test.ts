@@ -3,6 +3,7 @@
  * their resolved membership (G1), paging past 100 on v1 and v2, Directory Insights paging with
  * `search_after` (C4), import's writes (I2/I3), and the error taxonomy.
  */
+import { membersFromPaths } from '../../activities/groups';
 import { ApiError } from '../../api/errors';
 import { JumpCloudClient } from '../../api/jumpcloud';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../../harness/emulators/jumpcloud';
@@ -68,6 +69,32 @@ test('C1: the Notion application is read by id; an unknown id is a permanent Not
   expect(await client.getApplication(APP)).toMatchObject({ id: APP, name: 'Notion' });
   const error = await failure(client.getApplication('0123456789abcdef01234567'));
   expect([error.failureClass, error.code]).toEqual(['permanent', 'NotFound']);
+});
+
+test("issue 18 (G1): a bound group's members derived from the application's binding paths are its resolved membership, nested groups included; every group is listed with its name, paged past 100", async () => {
+  const many = users(150);
+  emulator.seed({
+    users: [...many, { username: 'direct', email: 'direct@example.com' }],
+    groups: [
+      { name: 'Engineering', members: many.slice(0, 60).map((u) => u.username), groups: ['Platform'] },
+      { name: 'Platform', members: many.slice(60, 120).map((u) => u.username) },
+      { name: 'Sales', members: [...many.slice(110).map((u) => u.username), 'direct'] },
+      ...Array.from({ length: 120 }, (_, i) => ({ name: `Unbound ${i}` })),
+    ],
+    bindings: [{ groups: ['Engineering', 'Sales'], users: ['direct'] }],
+  });
+  const derived = membersFromPaths(await client.listApplicationUsers(APP));
+  for (const name of ['Engineering', 'Platform', 'Sales']) {
+    const group = emulator.state().groups.find((g) => g.name === name)!;
+    const resolved = (await client.listGroupMembership(group.id)).map((m) => m.id).sort();
+    expect([name, [...(derived.get(group.id) ?? [])].sort()]).toEqual([name, resolved]);
+  }
+  const listing = await client.readGroupListing();
+  expect(listing.complete).toBe(true);
+  expect(listing.items).toHaveLength(123);
+  expect(listing.items.find((g) => g.name === 'Sales')?.id).toBe(
+    emulator.state().groups.find((g) => g.name === 'Sales')!.id,
+  );
 });
 
 test('U1: application users come through direct and nested group bindings, paged past 100', async () => {
