@@ -376,6 +376,15 @@ test('C5: with the feed stopped, the scheduled reconciliation repairs a change',
 });
 
 test('C5: a reconciliation terminated by an admin does not make the Schedule skip forever', async () => {
+  // The previous test's Schedule (every 2 s) may still be running one: its trigger below would be
+  // skipped (overlap SKIP) and its end is not what this test waits for.
+  const schedule = temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR));
+  await eventually(
+    async () =>
+      (await schedule.describe()).info.runningActions.length === 0 &&
+      !(await connector().query(statusQuery)).runningReconcile,
+    60_000,
+  );
   const before = (await connector().query(statusQuery)).lastReconcile?.reconcileId;
   // A reconciliation that is still reading Notion when the admin terminates it.
   notion.control.setFaults({ rules: [{ route: 'GET', action: { type: 'latency', ms: 15_000 } }] });
@@ -384,7 +393,6 @@ test('C5: a reconciliation terminated by an admin does not make the Schedule ski
   await temporal.client.workflow.getHandle(workflowId).terminate('test: an admin stops it');
   notion.control.setFaults({ rules: [] });
   // It never reports back; the next scheduled run finds it gone, records how it ended, and runs.
-  const schedule = temporal.client.schedule.getHandle(reconcileScheduleId(CONNECTOR));
   await schedule.trigger();
   await eventually(async () => {
     const status = await connector().query(statusQuery);
