@@ -82,13 +82,14 @@ export async function groupsShownInSync(
   bound: readonly string[],
   known: ReadonlyMap<string, KnownGroup>,
 ): Promise<Set<string>> {
-  const candidates = bound.filter((id) => known.get(id)?.syncState === 'in-sync' && known.get(id)?.notionId);
+  const candidates = bound.flatMap((id) => {
+    const group = known.get(id);
+    return group?.syncState === 'in-sync' && group.notionId ? [{ id, notionId: group.notionId }] : [];
+  });
   if (candidates.length === 0) return new Set();
-  const [groups, users, notionGroups] = [
-    await deps.jumpcloud.readGroupListing(),
-    await deps.jumpcloud.readApplicationUserListing(deps.appId),
-    await deps.notion.listGroups(),
-  ];
+  const groups = await deps.jumpcloud.readGroupListing();
+  const users = await deps.jumpcloud.readApplicationUserListing(deps.appId);
+  const notionGroups = await deps.notion.listGroups();
   if (!groups.complete || !users.complete || !notionGroups.complete) return new Set();
 
   const names = new Map(groups.items.map((group) => [group.id, group.name]));
@@ -100,9 +101,9 @@ export async function groupsShownInSync(
     if (user.jumpcloudId && user.notionId) provisioned.set(user.jumpcloudId, user.notionId);
 
   const inSync = new Set<string>();
-  for (const id of candidates) {
+  for (const { id, notionId } of candidates) {
     const name = names.get(id);
-    const linked = notionById.get(known.get(id)!.notionId!);
+    const linked = notionById.get(notionId);
     if (name === undefined || !linked || linked.displayName !== name) continue;
     const desiredMemberIds = [...(membersOf.get(id) ?? [])]
       .map((member) => provisioned.get(member))
