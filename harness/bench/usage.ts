@@ -27,6 +27,7 @@ function processCpuS(pid: number | undefined): number | undefined {
     // Fields after the command (which may hold spaces), from the third one on.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
+    // In clock ticks of USER_HZ, which is 100 on Linux whatever the kernel's own tick rate.
     return Number.isFinite(ticks) ? ticks / 100 : undefined;
   } catch {
     return undefined;
