@@ -356,6 +356,15 @@ test('C3: a revoked Notion token shows "credentials rejected", mails an alert, c
 
 test('C5: with the feed stopped, the scheduled reconciliation repairs a change', async () => {
   await temporal.client.workflow.getHandle(workflowIds.feed(CONNECTOR)).terminate('test: feed stopped');
+  // A poll already running when the feed stopped could still read the change below (seen on a
+  // busy machine): wait until no poll has reached JumpCloud for three POLL_INTERVALs.
+  const polls = () => jumpcloud.control.requests().byRoute['POST /insights/directory/v1/events'] ?? 0;
+  let seen = polls();
+  let quietSince = Date.now();
+  await eventually(() => {
+    if (polls() !== seen) [seen, quietSince] = [polls(), Date.now()];
+    return Date.now() - quietSince >= 3_000;
+  }, 60_000);
   jumpcloud.updateUser(jcUser('fay')._id, { lastname: 'Scheduled' });
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   expect(nUser('fay@example.com')?.familyName).toBe('Original'); // nobody polls any more
