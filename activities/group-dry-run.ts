@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { planGroup, type GroupOperation, type NotionGroupFacts } from '../workflows/group-plan';
 import type { GroupPlanEntry } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
+import { allProvisionedLinks } from './links';
 
 export function describeGroupOperation(operation: GroupOperation, names: Map<string, string>): string {
   const who = (ids: string[]) =>
@@ -51,23 +52,16 @@ export async function planGroupsDryRun(deps: {
       linkedGroups.set(group.jumpcloudId, group.notionId);
   }
   // G9: members are the provisioned users, by their links.
-  const notionIdOf = new Map<string, string>();
+  const links = await allProvisionedLinks(deps.client, deps.connectorId);
   const names = new Map<string, string>();
-  for await (const user of gateway.find({
-    connectorId: deps.connectorId,
-    kind: 'user',
-    syncState: 'in-sync',
-  })) {
-    if (user.jumpcloudId && user.notionId) notionIdOf.set(user.jumpcloudId, user.notionId);
-    if (user.notionId && user.username) names.set(user.notionId, user.username);
-  }
+  for (const { notionId, username } of links.values()) if (username) names.set(notionId, username);
 
   const plans: GroupPlanEntry[] = [];
   for (const id of new Set([...bound, ...linkedGroups.keys()])) {
     const group = (await deps.jumpcloud.getGroup(id)) ?? null;
     const isBound = Boolean(group) && bound.has(id);
     const members = group && isBound ? await deps.jumpcloud.listGroupMembership(id) : [];
-    const desired = members.map((m) => notionIdOf.get(m.id)).filter((n): n is string => Boolean(n));
+    const desired = members.map((m) => links.get(m.id)?.notionId).filter((n): n is string => Boolean(n));
     const linkedId = linkedGroups.get(id);
     const linked = linkedId ? (byId.get(linkedId) ?? null) : null;
     const sameName = group

@@ -12,6 +12,7 @@ import type { NotionScimClient } from '../api/notion';
 import { mapFailures } from './failures';
 import { EntityGateway } from '../temporal/entities';
 import { planGroup } from '../workflows/group-plan';
+import { allProvisionedLinks } from './links';
 
 export interface GroupDispatchInput {
   connectorId: string;
@@ -95,10 +96,7 @@ export async function groupsShownInSync(
   const names = new Map(groups.items.map((group) => [group.id, group.name]));
   const notionById = new Map(notionGroups.items.map((group) => [group.id, group]));
   const membersOf = membersFromPaths(users.items);
-  const provisioned = new Map<string, string>();
-  const gateway = new EntityGateway(deps.client);
-  for await (const user of gateway.find({ connectorId, kind: 'user', syncState: 'in-sync' }))
-    if (user.jumpcloudId && user.notionId) provisioned.set(user.jumpcloudId, user.notionId);
+  const provisioned = await allProvisionedLinks(deps.client, connectorId);
 
   const inSync = new Set<string>();
   for (const { id, notionId } of candidates) {
@@ -106,7 +104,7 @@ export async function groupsShownInSync(
     const linked = notionById.get(notionId);
     if (name === undefined || !linked || linked.displayName !== name) continue;
     const desiredMemberIds = [...(membersOf.get(id) ?? [])]
-      .map((member) => provisioned.get(member))
+      .map((member) => provisioned.get(member)?.notionId)
       .filter((notionId): notionId is string => Boolean(notionId));
     const plan = planGroup({
       jumpcloud: { id, name },

@@ -28,6 +28,28 @@ export async function provisionedNotionIds(
   return links;
 }
 
+/** A provisioned user's link (G9): whom a group's member stands for in Notion. */
+export interface ProvisionedLink {
+  notionId: string;
+  username?: string;
+}
+
+/** Every provisioned (in-sync) user of the connector: JumpCloud id → its link. */
+export async function allProvisionedLinks(
+  client: Client,
+  connectorId: string,
+): Promise<Map<string, ProvisionedLink>> {
+  const links = new Map<string, ProvisionedLink>();
+  for await (const user of new EntityGateway(client).find({
+    connectorId,
+    kind: 'user',
+    syncState: 'in-sync',
+  }))
+    if (user.jumpcloudId && user.notionId)
+      links.set(user.jumpcloudId, { notionId: user.notionId, username: user.username });
+  return links;
+}
+
 /** Another JumpCloud user whose workflow holds a Notion member's link. */
 export interface NotionIdOwner {
   jumpcloudId: string;

@@ -43,6 +43,27 @@ async function cli(...args: string[]) {
   return result;
 }
 
+/** An admin's change to a Notion group's members, by hand through Notion's SCIM API; answers the status. */
+async function changeMembersByHand(
+  groupId: string,
+  op: 'add' | 'remove',
+  notionUserId: string,
+): Promise<number> {
+  const response = await request(`${notionOrigin}/scim/v2/Groups/${groupId}`, {
+    method: 'PATCH',
+    headers: {
+      authorization: `Bearer ${TEST_SECRETS.NOTION_SCIM_TOKEN}`,
+      'content-type': 'application/scim+json',
+    },
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op, path: 'members', value: [{ value: notionUserId }] }],
+    }),
+  });
+  await response.body.dump();
+  return response.statusCode;
+}
+
 const people = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({
     username: `${prefix}${i}`,
@@ -177,19 +198,7 @@ test('G5: a rename keeps the Notion id', async () => {
 test('G10: a member added in Notion by hand is removed by the next reconciliation', async () => {
   const group = nGroup('Platform Engineering')!;
   const foreign = nUser('foreign@example.com')!;
-  const added = await request(`${notionOrigin}/scim/v2/Groups/${group.id}`, {
-    method: 'PATCH',
-    headers: {
-      authorization: `Bearer ${TEST_SECRETS.NOTION_SCIM_TOKEN}`,
-      'content-type': 'application/scim+json',
-    },
-    body: JSON.stringify({
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-      Operations: [{ op: 'add', path: 'members', value: [{ value: foreign.id }] }],
-    }),
-  });
-  expect(added.statusCode).toBe(200);
-  await added.body.dump();
+  expect(await changeMembersByHand(group.id, 'add', foreign.id)).toBe(200);
   expect(members('Platform Engineering')).toContain('foreign@example.com');
   await cli('sync');
   expect(members('Platform Engineering')).not.toContain('foreign@example.com');
@@ -214,19 +223,7 @@ test('issue 18 (idle cost, C5/G10): a reconciliation with nothing changed reads 
   // Notion: a member removed by hand is put back (the listing shows the group differs).
   const design = nGroup('Design')!;
   const d0 = nUser('d0@example.com')!;
-  const removed = await request(`${notionOrigin}/scim/v2/Groups/${design.id}`, {
-    method: 'PATCH',
-    headers: {
-      authorization: `Bearer ${TEST_SECRETS.NOTION_SCIM_TOKEN}`,
-      'content-type': 'application/scim+json',
-    },
-    body: JSON.stringify({
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-      Operations: [{ op: 'remove', path: 'members', value: [{ value: d0.id }] }],
-    }),
-  });
-  expect(removed.statusCode).toBeLessThan(300);
-  await removed.body.dump();
+  expect(await changeMembersByHand(design.id, 'remove', d0.id)).toBeLessThan(300);
   expect(members('Design')).toEqual(['d1@example.com']);
   await cli('sync');
   expect(members('Design')).toEqual(['d0@example.com', 'd1@example.com']);
