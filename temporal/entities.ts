@@ -10,7 +10,7 @@ import { syncGroupSignal } from '../contracts/group';
 import type { SyncRequest, UserPolicy, UserWorkflowInput } from '../contracts/user';
 import { syncUserSignal } from '../contracts/user';
 import { workflowIds } from './ids';
-import { SEARCH_ATTRIBUTES } from './search-attributes';
+import { entityTags, SEARCH_ATTRIBUTES } from './search-attributes';
 
 export type EntityKind = 'user' | 'group';
 
@@ -102,12 +102,13 @@ export class EntityGateway {
     return this.taskQueue;
   }
 
-  /** Signal-with-start of a user's workflow: it converges now, started if it was not running. */
+  /** Signal-with-start of a user's workflow: it converges now, started (and tagged) if it was not running. */
   async syncUser(connectorId: string, jumpcloudUserId: string, policy: UserPolicy, request: SyncRequest) {
     const input: UserWorkflowInput = { connectorId, jumpcloudUserId, policy };
     await this.client.workflow.signalWithStart('userWorkflow', {
       workflowId: workflowIds.user(connectorId, jumpcloudUserId),
       taskQueue: this.startQueue(),
+      typedSearchAttributes: entityTags('user', connectorId, jumpcloudUserId),
       args: [input],
       signal: syncUserSignal,
       signalArgs: [request],
@@ -120,6 +121,7 @@ export class EntityGateway {
     await this.client.workflow.signalWithStart('groupWorkflow', {
       workflowId: workflowIds.group(connectorId, jumpcloudGroupId),
       taskQueue: this.startQueue(),
+      typedSearchAttributes: entityTags('group', connectorId, jumpcloudGroupId),
       args: [input],
       signal: syncGroupSignal,
       signalArgs: [request],

@@ -5,7 +5,7 @@
  * In the UI's search box, for example: `JcnEmail = "ann@example.com"`,
  * `JcnJumpCloudId = "5f1b…"`, `JcnKind = "user" AND JcnSyncState = "error"`.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 export const SEARCH_ATTRIBUTES = {
   /** The connector the workflow belongs to (several connectors may share a cluster). */
@@ -49,4 +49,16 @@ export function devServerSearchAttributeFlags(): string[] {
   return Object.values(SEARCH_ATTRIBUTES).map(
     (key) => `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type]}`,
   );
+}
+
+/**
+ * What tags an entity workflow (SPEC §7): its connector, its kind and its JumpCloud id. Set when
+ * the workflow starts (temporal/entities.ts) and checked by the workflow (workflows/entity.ts).
+ */
+export function entityTags(kind: 'user' | 'group', connectorId: string, jumpcloudId: string) {
+  return [
+    { key: SEARCH_ATTRIBUTES.connectorId, value: connectorId },
+    { key: SEARCH_ATTRIBUTES.kind, value: kind },
+    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: jumpcloudId },
+  ] satisfies SearchAttributePair[];
 }

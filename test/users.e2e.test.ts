@@ -167,6 +167,23 @@ test('U5: a second sync sends zero writes', async () => {
   expect(writes()).toEqual({});
 });
 
+test('§7 (issue 18): a user workflow is tagged when it starts, and spends no upsert on its tags', async () => {
+  const id = jumpcloud.state().users.find((u) => u.username === 'person0')!._id;
+  const handle = temporal.client.workflow.getHandle(workflowIds.user('users-e2e', id));
+  const tags = [SEARCH_ATTRIBUTES.connectorId, SEARCH_ATTRIBUTES.kind, SEARCH_ATTRIBUTES.jumpcloudId];
+  const attributes = (await handle.describe()).typedSearchAttributes;
+  expect(tags.map((key) => attributes.get(key))).toEqual(['users-e2e', 'user', id]);
+  const { events } = await handle.fetchHistory();
+  const startedWith = Object.keys(
+    events![0]!.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {},
+  );
+  expect(startedWith).toEqual(expect.arrayContaining(tags.map((key) => key.name)));
+  const upserted = events!.flatMap((event) =>
+    Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+  );
+  expect(upserted.filter((name) => tags.some((key) => key.name === name))).toEqual([]);
+});
+
 test('U5: a lastname that changes only in case is pushed, and nothing else', async () => {
   jumpcloud.updateUser(jcUser('person3')._id, { lastname: 'MCDONALD' });
   notion.control.clearRequests();
@@ -355,9 +372,11 @@ test('§7: a user workflow continues-as-new when its history grows, keeping its 
     status: 'in-sync',
     notionId: notionUser('rolling@example.com')!.id,
   });
-  expect((await latest.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.email)).toBe(
-    'rolling@example.com',
-  );
+  const attributes = (await latest.describe()).typedSearchAttributes;
+  expect(attributes.get(SEARCH_ATTRIBUTES.email)).toBe('rolling@example.com');
+  // Started without its tags (as by older code), the workflow tags itself, and keeps them on.
+  expect(attributes.get(SEARCH_ATTRIBUTES.kind)).toBe('user');
+  expect(attributes.get(SEARCH_ATTRIBUTES.jumpcloudId)).toBe(user._id);
 });
 
 test('C2: deactivate stops every sync and leaves Notion as it is', async () => {

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { type z } from 'zod';
 import type { JumpCloudActivities, NotionActivities } from '../activities';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { entityTags } from '../temporal/search-attributes';
 import { taskQueues } from '../temporal/task-queues';
 
 /** How many of the latest reconciliations an entity remembers settling (`JcnReconcileIds`). */
@@ -98,11 +98,15 @@ export function apiActivities(overrides: ActivityOptions = {}) {
   };
 }
 
-/** Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). */
+/**
+ * Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). The
+ * gateway sets them when it starts the workflow (temporal/entities.ts), which spares an upsert per
+ * entity (issue 18); a run started without them (older code, a continued run) upserts them here.
+ * Deterministic: the start's attributes are in the history's first event.
+ */
 export function tagEntity(kind: 'user' | 'group', connectorId: string, jumpcloudId: string): void {
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTES.connectorId, value: connectorId },
-    { key: SEARCH_ATTRIBUTES.kind, value: kind },
-    { key: SEARCH_ATTRIBUTES.jumpcloudId, value: jumpcloudId },
-  ]);
+  const tags = entityTags(kind, connectorId, jumpcloudId);
+  const current = workflowInfo().typedSearchAttributes;
+  if (tags.every(({ key, value }) => current.get(key) === value)) return;
+  upsertSearchAttributes(tags);
 }
