@@ -8,6 +8,7 @@ import { JumpCloudClient } from '../api/jumpcloud';
 import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
 import type { UserPolicy } from '../contracts/user';
+import type { GroupSyncRequest } from '../contracts/group';
 import { secretReader } from '../config/secrets';
 import type { PacedService } from '../contracts/pacer';
 import { leasePermits, leaseSize, PermitPool, takePermit } from './permits';
@@ -130,5 +131,24 @@ function bulkPool(deps: { config: WorkerConfig; temporal: Client }, service: Pac
 
 /** The worker's settings that shape a user (SPEC §2), sent with each request: workflows read no environment. */
 export function userPolicyOf(config: WorkerConfig): UserPolicy {
-  return { usernameSource: config.usernameSource, protectedUsers: config.notion.protectedUsers };
+  return {
+    usernameSource: config.usernameSource,
+    protectedUsers: config.notion.protectedUsers,
+    personalSummaries: config.privacy.summaries === 'plain',
+  };
+}
+
+/**
+ * The worker's settings every group request carries (SPEC §2; workflows read no environment):
+ * GROUP_DELETION_CONFIRM_DELAY (G7) and UI_SUMMARIES_PII (issue 19).
+ */
+export function groupRequestSettingsOf(
+  config: WorkerConfig,
+): Pick<GroupSyncRequest, 'deletionConfirmMs' | 'personalSummaries'> {
+  return {
+    ...(config.groupDeletionConfirmMs !== undefined
+      ? { deletionConfirmMs: config.groupDeletionConfirmMs }
+      : {}),
+    personalSummaries: config.privacy.summaries === 'plain',
+  };
 }

@@ -19,6 +19,7 @@ import {
   type DeactivationDecision,
 } from '../contracts/connector';
 import { type UserPolicy } from '../contracts/user';
+import type { GroupSyncRequest } from '../contracts/group';
 import { mapFailures } from './failures';
 import {
   advanceCursor,
@@ -57,8 +58,8 @@ export interface FeedDeps {
   appId: string;
   taskQueue: string;
   policy: UserPolicy;
-  /** GROUP_DELETION_CONFIRM_DELAY (G7). */
-  groupDeletionConfirmMs?: number;
+  /** The settings every group request carries (`groupRequestSettingsOf`). */
+  groupSettings?: Pick<GroupSyncRequest, 'deletionConfirmMs' | 'personalSummaries'>;
   /** C6: the connector's decision for a batch's deactivations (its `requestDeactivation` Update). */
   decideBatch?: (request: {
     jumpcloudUserId: string;
@@ -348,9 +349,7 @@ class Router {
         reason: route.reason,
         groupManagement: true,
         ...(route.deleted ? { deletedEvent: true } : {}),
-        ...(this.deps.groupDeletionConfirmMs !== undefined
-          ? { deletionConfirmMs: this.deps.groupDeletionConfirmMs }
-          : {}),
+        ...this.deps.groupSettings,
       };
       if (route.mode === 'bound' || (route.mode === 'check' && bound.has(id))) {
         await gateway.syncGroup(this.connectorId, id, request);

@@ -13,6 +13,7 @@ import { mapFailures } from './failures';
 import { EntityGateway } from '../temporal/entities';
 import { planGroup } from '../workflows/group-plan';
 import { allProvisionedLinks } from './links';
+import type { GroupSyncRequest } from '../contracts/group';
 
 export interface GroupDispatchInput {
   connectorId: string;
@@ -25,8 +26,8 @@ export interface GroupDispatchDeps {
   client: Client;
   appId: string;
   taskQueue: string;
-  /** GROUP_DELETION_CONFIRM_DELAY (G7). */
-  groupDeletionConfirmMs?: number;
+  /** The settings every group request carries (`groupRequestSettingsOf`). */
+  groupSettings?: Pick<GroupSyncRequest, 'deletionConfirmMs' | 'personalSummaries'>;
 }
 
 /** A group workflow as visibility shows it. */
@@ -57,9 +58,7 @@ export async function dispatchGroups(deps: GroupDispatchDeps, input: GroupDispat
         reason: 'reconcile',
         groupManagement: true,
         reconcileId: input.reconcileId,
-        ...(deps.groupDeletionConfirmMs !== undefined
-          ? { deletionConfirmMs: deps.groupDeletionConfirmMs }
-          : {}),
+        ...deps.groupSettings,
       });
       reportProgress({ phase: 'dispatching groups' });
     }

@@ -299,6 +299,7 @@ export function createImportActivities(deps: ActivityDeps) {
                 taskQueue: deps.config.temporal.taskQueue,
                 // A retried preparation must not run a batch twice.
                 workflowIdReusePolicy: 'REJECT_DUPLICATE',
+                staticSummary: `Import ${input.importId}: batch ${batch}`,
                 args: [
                   {
                     connectorId: input.connectorId,

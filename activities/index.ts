@@ -8,7 +8,7 @@ import { ListingCheckpoints } from './listing-checkpoints';
 import { secretValues } from '../config/config';
 import { currentSecretValues } from '../config/secrets';
 import { keepAlive, reportProgress } from './progress';
-import { userPolicyOf, withPacedClients } from './clients';
+import { groupRequestSettingsOf, userPolicyOf, withPacedClients } from './clients';
 import { withRequestBudget, type SlotParking } from './permits';
 import { updateWhenFree } from '../temporal/busy';
 import { workerHealth } from './health';
@@ -124,7 +124,7 @@ export function createActivities(deps: ActivityDeps) {
             appId: deps.config.jumpcloud.appId,
             taskQueue: deps.config.temporal.taskQueue,
             policy,
-            groupDeletionConfirmMs: deps.config.groupDeletionConfirmMs,
+            groupSettings: groupRequestSettingsOf(deps.config),
             decideBatch: (request) =>
               askConnector(() =>
                 connector(input.connectorId).executeUpdate(requestDeactivationUpdate, {
@@ -217,7 +217,7 @@ export function createActivities(deps: ActivityDeps) {
           reason: hint.reason,
           groupManagement: true,
           provisioned: hint.provisioned,
-          deletionConfirmMs: deps.config.groupDeletionConfirmMs,
+          ...groupRequestSettingsOf(deps.config),
         });
       return new Set(groupIds).size;
     },
@@ -230,7 +230,7 @@ export function createActivities(deps: ActivityDeps) {
           client: deps.temporal,
           appId: deps.config.jumpcloud.appId,
           taskQueue: deps.config.temporal.taskQueue,
-          groupDeletionConfirmMs: deps.config.groupDeletionConfirmMs,
+          groupSettings: groupRequestSettingsOf(deps.config),
         },
         input,
       );

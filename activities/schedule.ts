@@ -44,6 +44,7 @@ export async function ensureReconcileSchedule(
     // The Schedule appends the scheduled time: `…/reconcile/scheduled-2026-12-01T20:00:00Z`.
     workflowId: workflowIds.reconcile(options.connectorId, 'scheduled'),
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.connectorId, value: options.connectorId }],
+    staticSummary: `Scheduled reconciliation of connector ${options.connectorId}`,
   };
   const note = 'connector activated';
   try {

@@ -37,6 +37,10 @@ export function connectorStart(config: Config): WithStartWorkflowOperation<typeo
     taskQueue: taskQueues(config.temporal.taskQueue).control,
     args: [{ connectorId: config.connectorId }],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Issue 19: what the Temporal UI shows of it.
+    staticSummary: `Connector ${config.connectorId}: JumpCloud → Notion`,
+    staticDetails:
+      'Holds the connector: activation, credentials, its change feed and reconciliations (jc-notion status).',
   });
 }
 

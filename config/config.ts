@@ -213,6 +213,12 @@ const schema = z
     SEARCH_ATTRIBUTES_PII: z
       .enum(['plain', 'hashed'], { message: 'must be "plain" or "hashed"' })
       .default('plain'),
+    /**
+     * Issue 19: whether the UI's summaries and details of workflows and activities name people and
+     * groups (`plain`) or give only their ids (`omitted`). Default: `plain` only when search
+     * attributes are plain and encryption is off.
+     */
+    UI_SUMMARIES_PII: z.enum(['plain', 'omitted'], { message: 'must be "plain" or "omitted"' }).optional(),
     /** Extension: the key of the hashed search attributes (HMAC-SHA256); must stay the same. */
     SEARCH_ATTRIBUTES_HMAC_KEY: z
       .string()
@@ -288,6 +294,8 @@ export interface Config {
     encryptionKeysText?: string;
     /** Personal search attributes (email, username, group name) as typed or as keyed hashes. */
     searchAttributes: 'plain' | 'hashed';
+    /** Issue 19: whether summaries in the Temporal UI name people and groups. */
+    summaries: 'plain' | 'omitted';
     hmacKey?: string;
     codecServerToken?: string;
   };
@@ -405,6 +413,9 @@ export function parseConfig(env: Record<string, string | undefined>, purpose: Co
       encryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS,
       encryptionKeysText: e.PAYLOAD_ENCRYPTION_KEYS ? input.PAYLOAD_ENCRYPTION_KEYS : undefined,
       searchAttributes: e.SEARCH_ATTRIBUTES_PII,
+      summaries:
+        e.UI_SUMMARIES_PII ??
+        (e.SEARCH_ATTRIBUTES_PII === 'plain' && !e.PAYLOAD_ENCRYPTION_KEYS ? 'plain' : 'omitted'),
       hmacKey: e.SEARCH_ATTRIBUTES_HMAC_KEY,
       codecServerToken: e.CODEC_SERVER_TOKEN,
     },
@@ -481,6 +492,7 @@ export function describeConfig(config: Config): Record<string, string | number |
       ? `set (${config.privacy.encryptionKeys.map((k) => k.id).join(', ')})`
       : 'unset',
     SEARCH_ATTRIBUTES_PII: config.privacy.searchAttributes,
+    UI_SUMMARIES_PII: config.privacy.summaries,
     SEARCH_ATTRIBUTES_HMAC_KEY: set(config.privacy.hmacKey),
     CODEC_SERVER_TOKEN: set(config.privacy.codecServerToken),
     TEMPORAL_UI_URL: config.temporal.uiUrl,

@@ -28,6 +28,8 @@ export const groupSyncRequestSchema = z.lazy(() =>
     deletionConfirmMs: z.number().int().min(0).optional(),
     /** C6 (issue 14): an admin's decision on this group's held creation or deletion. */
     decision: z.enum(['approved', 'rejected']).optional(),
+    /** Issue 19 (UI_SUMMARIES_PII): the UI's summaries may name the group; absent: ids only. */
+    personalSummaries: z.boolean().optional(),
   }),
 );
 export type GroupSyncRequest = z.infer<typeof groupSyncRequestSchema>;
@@ -75,6 +77,8 @@ export const groupStateSchema = z.lazy(() =>
       .optional(),
     /** The confirmation delay the last request carried. */
     deletionConfirmMs: z.number().int().min(0).optional(),
+    /** Issue 19: what the last request said of naming the group in the UI's summaries. */
+    personalSummaries: z.boolean().optional(),
   }),
 );
 export type GroupState = z.infer<typeof groupStateSchema>;

@@ -45,6 +45,8 @@ export const userPolicySchema = z.lazy(() =>
   z.object({
     usernameSource: z.enum(['email', 'username']),
     protectedUsers: z.array(z.string()),
+    /** Issue 19 (UI_SUMMARIES_PII): the UI's summaries may name the user; absent: ids only. */
+    personalSummaries: z.boolean().optional(),
   }),
 );
 export type UserPolicy = z.infer<typeof userPolicySchema>;

@@ -2,13 +2,16 @@
  * The one gateway to the entity workflows, for activities and the `jc-notion` command alike: sync a
  * user or a group (signal-with-start), signal one only if it runs, and find entities through
  * their search attributes (the only place that writes visibility queries). Workflows are started
- * by type name with their contracts' types, so nothing here imports workflow code.
+ * by type name with their contracts' types, so nothing here imports workflow code but the pure
+ * wording of their summaries (workflows/summaries.ts).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { GroupSyncRequest, GroupWorkflowInput } from '../contracts/group';
 import { syncGroupSignal } from '../contracts/group';
 import type { SyncRequest, UserPolicy, UserWorkflowInput } from '../contracts/user';
 import { syncUserSignal } from '../contracts/user';
+import { normalizeEmail } from '../contracts/shared';
+import { groupWorkflowSummary, userWorkflowSummary } from '../workflows/summaries';
 import { workflowIds } from './ids';
 import { entityTags, SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -90,6 +93,29 @@ export interface EntityRecord {
   running: boolean;
 }
 
+/**
+ * Issue 19: a user workflow's summary in the Temporal UI, set when it starts: who the user is
+ * (when UI_SUMMARIES_PII allows, from what a reconciliation observed), fixed for the run; the
+ * workflow's current details follow renames.
+ */
+function userMetadata(
+  connectorId: string,
+  jumpcloudUserId: string,
+  policy: UserPolicy,
+  request: SyncRequest,
+) {
+  const user = request.observed?.jumpcloud;
+  const displayName = [user?.firstname, user?.lastname].filter(Boolean).join(' ') || undefined;
+  return {
+    staticSummary: userWorkflowSummary({ personal: policy.personalSummaries === true }, jumpcloudUserId, {
+      email: user?.email === undefined ? undefined : normalizeEmail(user.email),
+      username: user?.username,
+      displayName,
+    }),
+    staticDetails: `JumpCloud user ${jumpcloudUserId} of connector ${connectorId}: its Notion account (U1–U11)`,
+  };
+}
+
 export class EntityGateway {
   constructor(
     readonly client: Client,
@@ -109,6 +135,7 @@ export class EntityGateway {
       workflowId: workflowIds.user(connectorId, jumpcloudUserId),
       taskQueue: this.startQueue(),
       typedSearchAttributes: entityTags('user', connectorId, jumpcloudUserId),
+      ...userMetadata(connectorId, jumpcloudUserId, policy, request),
       args: [input],
       signal: syncUserSignal,
       signalArgs: [request],
@@ -122,6 +149,8 @@ export class EntityGateway {
       workflowId: workflowIds.group(connectorId, jumpcloudGroupId),
       taskQueue: this.startQueue(),
       typedSearchAttributes: entityTags('group', connectorId, jumpcloudGroupId),
+      staticSummary: groupWorkflowSummary({ personal: false }, jumpcloudGroupId),
+      staticDetails: `JumpCloud group ${jumpcloudGroupId} of connector ${connectorId}: its Notion group (G1–G10)`,
       args: [input],
       signal: syncGroupSignal,
       signalArgs: [request],

@@ -360,6 +360,29 @@ test('issue 16: with encryption on and hashed search attributes, a whole story (
   expect(shown).toMatch(/not verified/);
   expect(shown).toMatch(/no free jumpcloud username: octavian\.pemberton/);
 
+  // Issue 19: the UI's summaries, decoded as the UI shows them, name nobody (UI_SUMMARIES_PII is
+  // `omitted` by default here): the steps and workflows are named by their ids.
+  const summaries = await decodeThrough(
+    server,
+    histories.flatMap(({ history }) =>
+      (history.events ?? []).flatMap((event) =>
+        [event.userMetadata?.summary, event.userMetadata?.details].filter(
+          (payload): payload is proto.api.common.v1.IPayload => Boolean(payload),
+        ),
+      ),
+    ),
+  );
+  expect(summaries.status).toBe(200);
+  expect(summaries.text).toContain(`create JumpCloud user ${zephyrine._id} in Notion`);
+  expect(PERSONAL.filter((value) => summaries.text.toLowerCase().includes(value.toLowerCase()))).toEqual([]);
+  const details = await clientOn(temporal.connection, parseConfig(settings(TEST_PRIVACY.K1), 'client'))
+    .workflow.getHandle(workflowId)
+    .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(details.currentDetails).toContain(`User ${zephyrine._id} (JumpCloud id)`);
+  expect(
+    PERSONAL.filter((value) => details.currentDetails!.toLowerCase().includes(value.toLowerCase())),
+  ).toEqual([]);
+
   expect(await checkHistories(temporal, CONNECTOR, fixtureName, privacyOf(TEST_PRIVACY.K1))).toBe(
     histories.length,
   );

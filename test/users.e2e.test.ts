@@ -184,6 +184,26 @@ test('§7 (issue 18): a user workflow is tagged when it starts, and spends no up
   expect(upserted.filter((name) => tags.some((key) => key.name === name))).toEqual([]);
 });
 
+test("issue 19: a user's workflow says who it is and what each step does, in the Temporal UI's words", async () => {
+  const person = jcUser('person3');
+  const handle = temporal.client.workflow.getHandle(workflowIds.user('users-e2e', person._id));
+  const { events } = await handle.fetchHistory();
+  const text = (payload: { data?: Uint8Array | null } | null | undefined) =>
+    payload?.data ? (JSON.parse(Buffer.from(payload.data).toString('utf8')) as string) : undefined;
+  expect(text(events![0]!.userMetadata?.summary)).toBe('User person3@example.com (First3 McDonald)');
+  expect(text(events![0]!.userMetadata?.details)).toContain(`JumpCloud user ${person._id}`);
+  const steps = events!
+    .filter((event) => event.activityTaskScheduledEventAttributes)
+    .map((event) => text(event.userMetadata?.summary));
+  expect(steps).toContain('create person3@example.com in Notion');
+  expect(steps.every((step) => step !== undefined)).toBe(true);
+  // The current details follow the workflow's state (the UI asks the running workflow).
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toContain('User person3@example.com');
+  expect(metadata.currentDetails).toContain(`Notion id: ${notionUser('person3@example.com')!.id}`);
+  expect(metadata.currentDetails).toContain('**State:** in sync');
+});
+
 test('U5: a lastname that changes only in case is pushed, and nothing else', async () => {
   jumpcloud.updateUser(jcUser('person3')._id, { lastname: 'MCDONALD' });
   notion.control.clearRequests();

@@ -67,6 +67,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
           { connectorId: state.connectorId, reconcileId, dryRun, groupManagement: state.groupManagement },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Reconciliation ${reconcileId}${dryRun ? ' (dry run: plans, writes nothing)' : ''}`,
       });
       if (!dryRun) state.runningReconcile = workflowId;
       return { workflowId, reconcileId };
@@ -107,6 +108,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
             { connectorId: state.connectorId, cursor: { watermark: new Date().toISOString(), seen: [] } },
           ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: `JumpCloud change feed of connector ${state.connectorId}`,
         });
       } catch (error) {
         // Already polling (activated twice): its cursor is the one to keep.

@@ -12,17 +12,36 @@ export const MEMBER_BATCH = 100;
 
 type NotionActivityProxy = ReturnType<typeof apiActivities>['notion'];
 
+/**
+ * `group` names the group in the activities' summaries (issue 19): its name when allowed, else its
+ * JumpCloud id (`groupLabel`).
+ */
 export async function applyGroupOperation(
   notion: NotionActivityProxy,
   state: GroupState,
   operation: GroupOperation,
   linked: NotionGroupFacts | null,
+  group: string,
 ): Promise<NotionGroupFacts | null> {
+  const members = (ids: string[]) => `${ids.length} member${ids.length === 1 ? '' : 's'}`;
+  const addMembers = (notionId: string, batch: string[]) =>
+    notion.notionAddGroupMembers.executeWithOptions(
+      { summary: `add ${members(batch)} to ${group} in Notion` },
+      [notionId, batch],
+    );
+  const removeMembers = (notionId: string, batch: string[]) =>
+    notion.notionRemoveGroupMembers.executeWithOptions(
+      { summary: `remove ${members(batch)} from ${group} in Notion` },
+      [notionId, batch],
+    );
   switch (operation.kind) {
     case 'create': {
       // The group may be one a lost answer left behind (the activity then takes it, G3): only the
       // members it lacks are added and those it should not have are removed. A new group has none.
-      const created = await notion.notionCreateGroup(operation.displayName);
+      const created = await notion.notionCreateGroup.executeWithOptions(
+        { summary: `create ${group} in Notion` },
+        [operation.displayName],
+      );
       state.notionId = created.id;
       const had = new Set(created.memberIds);
       const wanted = new Set(operation.addMemberIds);
@@ -30,19 +49,22 @@ export async function applyGroupOperation(
         operation.addMemberIds.filter((id) => !had.has(id)),
         MEMBER_BATCH,
       ))
-        await notion.notionAddGroupMembers(created.id, batch);
+        await addMembers(created.id, batch);
       for (const batch of batches(
         created.memberIds.filter((id) => !wanted.has(id)),
         MEMBER_BATCH,
       ))
-        await notion.notionRemoveGroupMembers(created.id, batch);
+        await removeMembers(created.id, batch);
       return { ...created, memberIds: operation.addMemberIds };
     }
     case 'adopt':
       state.notionId = operation.notionId;
       return linked;
     case 'rename':
-      await notion.notionRenameGroup(operation.notionId, operation.displayName);
+      await notion.notionRenameGroup.executeWithOptions({ summary: `rename ${group} in Notion` }, [
+        operation.notionId,
+        operation.displayName,
+      ]);
       return linked;
     case 'rename-conflict':
       // G5: visible, nothing overwritten; memberships are still kept in step.
@@ -54,14 +76,17 @@ export async function applyGroupOperation(
       return linked;
     case 'add-members':
       for (const batch of batches(operation.memberIds, MEMBER_BATCH))
-        await notion.notionAddGroupMembers(operation.notionId, batch);
+        await addMembers(operation.notionId, batch);
       return linked;
     case 'remove-members':
       for (const batch of batches(operation.memberIds, MEMBER_BATCH))
-        await notion.notionRemoveGroupMembers(operation.notionId, batch);
+        await removeMembers(operation.notionId, batch);
       return linked;
     case 'delete':
-      await notion.notionDeleteGroup(operation.notionId, state.name ?? operation.notionId);
+      await notion.notionDeleteGroup.executeWithOptions({ summary: `delete ${group} in Notion` }, [
+        operation.notionId,
+        state.name ?? operation.notionId,
+      ]);
       state.status = 'deleted';
       return null;
   }

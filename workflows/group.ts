@@ -12,6 +12,7 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -36,6 +37,7 @@ import {
   tagEntity,
 } from './entity';
 import { runEntityLoop } from './entity-loop';
+import { groupDetails, groupLabel } from './summaries';
 import { applyGroupOperation, groupChangeAllowed } from './group-apply';
 import {
   checkDeletion,
@@ -58,8 +60,15 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     pending.push(request);
   });
 
+  /** Issue 19: the group in summaries: its name when UI_SUMMARIES_PII allows, else its JumpCloud id. */
+  const privacy = () => ({ personal: state.personalSummaries === true });
+  const label = () => groupLabel(privacy(), input.jumpcloudGroupId, state.name);
+  const show = () => setCurrentDetails(groupDetails(privacy(), input.jumpcloudGroupId, state));
+  show();
+
   async function converge(request: GroupSyncRequest): Promise<void> {
     state.lastGroupManagement = request.groupManagement;
+    if (request.personalSummaries !== undefined) state.personalSummaries = request.personalSummaries;
     if (request.reconcileId) state.lastReconcileId = request.reconcileId;
     const settled = request.reconcileIds ?? (request.reconcileId ? [request.reconcileId] : []);
     if (settled.length > 0) state.reconcileIds = rememberReconciles(state.reconcileIds, settled);
@@ -71,7 +80,10 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     }
     if (request.deletionConfirmMs !== undefined) state.deletionConfirmMs = request.deletionConfirmMs;
     try {
-      const group = await jumpcloud.jumpcloudGetGroup(input.jumpcloudGroupId);
+      const group = await jumpcloud.jumpcloudGetGroup.executeWithOptions(
+        { summary: `read ${label()} from JumpCloud` },
+        [input.jumpcloudGroupId],
+      );
       if (group) {
         state.missingSince = undefined;
         state.deletionConfirmedAt = undefined;
@@ -99,27 +111,49 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
         state.deletionConfirmedAt = new Date().toISOString();
       }
       const bound = group
-        ? (await jumpcloud.jumpcloudAppBindings('user_group')).includes(input.jumpcloudGroupId)
+        ? (
+            await jumpcloud.jumpcloudAppBindings.executeWithOptions(
+              { summary: 'read the groups bound to the Notion app from JumpCloud' },
+              ['user_group'],
+            )
+          ).includes(input.jumpcloudGroupId)
         : false;
       if (group) {
         state.name = group.name;
         state.nameKey = group.searchKey;
       }
-      const memberIds = group && bound ? await jumpcloud.jumpcloudGroupMemberIds(input.jumpcloudGroupId) : [];
+      const memberIds =
+        group && bound
+          ? await jumpcloud.jumpcloudGroupMemberIds.executeWithOptions(
+              { summary: `read the members of ${label()} from JumpCloud` },
+              [input.jumpcloudGroupId],
+            )
+          : [];
       const links = {
-        ...(memberIds.length > 0 ? await main.provisionedNotionIds(input.connectorId, memberIds) : {}),
+        ...(memberIds.length > 0
+          ? await main.provisionedNotionIds.executeWithOptions(
+              { summary: `look up which of the ${memberIds.length} members are provisioned (G9)` },
+              [input.connectorId, memberIds],
+            )
+          : {}),
         ...Object.fromEntries(
           Object.entries(request.provisioned ?? {}).filter(([id]) => memberIds.includes(id)),
         ),
       };
       const desiredMemberIds = memberIds.map((id) => links[id]).filter((id): id is string => Boolean(id));
       let linked: NotionGroupFacts | null = state.notionId
-        ? await notion.notionGetGroup(state.notionId)
+        ? await notion.notionGetGroup.executeWithOptions(
+            { summary: `read ${label()} from Notion (linked ${state.notionId})` },
+            [state.notionId],
+          )
         : null;
       if (state.notionId && !linked) state.notionId = undefined; // deleted in Notion: re-created or re-adopted
       const sameName =
         group && (!linked || linked.displayName !== group.name)
-          ? await notion.notionFindGroupByName(group.name)
+          ? await notion.notionFindGroupByName.executeWithOptions(
+              { summary: `look for ${label()} by name in Notion` },
+              [group.name],
+            )
           : null;
 
       const { operations, note } = planGroup({
@@ -142,22 +176,27 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
         // JumpCloud now (deactivated unless another binding covers them), whatever Notion says next.
         if (state.lastMemberIds.length > 0) {
           // C6: the members of one unbinding or deletion are decided together.
-          await main.nudgeUsers(
-            input.connectorId,
-            state.lastMemberIds,
-            group ? 'group unbound' : 'group deleted',
-            { id: `group:${input.jumpcloudGroupId}:${state.lastSyncAt}`, size: state.lastMemberIds.length },
+          await main.nudgeUsers.executeWithOptions(
+            {
+              summary: `ask its ${state.lastMemberIds.length} last members to check their scope (${group ? 'group unbound' : 'group deleted'})`,
+            },
+            [
+              input.connectorId,
+              state.lastMemberIds,
+              group ? 'group unbound' : 'group deleted',
+              { id: `group:${input.jumpcloudGroupId}:${state.lastSyncAt}`, size: state.lastMemberIds.length },
+            ],
           );
           state.lastMemberIds = [];
         }
         for (const operation of operations)
-          linked = await applyGroupOperation(notion, state, operation, linked);
+          linked = await applyGroupOperation(notion, state, operation, linked, label());
         state.status = group ? 'unbound' : 'deleted';
         if (!group) state.notionId = undefined;
         return;
       }
       for (const operation of operations)
-        linked = await applyGroupOperation(notion, state, operation, linked);
+        linked = await applyGroupOperation(notion, state, operation, linked, label());
       state.lastMemberIds = memberIds;
       state.status =
         (state.problem as GroupState['problem'])?.code === 'RenameConflict'
@@ -175,6 +214,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
   }
 
   function publish(): void {
+    show();
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.syncState, value: state.status },
       // Issue 16: the name's hash instead of the name when search attributes are hashed.

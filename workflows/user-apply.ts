@@ -4,7 +4,8 @@
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { failureType } from './entity';
-import type { UserContext, UserRun } from './user-context';
+import { OUT_OF_SCOPE_WORDS } from './summaries';
+import { who, type UserContext, type UserRun } from './user-context';
 import { claim, link } from './user-link';
 import { creationAllowed, deactivationAllowed } from './user-guard';
 import { planUser, withChanges, type UserOperation } from './user-plan';
@@ -19,7 +20,10 @@ export async function applyUserOperation(
   switch (operation.kind) {
     case 'create': {
       if (patched('c6-creation-guard') && !creationAllowed(ctx, run, operation.user.userName)) return;
-      const created = await api.notion.notionCreateUser(operation.user);
+      const created = await api.notion.notionCreateUser.executeWithOptions(
+        { summary: `create ${who(ctx, operation.user.userName)} in Notion` },
+        [operation.user],
+      );
       if (created.outcome === 'created') {
         link(state, created.user.id);
         state.notionFacts = created.user;
@@ -30,7 +34,12 @@ export async function applyUserOperation(
         return;
       }
       // U3: a member with this email exists already: link it, then converge its attributes.
-      const existing = await api.notion.notionFindUserByEmail(operation.user.userName);
+      const existing = await api.notion.notionFindUserByEmail.executeWithOptions(
+        {
+          summary: `look for ${who(ctx, operation.user.userName)} among Notion's members (already a member)`,
+        },
+        [operation.user.userName],
+      );
       steps.push({
         step: `create Notion user ${operation.user.userName}`,
         outcome: 'already a member: linked',
@@ -54,14 +63,20 @@ export async function applyUserOperation(
       return;
     }
     case 'reactivate': {
-      const outcome = await api.notion.notionActivateUser(operation.notionId, operation.user.userName);
+      const outcome = await api.notion.notionActivateUser.executeWithOptions(
+        { summary: `reactivate ${who(ctx, operation.user.userName)} in Notion (active=true)` },
+        [operation.notionId, operation.user.userName],
+      );
       if (outcome === 'activated') {
         if (state.notionFacts) state.notionFacts = { ...state.notionFacts, active: true };
         steps.push({ step: 'reactivate Notion member (active=true)', outcome: 'activated' });
         return;
       }
       // U7: the id is gone: POST re-adds the existing account.
-      const created = await api.notion.notionCreateUser(operation.user);
+      const created = await api.notion.notionCreateUser.executeWithOptions(
+        { summary: `re-add ${who(ctx, operation.user.userName)} to Notion (its id is gone)` },
+        [operation.user],
+      );
       if (created.outcome !== 'created')
         throw ApplicationFailure.nonRetryable(
           'Notion no longer knows the id but refuses to re-add the user',
@@ -78,10 +93,9 @@ export async function applyUserOperation(
     case 'update': {
       const proxy = operation.changes.userName ? api.notionRename : api.notion;
       try {
-        const updated = await proxy.notionUpdateUser(
-          operation.notionId,
-          operation.changes,
-          state.email ?? operation.notionId,
+        const updated = await proxy.notionUpdateUser.executeWithOptions(
+          { summary: `update ${who(ctx)} in Notion: ${Object.keys(operation.changes).join(', ')}` },
+          [operation.notionId, operation.changes, state.email ?? operation.notionId],
         );
         state.notionFacts =
           updated ?? (state.notionFacts ? withChanges(state.notionFacts, operation.changes) : undefined);
@@ -98,9 +112,11 @@ export async function applyUserOperation(
     }
     case 'deactivate': {
       if (patched('c6-deactivation-guard') && !(await deactivationAllowed(ctx, run, operation))) return;
-      const outcome = await api.notion.notionDeactivateUser(
-        operation.notionId,
-        state.email ?? operation.notionId,
+      const outcome = await api.notion.notionDeactivateUser.executeWithOptions(
+        {
+          summary: `deactivate ${who(ctx)} in Notion (active=false): ${OUT_OF_SCOPE_WORDS[operation.reason]}`,
+        },
+        [operation.notionId, state.email ?? operation.notionId],
       );
       // U6 (NOTION_PROTECTED_USERS): the worker found the member protected at the moment of acting.
       if (outcome === 'protected') run.protectedAtDeactivation = true;

@@ -6,6 +6,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Step, SyncRequest, UserPolicy, UserState, UserWorkflowInput } from '../contracts/user';
 import { API_ACTIVITY_OPTIONS, apiActivities } from './entity';
+import { userLabel, type SummaryPrivacy } from './summaries';
 
 /** The activities a user workflow calls. */
 export function userApi() {
@@ -49,4 +50,17 @@ export interface UserRun {
   lastKnownNotion?: boolean;
   /** U6: the worker found the member protected when it came to deactivate it. */
   protectedAtDeactivation?: boolean;
+}
+
+/** Issue 19: whether this user's summaries in the UI may name it (UI_SUMMARIES_PII). */
+export function summaryPrivacy(ctx: UserContext): SummaryPrivacy {
+  return { personal: ctx.policy().personalSummaries === true };
+}
+
+/** Who the user is in an activity's summary: its email when allowed and known, else its JumpCloud id. */
+export function who(ctx: UserContext, email?: string): string {
+  return userLabel(summaryPrivacy(ctx), ctx.input.jumpcloudUserId, {
+    email: email ?? ctx.state.email,
+    username: ctx.state.username,
+  });
 }

@@ -3,7 +3,7 @@
  * through now (the connector decides; an admin's approval or rejection overrides), and the hold
  * recorded when it does not.
  */
-import type { UserContext, UserRun } from './user-context';
+import { who, type UserContext, type UserRun } from './user-context';
 import type { UserOperation } from './user-plan';
 
 type Deactivate = Extract<UserOperation, { kind: 'deactivate' }>;
@@ -32,10 +32,15 @@ export async function deactivationAllowed(
   // Held stays held until an admin decides, whatever the rolling hour says later.
   else if (directive === 'hold' || previouslyHeld) decision = 'held';
   else
-    decision = await ctx.api.main.requestDeactivation(ctx.input.connectorId, {
-      jumpcloudUserId: ctx.input.jumpcloudUserId,
-      ...(request.batch ? { batch: request.batch } : {}),
-    });
+    decision = await ctx.api.main.requestDeactivation.executeWithOptions(
+      {
+        summary: `ask the connector whether deactivating ${who(ctx)} stays within DEACTIVATION_THRESHOLD (C6)`,
+      },
+      [
+        ctx.input.connectorId,
+        { jumpcloudUserId: ctx.input.jumpcloudUserId, ...(request.batch ? { batch: request.batch } : {}) },
+      ],
+    );
   if (decision === 'granted') return true;
   ctx.state.held = { reason: operation.reason, since: previouslyHeld?.since ?? new Date().toISOString() };
   steps.push({

@@ -4,13 +4,14 @@
  * (user-apply.ts), then record the outcome and publish it as search attributes. A per-user error
  * is recorded in the state, never thrown: it must not block the workflow's next request.
  */
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeEmail } from '../contracts/shared';
 import type { Step, SyncRequest } from '../contracts/user';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { describeFailure, rememberReconciles } from './entity';
 import { applyUserOperation } from './user-apply';
-import type { UserContext, UserRun } from './user-context';
+import { summaryPrivacy, who, type UserContext, type UserRun } from './user-context';
+import { userDetails } from './summaries';
 import { claim, identityConflict, link } from './user-link';
 import { mapUser } from './user-mapping';
 import { planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
@@ -28,13 +29,25 @@ async function readJumpCloud(ctx: UserContext, request: SyncRequest, steps: Step
     return { user: request.observed.jumpcloud, bound: request.observed.bound, boundGroupIds: [] };
   const { jumpcloud } = ctx.api;
   const id = ctx.input.jumpcloudUserId;
-  const user = await jumpcloud.jumpcloudGetUser(id);
+  const user = await jumpcloud.jumpcloudGetUser.executeWithOptions(
+    { summary: `read ${who(ctx)} from JumpCloud` },
+    [id],
+  );
   steps.push({ step: 'read JumpCloud user', outcome: user ? `${user.username} (${user.state})` : 'deleted' });
   if (!user || user.state !== 'ACTIVATED') return { user, bound: false, boundGroupIds: [] };
   const [groups, boundGroups, boundUsers] = await Promise.all([
-    jumpcloud.jumpcloudUserGroupIds(id),
-    jumpcloud.jumpcloudAppBindings('user_group'),
-    jumpcloud.jumpcloudAppBindings('user'),
+    jumpcloud.jumpcloudUserGroupIds.executeWithOptions(
+      { summary: `read the groups of ${who(ctx)} from JumpCloud` },
+      [id],
+    ),
+    jumpcloud.jumpcloudAppBindings.executeWithOptions(
+      { summary: 'read the groups bound to the Notion app from JumpCloud' },
+      ['user_group'],
+    ),
+    jumpcloud.jumpcloudAppBindings.executeWithOptions(
+      { summary: 'read the users bound to the Notion app from JumpCloud' },
+      ['user'],
+    ),
   ]);
   const bound = boundUsers.includes(id) || groups.some((group) => boundGroups.includes(group));
   steps.push({ step: 'check binding to the Notion application', outcome: bound ? 'bound' : 'not bound' });
@@ -78,7 +91,10 @@ async function readNotion(
   }
   const { notion } = ctx.api;
   if (ctx.state.notionId) {
-    const user = await notion.notionGetUser(ctx.state.notionId);
+    const user = await notion.notionGetUser.executeWithOptions(
+      { summary: `read ${who(ctx)} from Notion (linked ${ctx.state.notionId})` },
+      [ctx.state.notionId],
+    );
     steps.push({
       step: 'read linked Notion user',
       outcome: user ? (user.active ? 'member' : 'removed') : 'not found',
@@ -86,7 +102,10 @@ async function readNotion(
     return user;
   }
   if (!userName) return null;
-  const user = await notion.notionFindUserByEmail(userName);
+  const user = await notion.notionFindUserByEmail.executeWithOptions(
+    { summary: `look for ${who(ctx, userName)} among Notion's members` },
+    [userName],
+  );
   steps.push({ step: `match Notion user ${userName}`, outcome: user ? 'found' : 'none' });
   return user;
 }
@@ -217,10 +236,17 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   // G2/G9 outside reconciliations (which hand the groups over themselves): a user just
   // provisioned joins its bound groups in Notion now, once its link is published.
   if (joinGroups.length > 0 && state.notionId && patched('g9-groups-after-provision')) {
-    const count = await ctx.api.main.nudgeGroups(ctx.input.connectorId, joinGroups, {
-      reason: `member ${state.username ?? ctx.input.jumpcloudUserId} provisioned`,
-      provisioned: { [ctx.input.jumpcloudUserId]: state.notionId },
-    });
+    const count = await ctx.api.main.nudgeGroups.executeWithOptions(
+      { summary: `ask its ${joinGroups.length} bound group(s) to add ${who(ctx)} (G9)` },
+      [
+        ctx.input.connectorId,
+        joinGroups,
+        {
+          reason: `member ${state.username ?? ctx.input.jumpcloudUserId} provisioned`,
+          provisioned: { [ctx.input.jumpcloudUserId]: state.notionId },
+        },
+      ],
+    );
     steps.push({
       step: 'sync its bound groups',
       outcome: count > 0 ? `${count} group(s) asked` : 'group management off',
@@ -236,12 +262,19 @@ function adoptIdentity({ state }: UserContext, user: JumpCloudUserFacts): void {
   state.searchKeys = user.searchKeys;
 }
 
+/** Issue 19: the UI's current details of the user (no history event: the UI asks the workflow). */
+export function showUser(ctx: UserContext): void {
+  setCurrentDetails(userDetails(summaryPrivacy(ctx), ctx.input.jumpcloudUserId, ctx.state));
+}
+
 /**
  * SPEC §7: the user's state, email and links as search attributes, for `status` and the UI. With
  * hashed search attributes (issue 16) the email and username are published as the hashes the
  * activity that read them computed; the hashes replace any typed value published before.
  */
-export function publishUser({ state }: UserContext): void {
+export function publishUser(ctx: UserContext): void {
+  const { state } = ctx;
+  showUser(ctx);
   const username = state.searchKeys ? state.searchKeys.username : state.username;
   const email = state.searchKeys ? state.searchKeys.email : state.email;
   upsertSearchAttributes([

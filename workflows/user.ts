@@ -21,7 +21,7 @@ import { parseInput, tagEntity } from './entity';
 import { runEntityLoop } from './entity-loop';
 import { userApi, type UserContext } from './user-context';
 import { mergeSyncRequests } from './user-plan';
-import { convergeUser } from './user-sync';
+import { convergeUser, showUser } from './user-sync';
 
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');
@@ -30,6 +30,7 @@ export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
   const pending: SyncRequest[] = [...(input.pending ?? [])];
   const lock = new Mutex();
   tagEntity('user', input.connectorId, input.jumpcloudUserId);
+  showUser(ctx);
 
   setHandler(userStateQuery, () => state);
   setHandler(syncUserSignal, (request) => {

@@ -123,6 +123,7 @@ export async function importRunCommand(emails: string[], options: ImportRunOptio
     const handle = await client.workflow.start(importWorkflow, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
+      staticSummary: `Import ${importId} into connector ${config.connectorId}`,
       args: [
         {
           connectorId: config.connectorId,

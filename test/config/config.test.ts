@@ -36,6 +36,7 @@ describe('configuration (SPEC §2)', () => {
       encryptionKeys: undefined,
       encryptionKeysText: undefined,
       searchAttributes: 'plain',
+      summaries: 'plain',
       hmacKey: undefined,
       codecServerToken: undefined,
     });
@@ -223,6 +224,21 @@ describe('configuration (SPEC §2)', () => {
     expect(problemsOf({ TEMPORAL_UI_URL: 'ftp://ui' }).message).toMatch(/TEMPORAL_UI_URL must be an http/);
     expect(parseConfig({ TEMPORAL_UI_URL: 'https://ui.example.com/' }, 'client').temporal.uiUrl).toBe(
       'https://ui.example.com',
+    );
+  });
+
+  test('issue 19: UI_SUMMARIES_PII is plain or omitted; by default the summaries name people only when search attributes are plain and encryption is off', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const hmac = { SEARCH_ATTRIBUTES_PII: 'hashed', SEARCH_ATTRIBUTES_HMAC_KEY: 'a-long-enough-hmac-key' };
+    expect(parseConfig({}, 'client').privacy.summaries).toBe('plain');
+    expect(parseConfig(hmac, 'client').privacy.summaries).toBe('omitted');
+    expect(parseConfig({ PAYLOAD_ENCRYPTION_KEYS: `k1:${key}` }, 'client').privacy.summaries).toBe('omitted');
+    // The admin may turn them on (or off) whatever the rest says.
+    expect(parseConfig({ ...hmac, UI_SUMMARIES_PII: 'plain' }, 'client').privacy.summaries).toBe('plain');
+    expect(parseConfig({ UI_SUMMARIES_PII: 'omitted' }, 'client').privacy.summaries).toBe('omitted');
+    expect(describeConfig(parseConfig(hmac, 'client')).UI_SUMMARIES_PII).toBe('omitted');
+    expect(problemsOf({ UI_SUMMARIES_PII: 'hashed' }).message).toMatch(
+      /UI_SUMMARIES_PII must be "plain" or "omitted"/,
     );
   });
 

@@ -1,0 +1,67 @@
+/**
+ * Issue 19: the wording of the Temporal UI's summaries and details, and what they may say of a
+ * person (UI_SUMMARIES_PII).
+ */
+import type { UserState } from '../../contracts/user';
+import {
+  groupDetails,
+  groupLabel,
+  groupWorkflowSummary,
+  userDetails,
+  userLabel,
+  userWorkflowSummary,
+} from '../../workflows/summaries';
+
+const ID = '63edd09913c2339d0b98a1ec';
+const personal = { personal: true };
+const ids = { personal: false };
+const kate: UserState = {
+  linked: true,
+  status: 'held',
+  notionId: 'n-1',
+  email: 'kate@example.com',
+  username: 'kate.lee',
+  held: { reason: 'unbound', since: '2026-12-06T06:00:00Z' },
+  deletedInJumpCloud: false,
+  lastSyncAt: '2026-12-06T06:00:00Z',
+};
+
+test('issue 19: summaries name the user by email when allowed, by JumpCloud id otherwise', () => {
+  expect(userLabel(personal, ID, { email: 'kate@example.com' })).toBe('kate@example.com');
+  expect(userLabel(personal, ID, { username: 'kate.lee' })).toBe('kate.lee');
+  expect(userLabel(personal, ID)).toBe(`JumpCloud user ${ID}`);
+  expect(userLabel(ids, ID, { email: 'kate@example.com' })).toBe(`JumpCloud user ${ID}`);
+  expect(userWorkflowSummary(personal, ID, { email: 'kate@example.com', displayName: 'Kate Lee' })).toBe(
+    'User kate@example.com (Kate Lee)',
+  );
+  expect(userWorkflowSummary(ids, ID, { email: 'kate@example.com', displayName: 'Kate Lee' })).toBe(
+    `User ${ID} (JumpCloud id)`,
+  );
+  expect(groupLabel(personal, ID, 'Engineering')).toBe('group "Engineering"');
+  expect(groupLabel(ids, ID, 'Engineering')).toBe(`JumpCloud group ${ID}`);
+  expect(groupWorkflowSummary(ids, ID, 'Engineering')).toBe(`Group ${ID} (JumpCloud id)`);
+});
+
+test("issue 19: a user's current details give its links and its state with the reason; by ids only they name nobody", () => {
+  const shown = userDetails(personal, ID, kate);
+  expect(shown).toContain('kate@example.com');
+  expect(shown).toContain('Username: kate.lee');
+  expect(shown).toContain(`JumpCloud id: ${ID}`);
+  expect(shown).toContain('Notion id: n-1');
+  expect(shown).toContain(
+    '**State:** held for an admin (jc-notion approve) — its deactivation (unbound from the Notion app) since 2026-12-06T06:00:00Z',
+  );
+  const hidden = userDetails(ids, ID, kate);
+  expect(hidden).not.toMatch(/kate/i);
+  expect(hidden).toContain('Notion id: n-1');
+  expect(userDetails(ids, ID, { linked: false, status: 'pending', deletedInJumpCloud: false })).toContain(
+    'Notion id: (not linked)',
+  );
+  const group = groupDetails(ids, ID, {
+    name: 'Secret Project',
+    status: 'in-sync',
+    lastMemberIds: ['a', 'b'],
+  });
+  expect(group).not.toContain('Secret');
+  expect(group).toContain('Members (JumpCloud): 2');
+});
