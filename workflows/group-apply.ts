@@ -2,6 +2,7 @@
  * Applying one planned group operation (create, adopt, rename, member changes, delete) as
  * activities, member changes in batches (G4). The group's state records what was done.
  */
+import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { GroupState, GroupSyncRequest } from '../contracts/group';
 import type { apiActivities } from './entity';
@@ -100,7 +101,9 @@ export async function applyGroupOperation(
 export async function groupChangeAllowed(
   ctx: {
     state: GroupState;
-    main: Pick<Activities, 'requestGroupChange'>;
+    main: Pick<ActivityInterfaceFor<Activities>, 'requestGroupChange'>;
+    /** The group in the activity's summary (`groupLabel`). */
+    group: string;
     connectorId: string;
     jumpcloudGroupId: string;
   },
@@ -124,10 +127,12 @@ export async function groupChangeAllowed(
     return false;
   }
   if (!state.held || state.held.change !== change) {
-    const decision = await ctx.main.requestGroupChange(ctx.connectorId, {
-      jumpcloudGroupId: ctx.jumpcloudGroupId,
-      change,
-    });
+    const decision = await ctx.main.requestGroupChange.executeWithOptions(
+      {
+        summary: `ask the connector whether the ${what} of ${ctx.group} stays within DEACTIVATION_THRESHOLD (C6)`,
+      },
+      [ctx.connectorId, { jumpcloudGroupId: ctx.jumpcloudGroupId, change }],
+    );
     if (decision === 'granted') return true;
     state.held = {
       change,

@@ -168,7 +168,13 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const change = operations.find((o) => o.kind === 'create' || o.kind === 'delete');
       if (!change) state.held = undefined;
       else if (patched('c6-group-guard')) {
-        const ctx = { state, main, connectorId: input.connectorId, jumpcloudGroupId: input.jumpcloudGroupId };
+        const ctx = {
+          state,
+          main,
+          connectorId: input.connectorId,
+          jumpcloudGroupId: input.jumpcloudGroupId,
+          group: label(),
+        };
         if (!(await groupChangeAllowed(ctx, change.kind === 'create' ? 'create' : 'delete', request))) return;
       }
       if (!group || !bound) {

@@ -9,6 +9,7 @@ import {
   setHandler,
   sleep,
   proxyActivities,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +20,7 @@ import {
   type ReconcileSummary,
 } from '../contracts/reconcile';
 import { failureMessage } from './entity';
+import { reconcileDetails } from './summaries';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
@@ -54,13 +56,18 @@ async function awaitSettled(
   const deadline = Date.now() + SETTLE_BASE_MS + SETTLE_PER_ENTITY_MS * target;
   let progress = { settled: 0, failed: 0 };
   while (target > 0) {
-    progress = await awaitReconciled({
-      connectorId: input.connectorId,
-      reconcileId: settleId,
-      kind,
-      target,
-      waitMs: Math.max(0, Math.min(60_000, deadline - Date.now())),
-    });
+    progress = await awaitReconciled.executeWithOptions(
+      { summary: `wait for the ${target} ${kind}(s) handed over to settle (${progress.settled} so far)` },
+      [
+        {
+          connectorId: input.connectorId,
+          reconcileId: settleId,
+          kind,
+          target,
+          waitMs: Math.max(0, Math.min(60_000, deadline - Date.now())),
+        },
+      ],
+    );
     if (progress.settled >= target || Date.now() >= deadline) break;
   }
   return progress;
@@ -108,23 +115,34 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
   handlePermitRequests();
   const progress: ReconcileProgress = { phase: 'starting' };
   setHandler(reconcileProgressQuery, () => progress);
+  // Issue 19: the UI's current details follow the phases.
+  const phase = (next: ReconcileProgress['phase']) => {
+    progress.phase = next;
+    setCurrentDetails(reconcileDetails(input, progress));
+  };
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
-    progress.phase = 'reading';
-    const summary = await reconcileUsers(input);
+    phase('reading');
+    const summary = await reconcileUsers.executeWithOptions(
+      {
+        summary: `read JumpCloud and Notion, hand each user that differs to its workflow${input.dryRun ? ' (dry run: plan only)' : ''}`,
+      },
+      [input],
+    );
     progress.dispatched = summary.dispatched;
     if (!input.dryRun && patched('reconcile-follows-its-own')) {
       // Issue 15: the reconciliation reports once what it handed over has settled, so that
       // `jc-notion sync` asks it, not visibility tags a later reconciliation overwrites.
-      progress.phase = 'users';
+      phase('users');
       const users = await awaitSettled(input, 'user', summary.dispatched, summary.settleId);
       if (input.groupManagement) {
-        progress.phase = 'groups';
-        summary.groupsDispatched = await dispatchGroups({
-          connectorId: input.connectorId,
-          reconcileId: input.reconcileId,
-        });
+        phase('groups');
+        summary.groupsDispatched = await dispatchGroups.executeWithOptions(
+          { summary: 'hand each bound or linked group that differs to its workflow' },
+          [{ connectorId: input.connectorId, reconcileId: input.reconcileId }],
+        );
         progress.groupsDispatched = summary.groupsDispatched;
+        setCurrentDetails(reconcileDetails(input, progress));
       }
       const groups = await awaitSettled(input, 'group', summary.groupsDispatched ?? 0);
       summary.settled = {

@@ -10,6 +10,7 @@
  * and encryption is off), they name people and groups by their JumpCloud and Notion ids only.
  */
 import type { GroupState } from '../contracts/group';
+import type { ReconcileProgress } from '../contracts/reconcile';
 import type { UserState } from '../contracts/user';
 import type { OutOfScopeReason } from './user-plan';
 
@@ -95,7 +96,7 @@ export function userDetails(privacy: SummaryPrivacy, jumpcloudUserId: string, st
   if (privacy.personal && state.username && state.email !== state.username)
     lines.splice(1, 0, `Username: ${state.username}`);
   if (state.lastSyncAt) lines.push(`Last sync: ${state.lastSyncAt}`);
-  return lines.join('\n\n');
+  return lines.join('  \n');
 }
 
 /** A group workflow's current details. */
@@ -108,7 +109,7 @@ export function groupDetails(privacy: SummaryPrivacy, jumpcloudGroupId: string, 
     `Members (JumpCloud): ${state.lastMemberIds.length}`,
   ];
   if (state.lastSyncAt) lines.push(`Last sync: ${state.lastSyncAt}`);
-  return lines.join('\n\n');
+  return lines.join('  \n');
 }
 
 /** Why a user is deactivated, in an activity's summary: `deactivate kate@example.com …: unbound from the Notion app`. */
@@ -118,3 +119,23 @@ export const OUT_OF_SCOPE_WORDS: Record<OutOfScopeReason, string> = {
   staged: 'not activated in JumpCloud (staged)',
   unbound: 'unbound from the Notion app',
 };
+
+const PHASE_WORDS: Record<ReconcileProgress['phase'], string> = {
+  starting: 'starting',
+  reading: 'reading JumpCloud and Notion',
+  users: 'waiting for the users handed over to settle',
+  groups: 'groups: handing over those that differ, then waiting for them to settle',
+};
+
+/** A reconciliation's current details: its phase and what it handed over so far. */
+export function reconcileDetails(
+  input: { reconcileId: string; dryRun: boolean },
+  progress: ReconcileProgress,
+): string {
+  return [
+    `**Reconciliation ${input.reconcileId}**${input.dryRun ? ' (dry run)' : ''}`,
+    `**Phase:** ${PHASE_WORDS[progress.phase]}`,
+    ...(progress.dispatched !== undefined ? [`Users handed over: ${progress.dispatched}`] : []),
+    ...(progress.groupsDispatched !== undefined ? [`Groups handed over: ${progress.groupsDispatched}`] : []),
+  ].join('  \n');
+}

@@ -7,6 +7,7 @@ import {
   groupDetails,
   groupLabel,
   groupWorkflowSummary,
+  reconcileDetails,
   userDetails,
   userLabel,
   userWorkflowSummary,
@@ -64,4 +65,12 @@ test("issue 19: a user's current details give its links and its state with the r
   });
   expect(group).not.toContain('Secret');
   expect(group).toContain('Members (JumpCloud): 2');
+});
+
+test("issue 19: a reconciliation's current details give its phase and what it handed over", () => {
+  const shown = reconcileDetails({ reconcileId: 'r1', dryRun: false }, { phase: 'users', dispatched: 12 });
+  expect(shown).toContain('**Reconciliation r1**');
+  expect(shown).toContain('**Phase:** waiting for the users handed over to settle');
+  expect(shown).toContain('Users handed over: 12');
+  expect(reconcileDetails({ reconcileId: 'r2', dryRun: true }, { phase: 'reading' })).toContain('(dry run)');
 });
