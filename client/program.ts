@@ -9,6 +9,7 @@ import type * as ApprovalModule from './commands/approval';
 import type * as CodecServerModule from './commands/codec-server';
 import type * as ConnectorModule from './commands/connector';
 import type * as FindModule from './commands/find';
+import type * as HistoryModule from './commands/history';
 import type * as ImportModule from './commands/import';
 import type * as LocalModule from './commands/local';
 import type * as ProvisionModule from './commands/provision';
@@ -200,6 +201,15 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print as JSON')
     .action(lazy(() => (require('./commands/find') as typeof FindModule).findCommand));
+
+  program
+    .command('history')
+    .argument('<term>', 'an email, a username, a JumpCloud id or a group name (one user or group)')
+    .description(
+      "a user's or group's provisioning log, read from its workflow history: each step, its outcome and when, oldest first",
+    )
+    .option('--json', 'print as JSON')
+    .action(lazy(() => (require('./commands/history') as typeof HistoryModule).historyCommand));
 
   program
     .command('codec-server')

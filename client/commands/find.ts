@@ -106,10 +106,28 @@ export async function findEntities(client: Client, config: Config, term: string)
   return Promise.all(records.map((record) => describe(client, config, record)));
 }
 
-function who(entity: FoundEntity): string {
+/** The error when nothing matches the term. */
+export function noMatch(config: Config, term: string): CliError {
+  return new CliError(
+    `no user or group of connector "${config.connectorId}" matches "${term}" (an email, a username, a JumpCloud id or an exact group name)`,
+  );
+}
+
+/** How a match is named: `user kate <kate@example.com>` or `group "Engineering"`. */
+export function who(entity: FoundEntity): string {
   if (entity.kind === 'group') return `group "${entity.name ?? entity.jumpcloudId ?? '?'}"`;
   const email = entity.email ? ` <${entity.email}>` : '';
   return `user ${entity.username ?? entity.jumpcloudId ?? '?'}${email}`;
+}
+
+/** A match as `find` prints it (and `history` heads its log with): who, state, workflow, UI link. */
+export function entityLines(entity: FoundEntity): string[] {
+  return [
+    `${who(entity)} (JumpCloud ${entity.jumpcloudId ?? '?'}): ${entity.syncState ?? 'unknown'}${entity.running ? '' : ', workflow closed'}${entity.notionId ? `, Notion ${entity.notionId}` : ''}`,
+    ...(entity.problem ? [`  problem: ${entity.problem}`] : []),
+    `  workflow ${entity.workflowId}`,
+    `  ${entity.url}`,
+  ];
 }
 
 export async function findCommand(term: string, options: OutputOptions): Promise<void> {
@@ -117,19 +135,9 @@ export async function findCommand(term: string, options: OutputOptions): Promise
   const client = await connectClient(config);
   try {
     const found = await findEntities(client, config, term);
-    if (found.length === 0)
-      throw new CliError(
-        `no user or group of connector "${config.connectorId}" matches "${term}" (an email, a username, a JumpCloud id or an exact group name)`,
-      );
+    if (found.length === 0) throw noMatch(config, term);
     if (options.json) return printJson({ term, connectorId: config.connectorId, matches: found });
-    printLines(
-      found.flatMap((entity) => [
-        `${who(entity)} (JumpCloud ${entity.jumpcloudId ?? '?'}): ${entity.syncState ?? 'unknown'}${entity.running ? '' : ', workflow closed'}${entity.notionId ? `, Notion ${entity.notionId}` : ''}`,
-        ...(entity.problem ? [`  problem: ${entity.problem}`] : []),
-        `  workflow ${entity.workflowId}`,
-        `  ${entity.url}`,
-      ]),
-    );
+    printLines(found.flatMap(entityLines));
   } finally {
     await client.connection.close();
   }
