@@ -55,6 +55,25 @@ test.each(files)('replays %s', async (file) => {
   await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
 });
 
+/**
+ * Issue 18 (rolling upgrade): a newer worker's gateway starts a user's workflow with its tags, and
+ * an older worker (which always upserts them) runs its first task. Such a history, made here from a
+ * recorded one by giving its start the tags its first task upserted, replays against today's code.
+ */
+test('issue 18 (rolling upgrade): a workflow started with its tags whose first task an older worker ran (upserting them) replays', async () => {
+  const user = files.find((file) => file.startsWith('user-'))!;
+  const { workflowId, history } = readFixture(path.join(DIR, user));
+  const tags = history.events?.find((event) => event.upsertWorkflowSearchAttributesEventAttributes)
+    ?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+  expect(Object.keys(tags ?? {})).toEqual(
+    expect.arrayContaining(['JcnKind', 'JcnJumpCloudId', 'JcnConnectorId']),
+  );
+  history.events[0]!.workflowExecutionStartedEventAttributes!.searchAttributes = {
+    indexedFields: { ...tags },
+  };
+  await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+});
+
 test('issue 16: encrypted recorded histories exist, under both test keys', () => {
   for (const kind of ['user-', 'group-', 'connector-', 'feed-', 'reconcile-', 'import-'])
     expect(encryptedFiles.some((f) => f.startsWith(kind))).toBe(true);

@@ -100,13 +100,11 @@ export function apiActivities(overrides: ActivityOptions = {}) {
 
 /**
  * Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). The
- * gateway sets them when it starts the workflow (temporal/entities.ts), which spares an upsert per
- * entity (issue 18); a run started without them (older code, a continued run) upserts them here.
- * Deterministic: the start's attributes are in the history's first event.
+ * gateway sets them at start too (temporal/entities.ts: findable before the first task runs), but
+ * the workflow upserts them always: during a rolling upgrade an older worker may run the first
+ * task of a workflow a newer one started, and skipping the upsert when the start carries the tags
+ * would then fail its replay (test/replay.test.ts, "issue 18 (rolling upgrade)").
  */
 export function tagEntity(kind: 'user' | 'group', connectorId: string, jumpcloudId: string): void {
-  const tags = entityTags(kind, connectorId, jumpcloudId);
-  const current = workflowInfo().typedSearchAttributes;
-  if (tags.every(({ key, value }) => current.get(key) === value)) return;
-  upsertSearchAttributes(tags);
+  upsertSearchAttributes(entityTags(kind, connectorId, jumpcloudId));
 }
