@@ -2,12 +2,11 @@
  * Activities: every side effect of the product, thin and idempotent. Three groups, one per task
  * queue (temporal/task-queues.ts): workflows import only their types.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, log } from '@temporalio/activity';
 import { ListingCheckpoints } from './listing-checkpoints';
 import { secretValues } from '../config/config';
 import { currentSecretValues } from '../config/secrets';
-import { keepAlive, reportProgress } from './progress';
+import { keepAlive } from './progress';
 import { groupRequestSettingsOf, userPolicyOf, withPacedClients } from './clients';
 import { withRequestBudget, type SlotParking } from './permits';
 import { updateWhenFree } from '../temporal/busy';
@@ -15,6 +14,7 @@ import { workerHealth } from './health';
 import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
 import { dispatchGroups, type GroupDispatchInput } from './groups';
+import { awaitReconciled, type AwaitReconciledInput } from './settle';
 import { notionIdOwners, nudgeUsers, provisionedNotionIds, type NotionIdOwner } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput } from './reconcile';
@@ -235,27 +235,9 @@ export function createActivities(deps: ActivityDeps) {
         input,
       );
     },
-    /**
-     * Issue 15: waits (up to `waitMs`, heartbeating) until `target` entities of this kind have
-     * settled the reconciliation's request; answers how many have, and how many of them in error.
-     */
-    async awaitReconciled(input: {
-      connectorId: string;
-      reconcileId: string;
-      kind: 'user' | 'group';
-      target: number;
-      waitMs: number;
-    }): Promise<{ settled: number; failed: number }> {
-      const scope = { connectorId: input.connectorId, kind: input.kind, reconcileId: input.reconcileId };
-      const deadline = Date.now() + input.waitMs;
-      let settled = await gateway.count(scope);
-      while (settled < input.target && Date.now() < deadline) {
-        reportProgress({ settled });
-        await sleep(1000);
-        settled = await gateway.count(scope);
-      }
-      const failed = await gateway.count({ ...scope, syncState: 'error' });
-      return { settled, failed };
+    /** Issue 15: until `target` entities settled the reconciliation's request (activities/settle.ts). */
+    async awaitReconciled(input: AwaitReconciledInput): Promise<{ settled: number; failed: number }> {
+      return awaitReconciled(deps.temporal, input);
     },
     /** Progress of a reconciliation: entity workflows it has brought to a settled state. */
     async countReconciled(connectorId: string, reconcileId: string, kind: 'user' | 'group'): Promise<number> {
