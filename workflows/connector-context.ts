@@ -9,6 +9,7 @@ import {
   startChild,
   uuid4,
   workflowInfo,
+  type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
@@ -23,12 +24,12 @@ export interface ConnectorContext {
   state: ConnectorStatus;
   /** Mailed by the main loop, before continue-as-new (which does not carry them over). */
   alerts: Alert[];
-  notion: NotionActivities;
-  jumpcloud: JumpCloudActivities;
+  notion: ActivityInterfaceFor<NotionActivities>;
+  jumpcloud: ActivityInterfaceFor<JumpCloudActivities>;
   /** Quick local work, a few attempts. */
-  main: Activities;
+  main: ActivityInterfaceFor<Activities>;
   /** Alerts and releases of held deactivations are worth some patience (the SMTP server may be down). */
-  patient: Activities;
+  patient: ActivityInterfaceFor<Activities>;
   startReconcile(dryRun: boolean): Promise<{ workflowId: string; reconcileId: string }>;
   /**
    * C5: whether the reconciliation on record still runs. One that ended without reporting back
@@ -77,7 +78,10 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
       const recorded = state.runningReconcile;
       if (!recorded) return false;
       if (!patched('stale-reconcile-check')) return true;
-      const status = await ctx.main.workflowStatus(recorded);
+      const status = await ctx.main.workflowStatus.executeWithOptions(
+        { summary: 'check whether the reconciliation on record still runs' },
+        [recorded],
+      );
       if (status === 'RUNNING') return true;
       const reconcileId = recorded.slice(recorded.lastIndexOf('/') + 1);
       ctx.reconcileEnded({ reconcileId, dryRun: false, error: reconcileEndedUnreported(status) });

@@ -36,8 +36,16 @@ export function handleCredentials(ctx: ConnectorContext): Timed {
     for (const rejected of credentials.rejected) {
       try {
         // The same checks as activation (C1): they go through the open guard.
-        if (rejected.service === 'notion') await ctx.notion.notionVerifyCredentials();
-        else await ctx.jumpcloud.jumpcloudVerifyApplication();
+        if (rejected.service === 'notion')
+          await ctx.notion.notionVerifyCredentials.executeWithOptions(
+            { summary: 'verify the Notion SCIM token (GET /Users?count=1)' },
+            [],
+          );
+        else
+          await ctx.jumpcloud.jumpcloudVerifyApplication.executeWithOptions(
+            { summary: 'verify the JumpCloud API key and the Notion application (JUMPCLOUD_APP_ID)' },
+            [],
+          );
       } catch (error) {
         still.push({ ...rejected, detail: failureMessage(error) });
       }

@@ -67,10 +67,9 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
   setHandler(decideDeactivationsUpdate, async (request) => {
     const { decision, expect } =
       typeof request === 'string' ? { decision: request, expect: undefined } : request;
-    const users = await ctx.patient.releaseHeldDeactivations(
-      state.connectorId,
-      decision,
-      ...(expect === undefined ? [] : [expect]),
+    const users = await ctx.patient.releaseHeldDeactivations.executeWithOptions(
+      { summary: `${decision} the held changes (C6: jc-notion ${decision})` },
+      expect === undefined ? [state.connectorId, decision] : [state.connectorId, decision, expect],
     );
     // An approved bulk creation is trusted: later reconciliations create without asking.
     if (decision === 'approve' && state.approval?.creations) state.creationsTrusted = true;

@@ -72,15 +72,24 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   setHandler(statusQuery, () => state);
 
   setHandler(checkWorkersUpdate, async () => {
-    const health = await main.workerHealth();
+    const health = await main.workerHealth.executeWithOptions(
+      { summary: 'ask a worker for its health and configuration (jc-notion status)' },
+      [],
+    );
     state.lastWorkerCheck = { at: new Date().toISOString(), worker: health.worker };
     return health;
   });
 
   setHandler(activateUpdate, async (options?: ActivationOptions): Promise<Verification> => {
     const [notionCheck, jumpcloudCheck] = await Promise.allSettled([
-      notion.notionVerifyCredentials(),
-      jumpcloud.jumpcloudVerifyApplication(),
+      notion.notionVerifyCredentials.executeWithOptions(
+        { summary: 'verify the Notion SCIM token (GET /Users?count=1)' },
+        [],
+      ),
+      jumpcloud.jumpcloudVerifyApplication.executeWithOptions(
+        { summary: 'verify the JumpCloud API key and the Notion application (JUMPCLOUD_APP_ID)' },
+        [],
+      ),
     ]);
     const reasons: string[] = [];
     if (notionCheck.status === 'rejected') reasons.push(`Notion: ${failureMessage(notionCheck.reason)}`);
@@ -100,7 +109,10 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
       state.credentials = afterVerification(state.credentials, at); // C1 just proved both work
       if (patched('c4-c5-feed-and-schedule')) {
         await ctx.startFeed();
-        state.schedule = await main.ensureReconcileSchedule(state.connectorId);
+        state.schedule = await main.ensureReconcileSchedule.executeWithOptions(
+          { summary: 'create or resume the reconciliation Schedule (C5)' },
+          [state.connectorId],
+        );
       }
     }
     return verification;
@@ -130,7 +142,10 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
         .cancel()
         .catch(() => undefined); // not running: nothing to stop
       state.feed = undefined;
-      const schedule = await main.pauseReconcileSchedule(state.connectorId);
+      const schedule = await main.pauseReconcileSchedule.executeWithOptions(
+        { summary: 'pause the reconciliation Schedule (C2)' },
+        [state.connectorId],
+      );
       state.schedule = schedule ?? undefined;
     }
     return state;
@@ -144,7 +159,13 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   });
 
   setHandler(resolveUserUpdate, async (ref) => {
-    const [user, policy] = await Promise.all([jumpcloud.jumpcloudFindUser(ref), main.userPolicy()]);
+    const [user, policy] = await Promise.all([
+      jumpcloud.jumpcloudFindUser.executeWithOptions(
+        { summary: 'look up the user jc-notion provision names in JumpCloud' },
+        [ref],
+      ),
+      main.userPolicy.executeWithOptions({ summary: "read the workers' user settings" }, []),
+    ]);
     return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
   });
 
@@ -167,7 +188,9 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     // Alerts go out before continue-as-new, which does not carry them over.
     while (ctx.alerts.length > 0) {
       const alert = ctx.alerts.shift()!;
-      await ctx.patient.sendNotification(alert).catch(() => undefined); // the activity logs what it could not send
+      await ctx.patient.sendNotification
+        .executeWithOptions({ summary: `mail the admins (NOTIFY_EMAIL): ${alert.subject}` }, [alert])
+        .catch(() => undefined); // the activity logs what it could not send
     }
     if (shouldContinueAsNew()) break;
     for (const t of timed) await t.run(Date.now());

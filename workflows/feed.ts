@@ -72,11 +72,10 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
     backlog = false;
     let result;
     try {
-      result = await pollFeed({
-        connectorId: input.connectorId,
-        cursor: state.cursor,
-        overlapMs: settings.overlapMs,
-      });
+      result = await pollFeed.executeWithOptions(
+        { summary: `read JumpCloud's changes since ${state.cursor.watermark} and hand them over (C4)` },
+        [{ connectorId: input.connectorId, cursor: state.cursor, overlapMs: settings.overlapMs }],
+      );
     } catch (error) {
       // A permanent failure must not end the feed: the cursor stays, the next interval tries again.
       state.lastError = { message: failureMessage(error), at: new Date().toISOString() };

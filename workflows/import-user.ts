@@ -86,7 +86,10 @@ export async function importUser(
   }
   if (groupId && result.jumpcloudId) {
     try {
-      await jumpcloud.jumpcloudAddUserToGroup(groupId, result.jumpcloudId);
+      await jumpcloud.jumpcloudAddUserToGroup.executeWithOptions(
+        { summary: `add JumpCloud user ${result.jumpcloudId} to the bound group ${groupId} (I3)` },
+        [groupId, result.jumpcloudId],
+      );
       result.group = 'added';
       result.managed = result.state === 'ACTIVATED';
     } catch (error) {
@@ -100,7 +103,11 @@ export async function importUser(
 async function findOrCreate(candidate: ImportCandidate): Promise<ImportResult> {
   const { jumpcloud } = apiActivities();
   const { email } = candidate;
-  const found = await jumpcloud.jumpcloudFindUserByEmail(email);
+  // No personal data in import summaries: the member is named by its place in the import.
+  const found = await jumpcloud.jumpcloudFindUserByEmail.executeWithOptions(
+    { summary: "look for the Notion member's email among JumpCloud's users (I2)" },
+    [email],
+  );
   if (found) {
     return {
       email,
@@ -114,12 +121,17 @@ async function findOrCreate(candidate: ImportCandidate): Promise<ImportResult> {
   for (let n = 0; n < MAX_USERNAME_ATTEMPTS; n++) {
     const username = usernameFor(email, n);
     tried.add(username);
-    const outcome = await jumpcloud.jumpcloudCreateUser({
-      username,
-      email,
-      ...(candidate.firstname ? { firstname: candidate.firstname } : {}),
-      ...(candidate.lastname ? { lastname: candidate.lastname } : {}),
-    });
+    const outcome = await jumpcloud.jumpcloudCreateUser.executeWithOptions(
+      { summary: `create the JumpCloud user for the Notion member (I2; username try ${n + 1})` },
+      [
+        {
+          username,
+          email,
+          ...(candidate.firstname ? { firstname: candidate.firstname } : {}),
+          ...(candidate.lastname ? { lastname: candidate.lastname } : {}),
+        },
+      ],
+    );
     if (outcome.status === 'username-taken') continue;
     const { user } = outcome;
     return {
@@ -149,7 +161,10 @@ export async function handOver(connectorId: string, results: ImportResult[]): Pr
     .map((r) => r.jumpcloudId!);
   if (ids.length === 0) return;
   try {
-    await importHandOver({ connectorId, jumpcloudUserIds: ids });
+    await importHandOver.executeWithOptions(
+      { summary: `hand the ${ids.length} imported user(s) to their workflows` },
+      [{ connectorId, jumpcloudUserIds: ids }],
+    );
   } catch (error) {
     log.warn('imported users not handed over to their user workflows', { error: failureMessage(error) });
   }
