@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { EntityGateway } from '../temporal/entities';
+import { abortOnCancel } from './cancellation';
 import { reportProgress } from './progress';
 
 export interface AwaitReconciledInput {
@@ -28,7 +29,7 @@ export async function awaitReconciled(
   const context = Context.current();
   const gateway = new EntityGateway(client);
   const count = (syncState?: string) =>
-    client.withAbortSignal(context.cancellationSignal, () =>
+    abortOnCancel(client, context.cancellationSignal, () =>
       gateway.count({
         connectorId: input.connectorId,
         kind: input.kind,

@@ -24,7 +24,6 @@ import type { WorkerInterceptors } from '@temporalio/worker';
 import { secretValues, type WorkerConfig } from '../config/config';
 import { currentSecretValues } from '../config/secrets';
 import { activityGuard, cachedFor } from './activity-guard';
-import { abortClientCallsOnCancel } from './activity-cancellation';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';
 import { clientOn, connect, connectClient, connectWorker } from '../temporal/connection';
@@ -211,11 +210,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   });
   // The metrics see each activity's outcome as it leaves the guard (scrubbed, classified).
   const interceptors: WorkerInterceptors = {
-    activity: [
-      ...(options.metrics ? [options.metrics.interceptor()] : []),
-      guard,
-      abortClientCallsOnCancel(client),
-    ],
+    activity: [...(options.metrics ? [options.metrics.interceptor()] : []), guard],
   };
   const common = {
     connection,
