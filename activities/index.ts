@@ -15,7 +15,7 @@ import { type WorkerHealth } from '../contracts/connector';
 import { createJumpCloudActivities } from './jumpcloud';
 import { dispatchGroups, type GroupDispatchInput } from './groups';
 import { awaitReconciled, type AwaitReconciledInput } from './settle';
-import { abortOnCancel } from './cancellation';
+import { abortableCall } from '../common/abort';
 import { notionIdOwners, nudgeUsers, provisionedNotionIds, type NotionIdOwner } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput } from './reconcile';
@@ -50,7 +50,7 @@ export function createActivities(deps: ActivityDeps) {
   const askConnector = <T>(send: () => Promise<T>) => {
     // The activity's cancellation cancels the call itself, not only the waiting for it.
     const signal = Context.current().cancellationSignal;
-    return updateWhenFree(() => abortOnCancel(deps.temporal, signal, send), {
+    return updateWhenFree(() => abortableCall(deps.temporal, signal, send), {
       onWait: () => keepAlive(),
       signal,
     });

@@ -18,7 +18,7 @@ import {
   type PacedService,
   type PacerInput,
 } from '../contracts/pacer';
-import { abortReason, untilAborted } from '../common/abort';
+import { abortableCall, abortReason } from '../common/abort';
 import { workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 
@@ -59,7 +59,7 @@ export async function leasePermits(
           ),
         });
       // Aborting cancels the call itself, whose retries would otherwise outlive the connection.
-      return await (signal ? untilAborted(temporal.withAbortSignal(signal, send), signal) : send());
+      return await (signal ? abortableCall(temporal, signal, send) : send());
     } catch (error) {
       // The pacer closing (continue-as-new, or idle) turns a lease away, or abandons it: the next
       // run takes it. The activities waiting for it heartbeat meanwhile; their timeouts and
@@ -85,7 +85,7 @@ export class PermitPool {
   private leases = 0;
   private failed = false;
   private readonly waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  /** Aborted by `close`: the leases under way stop asking (each listens to it, hence no cap). */
+  /** Aborted by `close`: the leases under way stop asking (each listens to it while it asks). */
   private readonly closed = withoutListenerCap(new AbortController());
 
   constructor(

@@ -4,8 +4,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { abortableCall } from '../common/abort';
 import { EntityGateway } from '../temporal/entities';
-import { abortOnCancel } from './cancellation';
 import { reportProgress } from './progress';
 
 export interface AwaitReconciledInput {
@@ -29,7 +29,7 @@ export async function awaitReconciled(
   const context = Context.current();
   const gateway = new EntityGateway(client);
   const count = (syncState?: string) =>
-    abortOnCancel(client, context.cancellationSignal, () =>
+    abortableCall(client, context.cancellationSignal, () =>
       gateway.count({
         connectorId: input.connectorId,
         kind: input.kind,
