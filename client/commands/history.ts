@@ -8,14 +8,21 @@
  * the workers' data converter: with PAYLOAD_ENCRYPTION_KEYS they are encrypted (issue 16).
  */
 import { isGrpcServiceError, type Client } from '@temporalio/client';
-import { ApplicationFailure, type LoadedDataConverter, type Payload } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  type LoadedDataConverter,
+  type Payload,
+  type SerializationContext,
+} from '@temporalio/common';
+// The SDK's own decoding (codecs with their serialization context, then the payload or failure
+// converter): @temporalio/common has no public equivalent, and writing it again here would drift
+// from what the workers encode. Pinned by package-lock; test/client/history.test.ts decodes
+// encrypted events with it, so an SDK upgrade that moves it fails there first.
 import {
   decodeFromPayloadsAtIndex,
   decodeOptionalFailureToOptionalError,
   decodeOptionalSinglePayload,
 } from '@temporalio/common/lib/internal-non-workflow';
-import type { SerializationContext } from '@temporalio/common/lib/converter/serialization-context';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../config/config';
@@ -124,8 +131,13 @@ const activityResultView = z.union([shortWord, z.object({ outcome: shortWord })]
 const num = (value: number | { toNumber(): number } | null | undefined): number =>
   value == null ? 0 : typeof value === 'number' ? value : value.toNumber();
 
+/** An event's time in ms (0 when it has none). */
+function eventMs(time: HistoryEvent['eventTime']): number {
+  return time ? num(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6) : 0;
+}
+
 function iso(event: HistoryEvent): string {
-  return new Date(optionalTsToMs(event.eventTime) ?? 0).toISOString();
+  return new Date(eventMs(event.eventTime)).toISOString();
 }
 
 /** A failure as an admin reads it: `Conflict: Notion refused…`, with its causes. */
@@ -496,7 +508,7 @@ async function readRuns(
     const previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
     if (previous) queue.push(previous);
   }
-  const start = (events: HistoryEvent[]) => optionalTsToMs(events[0]?.eventTime) ?? 0;
+  const start = (events: HistoryEvent[]) => eventMs(events[0]?.eventTime);
   return [...runs.entries()]
     .map(([runId, events]) => ({ runId, events }))
     .sort((a, b) => start(a.events) - start(b.events));
