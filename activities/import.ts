@@ -22,6 +22,7 @@ import {
   type ImportResult,
 } from '../contracts/import';
 import { splitName } from '../workflows/import-plan';
+import { STARTS } from '../workflows/summaries';
 import { userPolicyOf, withPacedClients } from './clients';
 import { mapFailures } from './failures';
 import type { ActivityDeps } from './deps';
@@ -299,7 +300,7 @@ export function createImportActivities(deps: ActivityDeps) {
                 taskQueue: deps.config.temporal.taskQueue,
                 // A retried preparation must not run a batch twice.
                 workflowIdReusePolicy: 'REJECT_DUPLICATE',
-                staticSummary: `Import ${input.importId}: batch ${batch}`,
+                staticSummary: STARTS.import.batch(input.importId, batch),
                 args: [
                   {
                     connectorId: input.connectorId,

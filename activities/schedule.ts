@@ -14,6 +14,7 @@ import { workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import type { ReconcileWorkflowInput } from '../contracts/reconcile';
+import { STARTS } from '../workflows/summaries';
 
 export const reconcileScheduleId = (connectorId: string) => `jcn/${connectorId}/reconcile-schedule`;
 
@@ -44,7 +45,7 @@ export async function ensureReconcileSchedule(
     // The Schedule appends the scheduled time: `…/reconcile/scheduled-2026-12-01T20:00:00Z`.
     workflowId: workflowIds.reconcile(options.connectorId, 'scheduled'),
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.connectorId, value: options.connectorId }],
-    staticSummary: `Scheduled reconciliation of connector ${options.connectorId}`,
+    staticSummary: STARTS.reconcile.scheduled(options.connectorId),
   };
   const note = 'connector activated';
   try {

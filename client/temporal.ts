@@ -5,6 +5,7 @@ import type { Config } from '../config/config';
 import { workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 import { connectorWorkflow } from '../workflows';
+import { STARTS } from '../workflows/summaries';
 import { CliError } from './errors';
 
 /** How long a command waits for the workers before saying so. */
@@ -38,9 +39,8 @@ export function connectorStart(config: Config): WithStartWorkflowOperation<typeo
     args: [{ connectorId: config.connectorId }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     // Issue 19: what the Temporal UI shows of it.
-    staticSummary: `Connector ${config.connectorId}: JumpCloud → Notion`,
-    staticDetails:
-      'Holds the connector: activation, credentials, its change feed and reconciliations (jc-notion status).',
+    staticSummary: STARTS.connector.summary(config.connectorId),
+    staticDetails: STARTS.connector.details(),
   });
 }
 

@@ -11,7 +11,7 @@ import { syncGroupSignal } from '../contracts/group';
 import type { SyncRequest, UserPolicy, UserWorkflowInput } from '../contracts/user';
 import { syncUserSignal } from '../contracts/user';
 import { normalizeEmail } from '../contracts/shared';
-import { groupWorkflowSummary, userWorkflowSummary } from '../workflows/summaries';
+import { groupWorkflowSummary, STARTS, userWorkflowSummary } from '../workflows/summaries';
 import { workflowIds } from './ids';
 import { entityTags, SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -112,7 +112,7 @@ function userMetadata(
       username: user?.username,
       displayName,
     }),
-    staticDetails: `JumpCloud user ${jumpcloudUserId} of connector ${connectorId}: its Notion account (U1–U11)`,
+    staticDetails: STARTS.user.details(connectorId, jumpcloudUserId),
   };
 }
 
@@ -150,7 +150,7 @@ export class EntityGateway {
       taskQueue: this.startQueue(),
       typedSearchAttributes: entityTags('group', connectorId, jumpcloudGroupId),
       staticSummary: groupWorkflowSummary({ personal: false }, jumpcloudGroupId),
-      staticDetails: `JumpCloud group ${jumpcloudGroupId} of connector ${connectorId}: its Notion group (G1–G10)`,
+      staticDetails: STARTS.group.details(connectorId, jumpcloudGroupId),
       args: [input],
       signal: syncGroupSignal,
       signalArgs: [request],

@@ -19,6 +19,7 @@ import { taskQueues } from '../temporal/task-queues';
 import type { Alert } from './credentials-state';
 import { feedWorkflow } from './feed';
 import { reconcileWorkflow } from './reconcile';
+import { STARTS, STEPS } from './summaries';
 
 export interface ConnectorContext {
   state: ConnectorStatus;
@@ -68,7 +69,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
           { connectorId: state.connectorId, reconcileId, dryRun, groupManagement: state.groupManagement },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: `Reconciliation ${reconcileId}${dryRun ? ' (dry run: plans, writes nothing)' : ''}`,
+        staticSummary: STARTS.reconcile.summary(reconcileId, dryRun),
       });
       if (!dryRun) state.runningReconcile = workflowId;
       return { workflowId, reconcileId };
@@ -79,7 +80,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
       if (!recorded) return false;
       if (!patched('stale-reconcile-check')) return true;
       const status = await ctx.main.workflowStatus.executeWithOptions(
-        { summary: 'check whether the reconciliation on record still runs' },
+        { summary: STEPS.connector.reconcileRunning() },
         [recorded],
       );
       if (status === 'RUNNING') return true;
@@ -112,7 +113,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
             { connectorId: state.connectorId, cursor: { watermark: new Date().toISOString(), seen: [] } },
           ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          staticSummary: `JumpCloud change feed of connector ${state.connectorId}`,
+          staticSummary: STARTS.feed.summary(state.connectorId),
         });
       } catch (error) {
         // Already polling (activated twice): its cursor is the one to keep.

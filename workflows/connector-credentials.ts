@@ -9,6 +9,7 @@ import { credentialsRejectedSignal, type RejectedService } from '../contracts/co
 import type { ConnectorContext } from './connector-context';
 import { afterProbe, nextProbeAt, onCredentialsRejected, recoveryAlert } from './credentials-state';
 import { failureMessage } from './entity';
+import { STEPS } from './summaries';
 
 export interface Timed {
   /** When the next step is due (ms since epoch), or undefined while nothing is. */
@@ -38,12 +39,12 @@ export function handleCredentials(ctx: ConnectorContext): Timed {
         // The same checks as activation (C1): they go through the open guard.
         if (rejected.service === 'notion')
           await ctx.notion.notionVerifyCredentials.executeWithOptions(
-            { summary: 'verify the Notion SCIM token (GET /Users?count=1)' },
+            { summary: STEPS.connector.verifyNotion() },
             [],
           );
         else
           await ctx.jumpcloud.jumpcloudVerifyApplication.executeWithOptions(
-            { summary: 'verify the JumpCloud API key and the Notion application (JUMPCLOUD_APP_ID)' },
+            { summary: STEPS.connector.verifyJumpCloud() },
             [],
           );
       } catch (error) {

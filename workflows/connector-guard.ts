@@ -24,6 +24,7 @@ import {
   reserveDeactivations,
   type GuardDecision,
 } from './deactivation-ledger';
+import { STEPS } from './summaries';
 
 /** The alert waits a little so that it counts a whole batch, not its first member. */
 const APPROVAL_ALERT_DELAY_MS = 10_000;
@@ -68,7 +69,7 @@ export function handleDeactivationGuard(ctx: ConnectorContext, windowMs: number 
     const { decision, expect } =
       typeof request === 'string' ? { decision: request, expect: undefined } : request;
     const users = await ctx.patient.releaseHeldDeactivations.executeWithOptions(
-      { summary: `${decision} the held changes (C6: jc-notion ${decision})` },
+      { summary: STEPS.connector.decideHeld(decision) },
       expect === undefined ? [state.connectorId, decision] : [state.connectorId, decision, expect],
     );
     // An approved bulk creation is trusted: later reconciliations create without asking.

@@ -38,6 +38,7 @@ import { handleCredentials } from './connector-credentials';
 import { handleDeactivationGuard } from './connector-guard';
 import { afterVerification } from './credentials-state';
 import { failureMessage, parseInput } from './entity';
+import { STEPS } from './summaries';
 
 export const connectorInputSchema = z.lazy(() =>
   z.object({
@@ -73,7 +74,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(checkWorkersUpdate, async () => {
     const health = await main.workerHealth.executeWithOptions(
-      { summary: 'ask a worker for its health and configuration (jc-notion status)' },
+      { summary: STEPS.connector.workerHealth() },
       [],
     );
     state.lastWorkerCheck = { at: new Date().toISOString(), worker: health.worker };
@@ -82,12 +83,9 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(activateUpdate, async (options?: ActivationOptions): Promise<Verification> => {
     const [notionCheck, jumpcloudCheck] = await Promise.allSettled([
-      notion.notionVerifyCredentials.executeWithOptions(
-        { summary: 'verify the Notion SCIM token (GET /Users?count=1)' },
-        [],
-      ),
+      notion.notionVerifyCredentials.executeWithOptions({ summary: STEPS.connector.verifyNotion() }, []),
       jumpcloud.jumpcloudVerifyApplication.executeWithOptions(
-        { summary: 'verify the JumpCloud API key and the Notion application (JUMPCLOUD_APP_ID)' },
+        { summary: STEPS.connector.verifyJumpCloud() },
         [],
       ),
     ]);
@@ -110,7 +108,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
       if (patched('c4-c5-feed-and-schedule')) {
         await ctx.startFeed();
         state.schedule = await main.ensureReconcileSchedule.executeWithOptions(
-          { summary: 'create or resume the reconciliation Schedule (C5)' },
+          { summary: STEPS.connector.ensureSchedule() },
           [state.connectorId],
         );
       }
@@ -143,7 +141,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
         .catch(() => undefined); // not running: nothing to stop
       state.feed = undefined;
       const schedule = await main.pauseReconcileSchedule.executeWithOptions(
-        { summary: 'pause the reconciliation Schedule (C2)' },
+        { summary: STEPS.connector.pauseSchedule() },
         [state.connectorId],
       );
       state.schedule = schedule ?? undefined;
@@ -160,11 +158,8 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(resolveUserUpdate, async (ref) => {
     const [user, policy] = await Promise.all([
-      jumpcloud.jumpcloudFindUser.executeWithOptions(
-        { summary: 'look up the user jc-notion provision names in JumpCloud' },
-        [ref],
-      ),
-      main.userPolicy.executeWithOptions({ summary: "read the workers' user settings" }, []),
+      jumpcloud.jumpcloudFindUser.executeWithOptions({ summary: STEPS.connector.findUser() }, [ref]),
+      main.userPolicy.executeWithOptions({ summary: STEPS.connector.userPolicy() }, []),
     ]);
     return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
   });
@@ -189,7 +184,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     while (ctx.alerts.length > 0) {
       const alert = ctx.alerts.shift()!;
       await ctx.patient.sendNotification
-        .executeWithOptions({ summary: `mail the admins (NOTIFY_EMAIL): ${alert.subject}` }, [alert])
+        .executeWithOptions({ summary: STEPS.connector.notify(alert.subject) }, [alert])
         .catch(() => undefined); // the activity logs what it could not send
     }
     if (shouldContinueAsNew()) break;

@@ -21,6 +21,7 @@ import type { Activities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { failureMessage, parseInput } from './entity';
 import { handlePermitRequests } from './permits';
+import { STEPS } from './summaries';
 
 /** Polls per run: each takes a few history events (its timer and its activity). */
 const POLLS_PER_RUN = 200;
@@ -72,10 +73,9 @@ export async function feedWorkflow(rawInput: FeedInput): Promise<void> {
     backlog = false;
     let result;
     try {
-      result = await pollFeed.executeWithOptions(
-        { summary: `read JumpCloud's changes since ${state.cursor.watermark} and hand them over (C4)` },
-        [{ connectorId: input.connectorId, cursor: state.cursor, overlapMs: settings.overlapMs }],
-      );
+      result = await pollFeed.executeWithOptions({ summary: STEPS.feed.poll(state.cursor.watermark) }, [
+        { connectorId: input.connectorId, cursor: state.cursor, overlapMs: settings.overlapMs },
+      ]);
     } catch (error) {
       // A permanent failure must not end the feed: the cursor stays, the next interval tries again.
       state.lastError = { message: failureMessage(error), at: new Date().toISOString() };

@@ -7,6 +7,7 @@ import type { Activities } from '../activities';
 import type { GroupState, GroupSyncRequest } from '../contracts/group';
 import type { apiActivities } from './entity';
 import { batches, type GroupOperation, type NotionGroupFacts } from './group-plan';
+import { STEPS } from './summaries';
 
 /** Members per PATCH (G4). Notion's limit is undocumented; 100 matches its page size. */
 export const MEMBER_BATCH = 100;
@@ -24,15 +25,14 @@ export async function applyGroupOperation(
   linked: NotionGroupFacts | null,
   group: string,
 ): Promise<NotionGroupFacts | null> {
-  const members = (ids: string[]) => `${ids.length} member${ids.length === 1 ? '' : 's'}`;
   const addMembers = (notionId: string, batch: string[]) =>
     notion.notionAddGroupMembers.executeWithOptions(
-      { summary: `add ${members(batch)} to ${group} in Notion` },
+      { summary: STEPS.group.addMembers(group, batch.length) },
       [notionId, batch],
     );
   const removeMembers = (notionId: string, batch: string[]) =>
     notion.notionRemoveGroupMembers.executeWithOptions(
-      { summary: `remove ${members(batch)} from ${group} in Notion` },
+      { summary: STEPS.group.removeMembers(group, batch.length) },
       [notionId, batch],
     );
   switch (operation.kind) {
@@ -40,7 +40,7 @@ export async function applyGroupOperation(
       // The group may be one a lost answer left behind (the activity then takes it, G3): only the
       // members it lacks are added and those it should not have are removed. A new group has none.
       const created = await notion.notionCreateGroup.executeWithOptions(
-        { summary: `create ${group} in Notion` },
+        { summary: STEPS.group.create(group) },
         [operation.displayName],
       );
       state.notionId = created.id;
@@ -62,7 +62,7 @@ export async function applyGroupOperation(
       state.notionId = operation.notionId;
       return linked;
     case 'rename':
-      await notion.notionRenameGroup.executeWithOptions({ summary: `rename ${group} in Notion` }, [
+      await notion.notionRenameGroup.executeWithOptions({ summary: STEPS.group.rename(group) }, [
         operation.notionId,
         operation.displayName,
       ]);
@@ -84,7 +84,7 @@ export async function applyGroupOperation(
         await removeMembers(operation.notionId, batch);
       return linked;
     case 'delete':
-      await notion.notionDeleteGroup.executeWithOptions({ summary: `delete ${group} in Notion` }, [
+      await notion.notionDeleteGroup.executeWithOptions({ summary: STEPS.group.delete(group) }, [
         operation.notionId,
         state.name ?? operation.notionId,
       ]);
@@ -129,7 +129,7 @@ export async function groupChangeAllowed(
   if (!state.held || state.held.change !== change) {
     const decision = await ctx.main.requestGroupChange.executeWithOptions(
       {
-        summary: `ask the connector whether the ${what} of ${ctx.group} stays within DEACTIVATION_THRESHOLD (C6)`,
+        summary: STEPS.group.askChange(ctx.group, change),
       },
       [ctx.connectorId, { jumpcloudGroupId: ctx.jumpcloudGroupId, change }],
     );

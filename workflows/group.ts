@@ -37,7 +37,7 @@ import {
   tagEntity,
 } from './entity';
 import { runEntityLoop } from './entity-loop';
-import { groupDetails, groupLabel } from './summaries';
+import { groupDetails, groupLabel, STEPS } from './summaries';
 import { applyGroupOperation, groupChangeAllowed } from './group-apply';
 import {
   checkDeletion,
@@ -81,7 +81,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
     if (request.deletionConfirmMs !== undefined) state.deletionConfirmMs = request.deletionConfirmMs;
     try {
       const group = await jumpcloud.jumpcloudGetGroup.executeWithOptions(
-        { summary: `read ${label()} from JumpCloud` },
+        { summary: STEPS.group.readJumpCloud(label()) },
         [input.jumpcloudGroupId],
       );
       if (group) {
@@ -113,7 +113,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const bound = group
         ? (
             await jumpcloud.jumpcloudAppBindings.executeWithOptions(
-              { summary: 'read the groups bound to the Notion app from JumpCloud' },
+              { summary: STEPS.group.readBoundGroups() },
               ['user_group'],
             )
           ).includes(input.jumpcloudGroupId)
@@ -125,14 +125,14 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const memberIds =
         group && bound
           ? await jumpcloud.jumpcloudGroupMemberIds.executeWithOptions(
-              { summary: `read the members of ${label()} from JumpCloud` },
+              { summary: STEPS.group.readMembers(label()) },
               [input.jumpcloudGroupId],
             )
           : [];
       const links = {
         ...(memberIds.length > 0
           ? await main.provisionedNotionIds.executeWithOptions(
-              { summary: `look up which of the ${memberIds.length} members are provisioned (G9)` },
+              { summary: STEPS.group.findProvisioned(memberIds.length) },
               [input.connectorId, memberIds],
             )
           : {}),
@@ -143,7 +143,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const desiredMemberIds = memberIds.map((id) => links[id]).filter((id): id is string => Boolean(id));
       let linked: NotionGroupFacts | null = state.notionId
         ? await notion.notionGetGroup.executeWithOptions(
-            { summary: `read ${label()} from Notion (linked ${state.notionId})` },
+            { summary: STEPS.group.readNotion(label(), state.notionId) },
             [state.notionId],
           )
         : null;
@@ -151,7 +151,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       const sameName =
         group && (!linked || linked.displayName !== group.name)
           ? await notion.notionFindGroupByName.executeWithOptions(
-              { summary: `look for ${label()} by name in Notion` },
+              { summary: STEPS.group.findByName(label()) },
               [group.name],
             )
           : null;
@@ -184,7 +184,10 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
           // C6: the members of one unbinding or deletion are decided together.
           await main.nudgeUsers.executeWithOptions(
             {
-              summary: `ask its ${state.lastMemberIds.length} last members to check their scope (${group ? 'group unbound' : 'group deleted'})`,
+              summary: STEPS.group.nudgeMembers(
+                state.lastMemberIds.length,
+                group ? 'group unbound' : 'group deleted',
+              ),
             },
             [
               input.connectorId,

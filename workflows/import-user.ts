@@ -9,6 +9,7 @@ import type { ImportCandidate, ImportCounts, ImportResult } from '../contracts/i
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { apiActivities, failureMessage } from './entity';
 import { usernameFor } from './import-plan';
+import { STEPS } from './summaries';
 
 /** Users imported at once by one workflow: a few, so that results come steadily. */
 export const CONCURRENCY = 4;
@@ -87,7 +88,7 @@ export async function importUser(
   if (groupId && result.jumpcloudId) {
     try {
       await jumpcloud.jumpcloudAddUserToGroup.executeWithOptions(
-        { summary: `add JumpCloud user ${result.jumpcloudId} to the bound group ${groupId} (I3)` },
+        { summary: STEPS.import.addToGroup(result.jumpcloudId, groupId) },
         [groupId, result.jumpcloudId],
       );
       result.group = 'added';
@@ -103,9 +104,8 @@ export async function importUser(
 async function findOrCreate(candidate: ImportCandidate): Promise<ImportResult> {
   const { jumpcloud } = apiActivities();
   const { email } = candidate;
-  // No personal data in import summaries: the member is named by its place in the import.
   const found = await jumpcloud.jumpcloudFindUserByEmail.executeWithOptions(
-    { summary: "look for the Notion member's email among JumpCloud's users (I2)" },
+    { summary: STEPS.import.findByEmail() },
     [email],
   );
   if (found) {
@@ -122,7 +122,7 @@ async function findOrCreate(candidate: ImportCandidate): Promise<ImportResult> {
     const username = usernameFor(email, n);
     tried.add(username);
     const outcome = await jumpcloud.jumpcloudCreateUser.executeWithOptions(
-      { summary: `create the JumpCloud user for the Notion member (I2; username try ${n + 1})` },
+      { summary: STEPS.import.createUser(n + 1) },
       [
         {
           username,
@@ -161,10 +161,9 @@ export async function handOver(connectorId: string, results: ImportResult[]): Pr
     .map((r) => r.jumpcloudId!);
   if (ids.length === 0) return;
   try {
-    await importHandOver.executeWithOptions(
-      { summary: `hand the ${ids.length} imported user(s) to their workflows` },
-      [{ connectorId, jumpcloudUserIds: ids }],
-    );
+    await importHandOver.executeWithOptions({ summary: STEPS.import.handOver(ids.length) }, [
+      { connectorId, jumpcloudUserIds: ids },
+    ]);
   } catch (error) {
     log.warn('imported users not handed over to their user workflows', { error: failureMessage(error) });
   }

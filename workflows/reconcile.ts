@@ -20,7 +20,7 @@ import {
   type ReconcileSummary,
 } from '../contracts/reconcile';
 import { failureMessage } from './entity';
-import { reconcileDetails } from './summaries';
+import { reconcileDetails, STEPS } from './summaries';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
 import { workflowIds } from '../temporal/ids';
@@ -57,7 +57,7 @@ async function awaitSettled(
   let progress = { settled: 0, failed: 0 };
   while (target > 0) {
     progress = await awaitReconciled.executeWithOptions(
-      { summary: `wait for the ${target} ${kind}(s) handed over to settle (${progress.settled} so far)` },
+      { summary: STEPS.reconcile.awaitSettled(kind, target, progress.settled) },
       [
         {
           connectorId: input.connectorId,
@@ -125,7 +125,7 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
     phase('reading');
     const summary = await reconcileUsers.executeWithOptions(
       {
-        summary: `read JumpCloud and Notion, hand each user that differs to its workflow${input.dryRun ? ' (dry run: plan only)' : ''}`,
+        summary: STEPS.reconcile.readUsers(input.dryRun),
       },
       [input],
     );
@@ -138,7 +138,7 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
       if (input.groupManagement) {
         phase('groups');
         summary.groupsDispatched = await dispatchGroups.executeWithOptions(
-          { summary: 'hand each bound or linked group that differs to its workflow' },
+          { summary: STEPS.reconcile.dispatchGroups() },
           [{ connectorId: input.connectorId, reconcileId: input.reconcileId }],
         );
         progress.groupsDispatched = summary.groupsDispatched;

@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { failureType } from './entity';
-import { OUT_OF_SCOPE_WORDS } from './summaries';
+import { STEPS } from './summaries';
 import { who, type UserContext, type UserRun } from './user-context';
 import { claim, link } from './user-link';
 import { creationAllowed, deactivationAllowed } from './user-guard';
@@ -21,7 +21,7 @@ export async function applyUserOperation(
     case 'create': {
       if (patched('c6-creation-guard') && !creationAllowed(ctx, run, operation.user.userName)) return;
       const created = await api.notion.notionCreateUser.executeWithOptions(
-        { summary: `create ${who(ctx, operation.user.userName)} in Notion` },
+        { summary: STEPS.user.create(who(ctx, operation.user.userName)) },
         [operation.user],
       );
       if (created.outcome === 'created') {
@@ -36,7 +36,7 @@ export async function applyUserOperation(
       // U3: a member with this email exists already: link it, then converge its attributes.
       const existing = await api.notion.notionFindUserByEmail.executeWithOptions(
         {
-          summary: `look for ${who(ctx, operation.user.userName)} among Notion's members (already a member)`,
+          summary: STEPS.user.findExisting(who(ctx, operation.user.userName)),
         },
         [operation.user.userName],
       );
@@ -64,7 +64,7 @@ export async function applyUserOperation(
     }
     case 'reactivate': {
       const outcome = await api.notion.notionActivateUser.executeWithOptions(
-        { summary: `reactivate ${who(ctx, operation.user.userName)} in Notion (active=true)` },
+        { summary: STEPS.user.reactivate(who(ctx, operation.user.userName)) },
         [operation.notionId, operation.user.userName],
       );
       if (outcome === 'activated') {
@@ -74,7 +74,7 @@ export async function applyUserOperation(
       }
       // U7: the id is gone: POST re-adds the existing account.
       const created = await api.notion.notionCreateUser.executeWithOptions(
-        { summary: `re-add ${who(ctx, operation.user.userName)} to Notion (its id is gone)` },
+        { summary: STEPS.user.readd(who(ctx, operation.user.userName)) },
         [operation.user],
       );
       if (created.outcome !== 'created')
@@ -94,7 +94,7 @@ export async function applyUserOperation(
       const proxy = operation.changes.userName ? api.notionRename : api.notion;
       try {
         const updated = await proxy.notionUpdateUser.executeWithOptions(
-          { summary: `update ${who(ctx)} in Notion: ${Object.keys(operation.changes).join(', ')}` },
+          { summary: STEPS.user.update(who(ctx), Object.keys(operation.changes)) },
           [operation.notionId, operation.changes, state.email ?? operation.notionId],
         );
         state.notionFacts =
@@ -114,7 +114,7 @@ export async function applyUserOperation(
       if (patched('c6-deactivation-guard') && !(await deactivationAllowed(ctx, run, operation))) return;
       const outcome = await api.notion.notionDeactivateUser.executeWithOptions(
         {
-          summary: `deactivate ${who(ctx)} in Notion (active=false): ${OUT_OF_SCOPE_WORDS[operation.reason]}`,
+          summary: STEPS.user.deactivate(who(ctx), operation.reason),
         },
         [operation.notionId, state.email ?? operation.notionId],
       );

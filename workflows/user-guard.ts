@@ -3,6 +3,7 @@
  * through now (the connector decides; an admin's approval or rejection overrides), and the hold
  * recorded when it does not.
  */
+import { STEPS } from './summaries';
 import { who, type UserContext, type UserRun } from './user-context';
 import type { UserOperation } from './user-plan';
 
@@ -34,7 +35,7 @@ export async function deactivationAllowed(
   else
     decision = await ctx.api.main.requestDeactivation.executeWithOptions(
       {
-        summary: `ask the connector whether deactivating ${who(ctx)} stays within DEACTIVATION_THRESHOLD (C6)`,
+        summary: STEPS.user.askDeactivation(who(ctx)),
       },
       [
         ctx.input.connectorId,

@@ -11,7 +11,7 @@ import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { describeFailure, rememberReconciles } from './entity';
 import { applyUserOperation } from './user-apply';
 import { summaryPrivacy, who, type UserContext, type UserRun } from './user-context';
-import { userDetails } from './summaries';
+import { STEPS, userDetails } from './summaries';
 import { claim, identityConflict, link } from './user-link';
 import { mapUser } from './user-mapping';
 import { planUser, scopeOf, type JumpCloudUserFacts, type NotionUserFacts } from './user-plan';
@@ -30,24 +30,17 @@ async function readJumpCloud(ctx: UserContext, request: SyncRequest, steps: Step
   const { jumpcloud } = ctx.api;
   const id = ctx.input.jumpcloudUserId;
   const user = await jumpcloud.jumpcloudGetUser.executeWithOptions(
-    { summary: `read ${who(ctx)} from JumpCloud` },
+    { summary: STEPS.user.readJumpCloud(who(ctx)) },
     [id],
   );
   steps.push({ step: 'read JumpCloud user', outcome: user ? `${user.username} (${user.state})` : 'deleted' });
   if (!user || user.state !== 'ACTIVATED') return { user, bound: false, boundGroupIds: [] };
   const [groups, boundGroups, boundUsers] = await Promise.all([
-    jumpcloud.jumpcloudUserGroupIds.executeWithOptions(
-      { summary: `read the groups of ${who(ctx)} from JumpCloud` },
-      [id],
-    ),
-    jumpcloud.jumpcloudAppBindings.executeWithOptions(
-      { summary: 'read the groups bound to the Notion app from JumpCloud' },
-      ['user_group'],
-    ),
-    jumpcloud.jumpcloudAppBindings.executeWithOptions(
-      { summary: 'read the users bound to the Notion app from JumpCloud' },
-      ['user'],
-    ),
+    jumpcloud.jumpcloudUserGroupIds.executeWithOptions({ summary: STEPS.user.readGroups(who(ctx)) }, [id]),
+    jumpcloud.jumpcloudAppBindings.executeWithOptions({ summary: STEPS.user.readBoundGroups() }, [
+      'user_group',
+    ]),
+    jumpcloud.jumpcloudAppBindings.executeWithOptions({ summary: STEPS.user.readBoundUsers() }, ['user']),
   ]);
   const bound = boundUsers.includes(id) || groups.some((group) => boundGroups.includes(group));
   steps.push({ step: 'check binding to the Notion application', outcome: bound ? 'bound' : 'not bound' });
@@ -92,7 +85,7 @@ async function readNotion(
   const { notion } = ctx.api;
   if (ctx.state.notionId) {
     const user = await notion.notionGetUser.executeWithOptions(
-      { summary: `read ${who(ctx)} from Notion (linked ${ctx.state.notionId})` },
+      { summary: STEPS.user.readNotion(who(ctx), ctx.state.notionId) },
       [ctx.state.notionId],
     );
     steps.push({
@@ -103,7 +96,7 @@ async function readNotion(
   }
   if (!userName) return null;
   const user = await notion.notionFindUserByEmail.executeWithOptions(
-    { summary: `look for ${who(ctx, userName)} among Notion's members` },
+    { summary: STEPS.user.findInNotion(who(ctx, userName)) },
     [userName],
   );
   steps.push({ step: `match Notion user ${userName}`, outcome: user ? 'found' : 'none' });
@@ -237,7 +230,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   // provisioned joins its bound groups in Notion now, once its link is published.
   if (joinGroups.length > 0 && state.notionId && patched('g9-groups-after-provision')) {
     const count = await ctx.api.main.nudgeGroups.executeWithOptions(
-      { summary: `ask its ${joinGroups.length} bound group(s) to add ${who(ctx)} (G9)` },
+      { summary: STEPS.user.nudgeGroups(who(ctx), joinGroups.length) },
       [
         ctx.input.connectorId,
         joinGroups,

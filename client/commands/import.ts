@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { workflowIds } from '../../temporal/ids';
 import { importListWorkflow, importWorkflow } from '../../workflows/import';
+import { STARTS } from '../../workflows/summaries';
 import { importProgressQuery, type ImportProgress, type ImportResult } from '../../contracts/import';
 import { causeMessage, CliError } from '../errors';
 import { printError, printJson, printLines, table } from '../output';
@@ -123,7 +124,7 @@ export async function importRunCommand(emails: string[], options: ImportRunOptio
     const handle = await client.workflow.start(importWorkflow, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      staticSummary: `Import ${importId} into connector ${config.connectorId}`,
+      staticSummary: STARTS.import.summary(importId, config.connectorId),
       args: [
         {
           connectorId: config.connectorId,

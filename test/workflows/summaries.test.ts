@@ -8,6 +8,8 @@ import {
   groupLabel,
   groupWorkflowSummary,
   reconcileDetails,
+  STARTS,
+  STEPS,
   userDetails,
   userLabel,
   userWorkflowSummary,
@@ -73,4 +75,47 @@ test("issue 19: a reconciliation's current details give its phase and what it ha
   expect(shown).toContain('**Phase:** waiting for the users handed over to settle');
   expect(shown).toContain('Users handed over: 12');
   expect(reconcileDetails({ reconcileId: 'r2', dryRun: true }, { phase: 'reading' })).toContain('(dry run)');
+});
+
+test('issue 19: each step says what it does to whom, by the labels it is given; by ids only they name nobody', () => {
+  const kateLabel = userLabel(personal, ID, { email: 'kate@example.com' });
+  expect(STEPS.user.create(kateLabel)).toBe('create kate@example.com in Notion');
+  expect(STEPS.user.deactivate(kateLabel, 'unbound')).toBe(
+    'deactivate kate@example.com in Notion (active=false): unbound from the Notion app',
+  );
+  expect(STEPS.user.update(kateLabel, ['userName', 'name'])).toBe(
+    'update kate@example.com in Notion: userName, name',
+  );
+  const hidden = userLabel(ids, ID, { email: 'kate@example.com', username: 'kate.lee' });
+  const userSteps = [
+    STEPS.user.readJumpCloud(hidden),
+    STEPS.user.readNotion(hidden, 'n-1'),
+    STEPS.user.create(hidden),
+    STEPS.user.deactivate(hidden, 'suspended'),
+    STEPS.user.askDeactivation(hidden),
+  ];
+  for (const summary of userSteps) {
+    expect(summary).not.toMatch(/kate|@/i);
+    expect(summary).toContain(`JumpCloud user ${ID}`);
+  }
+  expect(STEPS.user.readNotion(hidden, 'n-1')).toBe(`read JumpCloud user ${ID} from Notion (linked n-1)`);
+
+  const secret = groupLabel(ids, ID, 'Secret Project');
+  expect(STEPS.group.addMembers(secret, 1)).toBe(`add 1 member to JumpCloud group ${ID} in Notion`);
+  expect(STEPS.group.removeMembers(secret, 3)).toBe(`remove 3 members from JumpCloud group ${ID} in Notion`);
+  expect(STEPS.group.askChange(secret, 'delete')).not.toContain('Secret');
+  expect(STEPS.group.create(groupLabel(personal, ID, 'Engineering'))).toBe(
+    'create group "Engineering" in Notion',
+  );
+
+  expect(STEPS.reconcile.awaitSettled('user', 12, 5)).toBe(
+    'wait for the 12 user(s) handed over to settle (5 so far)',
+  );
+  expect(STEPS.reconcile.readUsers(true)).toContain('(dry run: plan only)');
+  expect(STEPS.connector.decideHeld('approve')).toBe('approve the held changes (C6: jc-notion approve)');
+  expect(STEPS.import.createUser(2)).toBe(
+    'create the JumpCloud user for the Notion member (I2; username try 2)',
+  );
+  expect(STARTS.reconcile.summary('r1', true)).toBe('Reconciliation r1 (dry run: plans, writes nothing)');
+  expect(STARTS.connector.summary('acme')).toBe('Connector acme: JumpCloud → Notion');
 });
