@@ -5,6 +5,8 @@
  * bound groups that bulk listings show in sync (issue 18: an idle reconciliation reads no group
  * by id).
  */
+import { Context } from '@temporalio/activity';
+import { handOverAll } from './dispatch';
 import { reportProgress } from './progress';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
@@ -53,7 +55,7 @@ export async function dispatchGroups(deps: GroupDispatchDeps, input: GroupDispat
       ? await groupsShownInSync(deps, input.connectorId, bound, known)
       : new Set<string>();
     const ids = [...new Set([...bound, ...known.keys()])].filter((id) => !inSync.has(id));
-    for (const id of ids) {
+    await handOverAll(ids, 1, Context.current().cancellationSignal, async (id) => {
       await gateway.syncGroup(input.connectorId, id, {
         reason: 'reconcile',
         groupManagement: true,
@@ -61,7 +63,7 @@ export async function dispatchGroups(deps: GroupDispatchDeps, input: GroupDispat
         ...deps.groupSettings,
       });
       reportProgress({ phase: 'dispatching groups' });
-    }
+    });
     return ids.length;
   });
 }

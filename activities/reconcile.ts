@@ -6,7 +6,7 @@
  * absent). Nothing of the directory travels through workflow history: the activity returns counts
  * (and, for a dry run, the plan).
  */
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { JumpCloudClient } from '../api/jumpcloud';
 import type { NotionScimClient, NotionUser } from '../api/notion';
@@ -23,6 +23,7 @@ import { toNotionUserFacts } from './notion';
 import type { ReconcileSummary } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
 import { checkpointDetailsSchema, type ListingCheckpoints } from './listing-checkpoints';
+import { handOverAll } from './dispatch';
 import { reportProgress } from './progress';
 
 export interface ReconcileInput {
@@ -341,26 +342,20 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     // settle the reconcileId as well, so its own are told apart (the workflow waits for those).
     const attempt = activityInfo().attempt;
     if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: DISPATCH_CONCURRENCY }, async () => {
-        while (next < work.length) {
-          const item = work[next++]!;
-          await gateway.syncUser(input.connectorId, item.id, deps.policy, {
-            reason: 'reconcile',
-            reconcileId: input.reconcileId,
-            ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
-            ...(item.observed ? { observed: item.observed } : {}),
-            ...(item.conflict ? { conflict: item.conflict } : {}),
-            policy: deps.policy,
-            ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
-            ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
-          });
-          summary.dispatched += 1;
-          if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
-        }
-      }),
-    );
+    await handOverAll(work, DISPATCH_CONCURRENCY, Context.current().cancellationSignal, async (item) => {
+      await gateway.syncUser(input.connectorId, item.id, deps.policy, {
+        reason: 'reconcile',
+        reconcileId: input.reconcileId,
+        ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
+        ...(item.observed ? { observed: item.observed } : {}),
+        ...(item.conflict ? { conflict: item.conflict } : {}),
+        policy: deps.policy,
+        ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
+        ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
+      });
+      summary.dispatched += 1;
+      if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
+    });
     return summary;
   });
   // Kept while the activity may be retried; dropped once it succeeded.
