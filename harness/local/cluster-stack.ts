@@ -95,7 +95,11 @@ export async function startClusterStack(options: ClusterStackOptions): Promise<C
   const stop = async () => {
     for (const worker of workers) worker.stopping = true;
     await Promise.all(workers.map((worker) => exit(worker.child, 'SIGTERM', 30_000)));
-    for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => undefined);
+    // Each part is stopped whatever the others do; a part that fails to stop is said, not hidden.
+    for (const stopOne of stoppers.splice(0).reverse())
+      await stopOne().catch((error: unknown) =>
+        progress(`could not stop cleanly: ${error instanceof Error ? error.message : String(error)}`),
+      );
   };
   try {
     progress('Starting the Temporal cluster (PostgreSQL, frontend, history, matching, worker)…');

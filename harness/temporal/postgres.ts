@@ -89,10 +89,23 @@ async function psql(address: PostgresAddress, sql: string): Promise<string> {
   return stdout;
 }
 
-/** Drops the databases of one cluster (tests make their own). */
+/**
+ * Drops the databases of one cluster (tests make their own). Tries each; fails after the last
+ * with every database it could not drop and why, so none is left behind unseen.
+ */
 export async function dropDatabases(address: PostgresAddress, names: string[]): Promise<void> {
-  for (const name of names)
-    await psql(address, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+  const failed: string[] = [];
+  for (const name of names) {
+    try {
+      await psql(address, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } catch (error) {
+      failed.push(`${name}: ${error instanceof Error ? error.message.trim() : String(error)}`);
+    }
+  }
+  if (failed.length > 0)
+    throw new Error(
+      `could not drop ${failed.length} database(s) on ${address.host}:${address.port}: ${failed.join('; ')}`,
+    );
 }
 
 /** The databases whose names start with `prefix`. */
