@@ -9,8 +9,11 @@ import { Worker } from '@temporalio/worker';
 import { request } from 'undici';
 import { createJumpCloudEmulator, type JumpCloudEmulator } from '../harness/emulators/jumpcloud';
 import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/notion';
+import { workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { GROUP_BASELINE_PATCH } from '../workflows/group';
 import { runCli } from './support/cli';
+import { patchMarkers, TEMPORAL_CHANGE_VERSION, upsertedAttributes } from './support/history';
 import { TEST_SECRETS } from './support/config';
 import { productSettings, startProductWorkers, type ProductWorkers } from './support/product';
 import { startTestTemporal, type TestTemporal } from './support/temporal';
@@ -177,6 +180,16 @@ test('G8/G1/G3/G4: enabling converges: groups created with their provisioned mem
   expect(nGroup('Big')!.members).toHaveLength(300);
   // 7 groups in two reconciliations: creations, adoption, and 300 members in 3 batches — not 300 requests.
   expect(notion.control.requests().byRoute['PATCH /scim/v2/Groups/{id}']).toBeLessThanOrEqual(12);
+});
+
+test("issue 18: a new group workflow's first task records one patch marker (its baseline) and no tag upsert", async () => {
+  const history = await temporal.client.workflow
+    .getHandle(workflowIds.group('groups-e2e', jcGroup('Engineering').id))
+    .fetchHistory();
+  expect(patchMarkers(history)).toEqual([GROUP_BASELINE_PATCH]);
+  const upserts = upsertedAttributes(history);
+  expect(upserts[0]).toEqual([TEMPORAL_CHANGE_VERSION]);
+  expect(upserts.slice(1).every((names) => !names.includes(SEARCH_ATTRIBUTES.kind.name))).toBe(true);
 });
 
 test('G2: an empty bound group is not created, and is created when its first member is provisioned', async () => {

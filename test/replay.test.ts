@@ -13,7 +13,10 @@ import { bundleWorkflows } from '../worker/worker';
 import { parseConfig } from '../config/config';
 import { dataConverterFor } from '../temporal/data-converter';
 import { TEST_PRIVACY } from './support/config';
+import { patchMarkers, upsertedAttributes } from './support/history';
 import { keyIdsOf } from './support/payloads';
+import { GROUP_BASELINE_PATCH } from '../workflows/group';
+import { USER_BASELINE_PATCH } from '../workflows/user-context';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 const files = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith('.json')) : [];
@@ -61,7 +64,8 @@ test.each(files)('replays %s', async (file) => {
  * recorded one by giving its start the tags its first task upserted, replays against today's code.
  */
 test('issue 18 (rolling upgrade): a workflow started with its tags whose first task an older worker ran (upserting them) replays', async () => {
-  const user = files.find((file) => file.startsWith('user-'))!;
+  // A history whose first task upserted the tags (not one of today's code, which skips it).
+  const user = files.find((file) => file.startsWith('user-') && !/-baseline-/.test(file))!;
   const { workflowId, history } = readFixture(path.join(DIR, user));
   const tags = history.events?.find((event) => event.upsertWorkflowSearchAttributesEventAttributes)
     ?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
@@ -72,6 +76,33 @@ test('issue 18 (rolling upgrade): a workflow started with its tags whose first t
     indexedFields: { ...tags },
   };
   await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+});
+
+/**
+ * Issue 18: histories whose first task ran the code before the baseline patches (recorded at
+ * 3039800: the tags upserted, one marker per patch) replay against today's code, which asks each
+ * patch on its own when the baseline's marker is not there; histories of today's code (the
+ * `-baseline-` fixtures) record the baseline's marker alone.
+ */
+test('issue 18 (rolling upgrade): histories recorded before the baseline patches (tags upserted, a marker per patch) replay', async () => {
+  const before = files.filter((file) => file.includes('-pre-baseline-'));
+  expect(before.map((file) => file.split('-')[0])).toEqual(expect.arrayContaining(['user', 'group']));
+  for (const file of before) {
+    const { workflowId, history } = readFixture(path.join(DIR, file));
+    expect(patchMarkers(history).length).toBeGreaterThan(0);
+    expect(patchMarkers(history)).not.toContain(USER_BASELINE_PATCH);
+    expect(patchMarkers(history)).not.toContain(GROUP_BASELINE_PATCH);
+    expect(upsertedAttributes(history)[0]).toContain('JcnKind');
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+  }
+  const current = files.filter((file) => file.includes('-baseline-') && !file.includes('-pre-baseline-'));
+  expect(current.map((file) => file.split('-')[0])).toEqual(expect.arrayContaining(['user', 'group']));
+  for (const file of current) {
+    const { history } = readFixture(path.join(DIR, file));
+    expect(patchMarkers(history)).toEqual([
+      file.startsWith('user-') ? USER_BASELINE_PATCH : GROUP_BASELINE_PATCH,
+    ]);
+  }
 });
 
 test('issue 16: encrypted recorded histories exist, under both test keys', () => {

@@ -6,6 +6,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  patched,
   proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
@@ -99,12 +100,44 @@ export function apiActivities(overrides: ActivityOptions = {}) {
 }
 
 /**
- * Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). The
- * gateway sets them at start too (temporal/entities.ts: findable before the first task runs), but
- * the workflow upserts them always: during a rolling upgrade an older worker may run the first
- * task of a workflow a newer one started, and skipping the upsert when the start carries the tags
- * would then fail its replay (test/replay.test.ts, "issue 18 (rolling upgrade)").
+ * Issue 18: an entity workflow's patches behind one baseline patch. Each `patched()` call of a new
+ * workflow records a marker and, by sdk-core, a `TemporalChangeVersion` upsert (a visibility write
+ * in the server), all in its first task. A run whose first task runs this code records only the
+ * baseline, which stands for every patch it covers: they are all in. A history without it (a run
+ * started before, or whose first task an older worker ran during a rolling upgrade) asks each
+ * patch on its own, as that code did, so it replays the way it ran. The baseline is asked once, at
+ * the run's start: `patched()` answers true to any new call once the run is past its replay. A
+ * patch added later is asked with `patched()` on its own until a new baseline covers it.
  */
-export function tagEntity(kind: 'user' | 'group', connectorId: string, jumpcloudId: string): void {
-  upsertSearchAttributes(entityTags(kind, connectorId, jumpcloudId));
+export interface EntityPatches<P extends string> {
+  /** This run's first task ran the code of the baseline. */
+  readonly current: boolean;
+  /** Whether the run has patch `id`: with the baseline, yes, without a marker of its own. */
+  has(id: P): boolean;
+}
+
+/** Asks the baseline patch: call it in the workflow function, before anything else. */
+export function entityPatches<P extends string>(baseline: string): EntityPatches<P> {
+  const current = patched(baseline);
+  return { current, has: (id) => current || patched(id) };
+}
+
+/**
+ * Tags an entity workflow for the Temporal UI: connector, kind and JumpCloud id (SPEC §7). The
+ * gateway sets them at start (temporal/entities.ts: findable before the first task runs). A run
+ * with the baseline patch (`entityPatches`) upserts them only when its start did not carry them
+ * (issue 18: one visibility write less per workflow). A run without it upserts them always, as the
+ * code before did: during a rolling upgrade an older worker may run the first task of a workflow a
+ * newer one started with its tags, and its history must replay (test/replay.test.ts, "issue 18").
+ */
+export function tagEntity(
+  kind: 'user' | 'group',
+  connectorId: string,
+  jumpcloudId: string,
+  patches: EntityPatches<string>,
+): void {
+  const tags = entityTags(kind, connectorId, jumpcloudId);
+  const atStart = workflowInfo().typedSearchAttributes;
+  if (patches.current && tags.every(({ key, value }) => atStart.get(key) === value)) return;
+  upsertSearchAttributes(tags);
 }

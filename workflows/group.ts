@@ -10,7 +10,6 @@
  */
 import {
   continueAsNew,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -32,6 +31,7 @@ import {
   API_ACTIVITY_OPTIONS,
   apiActivities,
   describeFailure,
+  entityPatches,
   parseInput,
   rememberReconciles,
   tagEntity,
@@ -47,14 +47,22 @@ import {
   type NotionGroupFacts,
 } from './group-plan';
 
+/**
+ * The group workflow's patches, all covered by its baseline (`entityPatches`, issue 18): a run
+ * started by this code records that one marker instead of one per patch.
+ */
+export const GROUP_BASELINE_PATCH = 'group-baseline-issue-18';
+type GroupPatch = 'g7-confirm-deletion' | 'c6-group-guard';
+
 export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void> {
+  const patches = entityPatches<GroupPatch>(GROUP_BASELINE_PATCH);
   const input = parseInput(groupWorkflowInputSchema, rawInput, 'group workflow');
   const { notion, jumpcloud } = apiActivities();
   const main = proxyActivities<Activities>({ ...API_ACTIVITY_OPTIONS, startToCloseTimeout: '5 minutes' });
 
   const state: GroupState = input.state ?? { status: 'pending', lastMemberIds: [] };
   const pending: GroupSyncRequest[] = [...(input.pending ?? [])];
-  tagEntity('group', input.connectorId, input.jumpcloudGroupId);
+  tagEntity('group', input.connectorId, input.jumpcloudGroupId, patches);
   setHandler(groupStateQuery, () => state);
   setHandler(syncGroupSignal, (request) => {
     pending.push(request);
@@ -90,7 +98,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       } else if (
         (state.notionId || state.lastMemberIds.length > 0) &&
         !state.deletionConfirmedAt &&
-        patched('g7-confirm-deletion')
+        patches.has('g7-confirm-deletion')
       ) {
         const check = checkDeletion({
           missingSince: state.missingSince,
@@ -167,7 +175,7 @@ export async function groupWorkflow(rawInput: GroupWorkflowInput): Promise<void>
       // C6 (issue 14): a group created or deleted in Notion passes the mass-change guard first.
       const change = operations.find((o) => o.kind === 'create' || o.kind === 'delete');
       if (!change) state.held = undefined;
-      else if (patched('c6-group-guard')) {
+      else if (patches.has('c6-group-guard')) {
         const ctx = {
           state,
           main,

@@ -2,7 +2,7 @@
  * Applying one planned operation of a user (create, reactivate, update, deactivate…) as activities,
  * each step written to the user's log; creations and deactivations pass the C6 guard first.
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { failureType } from './entity';
 import { STEPS } from './summaries';
 import { who, type UserContext, type UserRun } from './user-context';
@@ -19,7 +19,7 @@ export async function applyUserOperation(
   const { steps } = run;
   switch (operation.kind) {
     case 'create': {
-      if (patched('c6-creation-guard') && !creationAllowed(ctx, run, operation.user.userName)) return;
+      if (ctx.patches.has('c6-creation-guard') && !creationAllowed(ctx, run, operation.user.userName)) return;
       const created = await api.notion.notionCreateUser.executeWithOptions(
         { summary: STEPS.user.create(who(ctx, operation.user.userName)) },
         [operation.user],
@@ -111,7 +111,8 @@ export async function applyUserOperation(
       return;
     }
     case 'deactivate': {
-      if (patched('c6-deactivation-guard') && !(await deactivationAllowed(ctx, run, operation))) return;
+      if (ctx.patches.has('c6-deactivation-guard') && !(await deactivationAllowed(ctx, run, operation)))
+        return;
       const outcome = await api.notion.notionDeactivateUser.executeWithOptions(
         {
           summary: STEPS.user.deactivate(who(ctx), operation.reason),

@@ -5,7 +5,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Step, SyncRequest, UserPolicy, UserState, UserWorkflowInput } from '../contracts/user';
-import { API_ACTIVITY_OPTIONS, apiActivities } from './entity';
+import { API_ACTIVITY_OPTIONS, apiActivities, type EntityPatches } from './entity';
 import { userLabel, type SummaryPrivacy } from './summaries';
 
 /** The activities a user workflow calls. */
@@ -28,12 +28,27 @@ export function userApi() {
   };
 }
 
-/** A user workflow's run: its input, its live state and its activities. */
+/**
+ * The user workflow's patches, all covered by its baseline (`entityPatches`, issue 18): a run
+ * started by this code records that one marker instead of one per patch.
+ */
+export const USER_BASELINE_PATCH = 'user-baseline-issue-18';
+export type UserPatch =
+  | 'u9-invisible-characters'
+  | 'c6-creation-guard'
+  | 'c6-deactivation-guard'
+  | 'identity-claims'
+  | 'confirm-before-deactivate'
+  | 'g9-groups-after-provision'
+  | 'notion-last-known-facts';
+
+/** A user workflow's run: its input, its live state, its activities and its patches. */
 export interface UserContext {
   input: UserWorkflowInput;
   state: UserState;
   api: ReturnType<typeof userApi>;
   policy: () => UserPolicy;
+  patches: EntityPatches<UserPatch>;
 }
 
 /** One convergence: the request, its log, and what C6 needs to know across its operations. */

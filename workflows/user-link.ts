@@ -2,8 +2,9 @@
  * A user's durable link to its Notion member (U3), and the rule that one member is linked to one
  * JumpCloud user only (issue 14).
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { UserState } from '../contracts/user';
+import type { EntityPatches } from './entity';
 
 /** What linking needs of a user workflow's context (user-apply.ts's UserContext has it). */
 interface LinkContext {
@@ -18,6 +19,7 @@ interface LinkContext {
       ): Promise<{ jumpcloudId: string; username?: string }[]>;
     };
   };
+  patches: EntityPatches<'identity-claims'>;
 }
 
 export function link(state: UserState, notionId: string): void {
@@ -32,7 +34,7 @@ export function link(state: UserState, notionId: string): void {
  */
 export async function claim(ctx: LinkContext, notion: { id: string; userName: string }): Promise<void> {
   if (ctx.state.notionId === notion.id) return link(ctx.state, notion.id);
-  if (patched('identity-claims')) {
+  if (ctx.patches.has('identity-claims')) {
     const owners = await ctx.api.main.notionIdOwners(
       ctx.input.connectorId,
       notion.id,

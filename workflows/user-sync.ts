@@ -4,7 +4,7 @@
  * (user-apply.ts), then record the outcome and publish it as search attributes. A per-user error
  * is recorded in the state, never thrown: it must not block the workflow's next request.
  */
-import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { normalizeEmail } from '../contracts/shared';
 import type { Step, SyncRequest } from '../contracts/user';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -60,7 +60,7 @@ function lastKnownNotion(
   const facts = ctx.state.notionFacts;
   if (fresh || request.observed || request.reason === 'provision') return undefined;
   if (!facts || facts.id !== ctx.state.notionId) return undefined;
-  return patched('notion-last-known-facts') ? facts : undefined;
+  return ctx.patches.has('notion-last-known-facts') ? facts : undefined;
 }
 
 /** The linked Notion user, else the member whose email matches (U3), else none. */
@@ -138,7 +138,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
     const scope = scopeOf(user, bound);
     const mapping =
       scope.inScope && user
-        ? mapUser(user, usernameSource, { refuseInvisible: patched('u9-invisible-characters') })
+        ? mapUser(user, usernameSource, { refuseInvisible: ctx.patches.has('u9-invisible-characters') })
         : undefined;
     const notionUser = await readNotion(
       ctx,
@@ -169,7 +169,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
     if (
       request.observed &&
       operations.some((o) => o.kind === 'deactivate') &&
-      patched('confirm-before-deactivate')
+      ctx.patches.has('confirm-before-deactivate')
     ) {
       steps.push({
         step: 'confirm before deactivating',
@@ -228,7 +228,7 @@ export async function convergeUser(ctx: UserContext, request: SyncRequest): Prom
   publishUser(ctx);
   // G2/G9 outside reconciliations (which hand the groups over themselves): a user just
   // provisioned joins its bound groups in Notion now, once its link is published.
-  if (joinGroups.length > 0 && state.notionId && patched('g9-groups-after-provision')) {
+  if (joinGroups.length > 0 && state.notionId && ctx.patches.has('g9-groups-after-provision')) {
     const count = await ctx.api.main.nudgeGroups.executeWithOptions(
       { summary: STEPS.user.nudgeGroups(who(ctx), joinGroups.length) },
       [

@@ -17,19 +17,26 @@ import {
   type UserState,
   type UserWorkflowInput,
 } from '../contracts/user';
-import { parseInput, tagEntity } from './entity';
+import { entityPatches, parseInput, tagEntity } from './entity';
 import { runEntityLoop } from './entity-loop';
-import { userApi, type UserContext } from './user-context';
+import { USER_BASELINE_PATCH, userApi, type UserContext, type UserPatch } from './user-context';
 import { mergeSyncRequests } from './user-plan';
 import { convergeUser, showUser } from './user-sync';
 
 export async function userWorkflow(rawInput: UserWorkflowInput): Promise<void> {
+  const patches = entityPatches<UserPatch>(USER_BASELINE_PATCH);
   const input = parseInput(userWorkflowInputSchema, rawInput, 'user workflow');
   const state: UserState = input.state ?? { linked: false, status: 'pending', deletedInJumpCloud: false };
-  const ctx: UserContext = { input, state, api: userApi(), policy: () => state.policy ?? input.policy };
+  const ctx: UserContext = {
+    input,
+    state,
+    api: userApi(),
+    policy: () => state.policy ?? input.policy,
+    patches,
+  };
   const pending: SyncRequest[] = [...(input.pending ?? [])];
   const lock = new Mutex();
-  tagEntity('user', input.connectorId, input.jumpcloudUserId);
+  tagEntity('user', input.connectorId, input.jumpcloudUserId, patches);
   showUser(ctx);
 
   setHandler(userStateQuery, () => state);

@@ -3,6 +3,7 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { workflowIds } from '../../temporal/ids';
+import { entityTags } from '../../temporal/search-attributes';
 import { resolveUserUpdate } from '../../contracts/connector';
 import { userWorkflow } from '../../workflows/user';
 import { provisionUserUpdate } from '../../contracts/user';
@@ -25,6 +26,7 @@ export async function provisionCommand(ref: string, options: OutputOptions): Pro
         startWorkflowOperation: new WithStartWorkflowOperation(userWorkflow, {
           workflowId: workflowIds.user(config.connectorId, user.jumpcloudUserId),
           taskQueue: config.temporal.taskQueue,
+          typedSearchAttributes: entityTags('user', config.connectorId, user.jumpcloudUserId),
           args: [
             { connectorId: config.connectorId, jumpcloudUserId: user.jumpcloudUserId, policy: user.policy },
           ],
