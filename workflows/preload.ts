@@ -7,6 +7,9 @@
  * their schemas, so they stay per workflow).
  */
 import 'async-mutex';
+// The SDK's public entry point: its internals are shared already; its index (re-exports, metrics,
+// nexus) would otherwise be evaluated again for every workflow.
+import '@temporalio/workflow';
 import { z } from 'zod';
 
 // A workflow builds its schemas afresh and parses its input once: zod's JIT (a function compiled

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows, PRELOAD_MODULES } from '../../worker/worker';
+import type * as Workflows from '../../workflows';
 
 let bundle: WorkflowBundle;
 beforeAll(async () => {
@@ -40,4 +41,21 @@ test('issue 18: user, group and connector histories replay one after another on 
   }
   expect(errors).toEqual([]);
   expect(replayed).toBe(histories.length);
+});
+
+test("issue 18: the workflows' entry point loads a workflow's module only when that workflow runs", async () => {
+  const loaded: string[] = [];
+  let workflows: typeof Workflows | undefined;
+  jest.isolateModules(() => {
+    for (const name of ['connector', 'feed', 'group', 'import', 'pacer', 'reconcile', 'user'])
+      jest.doMock(`../../workflows/${name}`, () => {
+        loaded.push(name);
+        return { userWorkflow: (input: unknown) => Promise.resolve(input) };
+      });
+    workflows = jest.requireActual<typeof Workflows>('../../workflows');
+  });
+  expect(loaded).toEqual([]);
+  const input = { connectorId: 'c', jumpcloudUserId: 'u', policy: {} } as never;
+  await expect(workflows!.userWorkflow(input)).resolves.toBe(input);
+  expect(loaded).toEqual(['user']);
 });
