@@ -34,6 +34,30 @@ function processCpuS(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * Waits until the server is quiet (under `idleCores` of CPU over a second, twice in a row) or
+ * `maxMs` passed, and answers how long that took. A phase ends when its workflows are done, but
+ * the server still writes their visibility records for a while (a 10,000-workflow phase for tens
+ * of seconds): the next phase would share the server with that tail and be billed its CPU.
+ */
+export async function awaitQuietServer(
+  serverPid: number | undefined,
+  { idleCores = 0.15, maxMs = 120_000 } = {},
+): Promise<number> {
+  const start = Date.now();
+  let quietSeconds = 0;
+  let last = processCpuS(serverPid);
+  if (last === undefined) return 0;
+  while (quietSeconds < 2 && Date.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = processCpuS(serverPid);
+    if (now === undefined) return Date.now() - start;
+    quietSeconds = now - last < idleCores ? quietSeconds + 1 : 0;
+    last = now;
+  }
+  return Date.now() - start;
+}
+
 /** Starts measuring; `stop()` returns what the phase cost since. */
 export function measureUsage(serverPid?: number): { stop(): PhaseUsage } {
   const cpu0 = process.cpuUsage();
