@@ -129,7 +129,7 @@ export async function groupChangeAllowed(
   if (!state.held || state.held.change !== change) {
     const decision = await ctx.main.requestGroupChange.executeWithOptions(
       {
-        summary: STEPS.group.askChange(ctx.group, change),
+        summary: STEPS.group.askChange(ctx.group, what),
       },
       [ctx.connectorId, { jumpcloudGroupId: ctx.jumpcloudGroupId, change }],
     );

@@ -217,8 +217,8 @@ export const STEPS = {
     create: (group: string) => `create ${group} in Notion`,
     rename: (group: string) => `rename ${group} in Notion`,
     delete: (group: string) => `delete ${group} in Notion`,
-    askChange: (group: string, change: 'create' | 'delete') =>
-      `ask the connector whether the ${change === 'create' ? 'creation' : 'deletion'} of ${group} stays within DEACTIVATION_THRESHOLD (C6)`,
+    askChange: (group: string, what: 'creation' | 'deletion') =>
+      `ask the connector whether the ${what} of ${group} stays within DEACTIVATION_THRESHOLD (C6)`,
   },
   connector: {
     workerHealth: () => 'ask a worker for its health and configuration (jc-notion status)',

@@ -103,7 +103,7 @@ test('issue 19: each step says what it does to whom, by the labels it is given; 
   const secret = groupLabel(ids, ID, 'Secret Project');
   expect(STEPS.group.addMembers(secret, 1)).toBe(`add 1 member to JumpCloud group ${ID} in Notion`);
   expect(STEPS.group.removeMembers(secret, 3)).toBe(`remove 3 members from JumpCloud group ${ID} in Notion`);
-  expect(STEPS.group.askChange(secret, 'delete')).not.toContain('Secret');
+  expect(STEPS.group.askChange(secret, 'deletion')).not.toContain('Secret');
   expect(STEPS.group.create(groupLabel(personal, ID, 'Engineering'))).toBe(
     'create group "Engineering" in Notion',
   );
