@@ -408,6 +408,14 @@ test('§7: a user workflow continues-as-new when its history grows, keeping its 
   // Started without its tags (as by older code), the workflow tags itself, and keeps them on.
   expect(attributes.get(SEARCH_ATTRIBUTES.kind)).toBe('user');
   expect(attributes.get(SEARCH_ATTRIBUTES.jumpcloudId)).toBe(user._id);
+  // Issue 18: the baseline skips the tag upsert only when the start carried the tags.
+  const firstRun = await temporal.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+  expect(patchMarkers(firstRun)).toEqual([USER_BASELINE_PATCH]);
+  expect(upsertedAttributes(firstRun)).toContainEqual(
+    [SEARCH_ATTRIBUTES.connectorId, SEARCH_ATTRIBUTES.jumpcloudId, SEARCH_ATTRIBUTES.kind]
+      .map((key) => key.name)
+      .sort(),
+  );
 });
 
 test('C2: deactivate stops every sync and leaves Notion as it is', async () => {
