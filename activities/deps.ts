@@ -13,4 +13,6 @@ export interface ActivityDeps {
   temporal: Client;
   /** Issue 15: paces every request beyond the one an activity's dispatch paid for (the clients' hook). */
   budget?: RequestBudget;
+  /** Issue 18: a reconciliation's users handed over and not yet settled, at most. */
+  dispatchWindow?: number;
 }

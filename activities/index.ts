@@ -85,6 +85,7 @@ export function createActivities(deps: ActivityDeps) {
             appId: deps.config.jumpcloud.appId,
             taskQueue: deps.config.temporal.taskQueue,
             policy,
+            dispatchWindow: deps.dispatchWindow,
             reserveDeactivations: (count) =>
               askConnector(() =>
                 connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {

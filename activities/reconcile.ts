@@ -23,7 +23,8 @@ import { toNotionUserFacts } from './notion';
 import type { ReconcileSummary } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
 import { checkpointDetailsSchema, type ListingCheckpoints } from './listing-checkpoints';
-import { handOverAll } from './dispatch';
+import { handOverAll, settleWindow } from './dispatch';
+import { abortableCall } from '../common/abort';
 import { reportProgress } from './progress';
 
 export interface ReconcileInput {
@@ -36,6 +37,15 @@ export interface ReconcileInput {
 
 const PLAN_LIMIT = 2_000;
 const DISPATCH_CONCURRENCY = 16;
+/**
+ * Issue 18: users handed over and not yet settled, at most (well under the worker's workflow
+ * cache, about 2,300 with Node's default heap); see `settleWindow`.
+ */
+export const DISPATCH_WINDOW = 1_000;
+/** The window widens when nothing settled for this long (users waiting on credentials, a hold). */
+const WINDOW_STALL_MS = 60_000;
+/** …and opens this long before the activity's time is up, so the hand-over always ends in it. */
+const WINDOW_MARGIN_MS = 15 * 60_000;
 
 export interface ReconcileDeps {
   jumpcloud: JumpCloudClient;
@@ -52,6 +62,8 @@ export interface ReconcileDeps {
   checkpoints: ListingCheckpoints;
   /** Issue 16: the hashes published instead of emails and usernames (hashed mode). */
   searchKeys?: SearchKeys;
+  /** Issue 18: users handed over and not yet settled, at most (default `DISPATCH_WINDOW`). */
+  dispatchWindow?: number;
 }
 
 interface Link {
@@ -342,20 +354,44 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     // settle the reconcileId as well, so its own are told apart (the workflow waits for those).
     const attempt = activityInfo().attempt;
     if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
-    await handOverAll(work, DISPATCH_CONCURRENCY, Context.current().cancellationSignal, async (item) => {
-      await gateway.syncUser(input.connectorId, item.id, deps.policy, {
-        reason: 'reconcile',
-        reconcileId: input.reconcileId,
-        ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
-        ...(item.observed ? { observed: item.observed } : {}),
-        ...(item.conflict ? { conflict: item.conflict } : {}),
-        policy: deps.policy,
-        ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
-        ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
-      });
-      summary.dispatched += 1;
-      if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
+    const { cancellationSignal } = Context.current();
+    const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = activityInfo();
+    const window = settleWindow({
+      size: deps.dispatchWindow ?? DISPATCH_WINDOW,
+      settled: () =>
+        abortableCall(deps.client, cancellationSignal, () =>
+          gateway.count({
+            connectorId: input.connectorId,
+            kind: 'user',
+            reconcileId: summary.settleId ?? input.reconcileId,
+          }),
+        ),
+      signal: cancellationSignal,
+      pollMs: 1_000,
+      stallMs: WINDOW_STALL_MS,
+      openAt: currentAttemptScheduledTimestampMs + startToCloseTimeoutMs - WINDOW_MARGIN_MS,
+      onWait: ({ settled }) => report('dispatching', { dispatched: summary.dispatched, settled }),
     });
+    await handOverAll(
+      work,
+      DISPATCH_CONCURRENCY,
+      cancellationSignal,
+      async (item) => {
+        await gateway.syncUser(input.connectorId, item.id, deps.policy, {
+          reason: 'reconcile',
+          reconcileId: input.reconcileId,
+          ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
+          ...(item.observed ? { observed: item.observed } : {}),
+          ...(item.conflict ? { conflict: item.conflict } : {}),
+          policy: deps.policy,
+          ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
+          ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
+        });
+        summary.dispatched += 1;
+        if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
+      },
+      window,
+    );
     return summary;
   });
   // Kept while the activity may be retried; dropped once it succeeded.

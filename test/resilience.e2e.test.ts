@@ -21,6 +21,7 @@ import { reconcileScheduleId } from '../activities/schedule';
 import { statusQuery } from '../contracts/connector';
 import type { ReconcileSummary } from '../contracts/reconcile';
 import { workflowIds } from '../temporal/ids';
+import { EntityGateway } from '../temporal/entities';
 import { runCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
 import { checkHistories, productSettings, startProductWorkers, type ProductWorkers } from './support/product';
@@ -47,7 +48,7 @@ async function startStack(
   connectorId: string,
   seed: (jumpcloud: JumpCloudEmulator, notion: NotionEmulator) => void,
   extra: Record<string, string> = {},
-  workerOptions: { apiActivitySlots?: number } = {},
+  workerOptions: { apiActivitySlots?: number; dispatchWindow?: number } = {},
 ): Promise<Stack> {
   const jumpcloud = createJumpCloudEmulator({ apiKey: TEST_SECRETS.JUMPCLOUD_API_KEY });
   const notion = createNotionEmulator({ token: TEST_SECRETS.NOTION_SCIM_TOKEN });
@@ -257,6 +258,59 @@ test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: 
   await cli(stack, 'sync', '--timeout', '300');
   // Well within one attempt's timeout (45 s) per pair of deactivations, had they wedged.
   await eventually('the twelve deactivated', () => people.every((p) => !active().includes(p.email)), 120_000);
+});
+
+test('issue 18 (C5): a reconciliation hands its users over a window at a time: never more than the window waiting to settle, and every user converges', async () => {
+  const WINDOW = 4;
+  const people = Array.from({ length: 24 }, (_, i) => ({
+    username: `window${i}`,
+    email: `window${i}@example.com`,
+    firstname: 'Window',
+    lastname: String(i),
+  }));
+  const stack = await startStack(
+    'dispatch-window-e2e',
+    (jumpcloud) => {
+      jumpcloud.seed({
+        users: people,
+        groups: [{ name: 'Windowed', members: people.map((p) => p.username) }],
+        bindings: [{ groups: ['Windowed'] }],
+      });
+    },
+    {},
+    { dispatchWindow: WINDOW },
+  );
+  // Slow creations keep the users handed over unsettled for a while: without the window, all 24
+  // are handed over while the first creations are still under way.
+  stack.notion.control.setFaults({
+    rules: [{ route: 'POST /scim/v2/Users', action: { type: 'latency', ms: 2_000 } }],
+  });
+  await cli(stack, 'activate', '--approve-creations');
+  const emails = new Set(people.map((p) => p.email));
+  const created = () =>
+    (stack.notion.state() as NotionState).users.filter((u) => u.active && emails.has(u.userName)).length;
+  const gateway = new EntityGateway(temporal.client);
+  // Sampled in this order, the user workflows Temporal shows as started are at most those handed
+  // over, and the members created at least those the window counted as settled.
+  let most = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const started = await gateway.count({ connectorId: stack.connectorId, kind: 'user' });
+      most = Math.max(most, started - created());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  try {
+    const sync = await cli(stack, 'sync', '--timeout', '300');
+    expect(sync.stdout).toMatch(/failed\s+0/);
+    await eventually('the 24 users in Notion', () => created() === people.length);
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  expect(most).toBeGreaterThan(0);
+  expect(most).toBeLessThanOrEqual(WINDOW);
 });
 
 test('issue 15 (C5): a reconciliation whose listing kept failing on one page is retried by Temporal and resumes from that page: no page of either service is read twice', async () => {

@@ -143,6 +143,8 @@ export interface CreateWorkersOptions {
   apiActivitySlots?: number;
   /** Issue 17: the process's metrics (requests and activities are counted into them). */
   metrics?: ProductMetrics;
+  /** Issue 18: a reconciliation's users handed over and not yet settled, at most (tests use fewer). */
+  dispatchWindow?: number;
 }
 
 /** The workers of one process: one per task queue (temporal/task-queues.ts). */
@@ -191,7 +193,10 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     notion: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
     jumpcloud: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
   };
-  const activities = createActivitiesByQueue({ config, identity, clients, temporal: client, budget }, slots);
+  const activities = createActivitiesByQueue(
+    { config, identity, clients, temporal: client, budget, dispatchWindow: options.dispatchWindow },
+    slots,
+  );
   // Issue 16: every activity is this connector's, for this worker's application, and no
   // failure leaves with a secret in it.
   const guard = activityGuard({

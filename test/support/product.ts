@@ -50,7 +50,7 @@ export interface ProductWorkers {
 export async function startProductWorkers(
   temporal: TestTemporal,
   settings: Record<string, string>,
-  options: { apiActivitySlots?: number } = {},
+  options: { apiActivitySlots?: number; dispatchWindow?: number } = {},
 ): Promise<ProductWorkers> {
   const config = testWorkerConfig(settings);
   const workers = await createWorkers({
