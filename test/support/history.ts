@@ -1,5 +1,6 @@
 /** Issue 18: what a workflow's history records besides its activities: patch markers and upserts. */
 import type { temporal as proto } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 
 /** The search attribute sdk-core upserts with every patch marker it records. */
 export const TEMPORAL_CHANGE_VERSION = 'TemporalChangeVersion';
@@ -18,4 +19,17 @@ export function upsertedAttributes(history: proto.api.history.v1.IHistory): stri
     const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
     return fields ? [Object.keys(fields).sort()] : [];
   });
+}
+
+/**
+ * A new entity workflow's first task records its baseline patch's marker alone, sdk-core's
+ * `TemporalChangeVersion` upsert first, and no tag upsert after it (the start carried the tags).
+ * Returns the upserts after the first, for the caller's own checks.
+ */
+export function expectBaselineOnly(history: proto.api.history.v1.IHistory, baseline: string): string[][] {
+  expect(patchMarkers(history)).toEqual([baseline]);
+  const [first, ...after] = upsertedAttributes(history);
+  expect(first).toEqual([TEMPORAL_CHANGE_VERSION]);
+  expect(after.every((names) => !names.includes(SEARCH_ATTRIBUTES.kind.name))).toBe(true);
+  return after;
 }
