@@ -19,7 +19,7 @@ import { abortableCall } from '../common/abort';
 import { notionIdOwners, nudgeUsers, provisionedNotionIds, type NotionIdOwner } from './links';
 import { createNotionActivities } from './notion';
 import { reconcileUsers, type ReconcileInput } from './reconcile';
-import { type ReconcileSummary } from '../contracts/reconcile';
+import { handOverStartedSignal, type ReconcileSummary } from '../contracts/reconcile';
 import type { UserPolicy } from '../contracts/user';
 import { createNotifier, type Notification, type NotificationOutcome } from './notify';
 import { createImportActivities } from './import';
@@ -86,6 +86,15 @@ export function createActivities(deps: ActivityDeps) {
             taskQueue: deps.config.temporal.taskQueue,
             policy,
             dispatchWindow: deps.dispatchWindow,
+            announceHandOver: async (users) => {
+              const { info, cancellationSignal } = Context.current();
+              // Run outside a workflow (no reconciliation to tell), there is nobody to tell.
+              if (!info.workflowExecution) return;
+              const { workflowId } = info.workflowExecution;
+              await abortableCall(deps.temporal, cancellationSignal, () =>
+                deps.temporal.workflow.getHandle(workflowId).signal(handOverStartedSignal, { users }),
+              );
+            },
             reserveDeactivations: (count) =>
               askConnector(() =>
                 connector(input.connectorId).executeUpdate(reserveDeactivationsUpdate, {

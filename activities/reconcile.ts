@@ -64,6 +64,8 @@ export interface ReconcileDeps {
   searchKeys?: SearchKeys;
   /** Issue 18: users handed over and not yet settled, at most (default `DISPATCH_WINDOW`). */
   dispatchWindow?: number;
+  /** Issue 18: tells the reconciliation how many users it is about to hand over (its progress). */
+  announceHandOver?: (users: number) => Promise<void>;
 }
 
 interface Link {
@@ -355,6 +357,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     const attempt = activityInfo().attempt;
     if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
     const { cancellationSignal } = Context.current();
+    await deps.announceHandOver?.(work.length);
     const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = activityInfo();
     const window = settleWindow({
       size: deps.dispatchWindow ?? DISPATCH_WINDOW,

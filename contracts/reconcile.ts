@@ -2,7 +2,7 @@
  * The reconciliation workflow's contract (`jcn/<connector>/reconcile/<id>`, C5/C7): its input, its
  * summary, and the permit Update its bulk-read activity asks for.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { UserOperation } from '../workflows/user-plan';
 
 /**
@@ -15,11 +15,21 @@ export const requestPermitUpdate = defineUpdate<void, ['notion' | 'jumpcloud']>(
 /** Issue 15: where a running reconciliation is, for `jc-notion sync`'s progress. */
 export interface ReconcileProgress {
   phase: 'starting' | 'reading' | 'users' | 'groups';
-  /** Users handed to their workflows (known once both sides are read). */
+  /**
+   * Users handed to their workflows, or to be (known once both sides are read and planned; the
+   * activity's final count once it ended).
+   */
   dispatched?: number;
   groupsDispatched?: number;
 }
 export const reconcileProgressQuery = defineQuery<ReconcileProgress>('progress');
+
+/**
+ * Issue 18: sent by the reconciliation's own activity once it has planned, before it hands the
+ * users over (a window at a time, which lasts as long as the sync): how many it will hand over,
+ * so that `jc-notion sync` shows the users' progress while they are handed over. A count only.
+ */
+export const handOverStartedSignal = defineSignal<[{ users: number }]>('handOverStarted');
 
 export interface ReconcileWorkflowInput {
   connectorId: string;

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  handOverStartedSignal,
   reconcileProgressQuery,
   type ReconcileProgress,
   type ReconcileSummary,
@@ -120,6 +121,12 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
     progress.phase = next;
     setCurrentDetails(reconcileDetails(input, progress));
   };
+  // Issue 18: the hand-over lasts as long as the sync; its progress shows from its start.
+  setHandler(handOverStartedSignal, ({ users }) => {
+    if (progress.phase !== 'reading' || !Number.isInteger(users) || users < 0) return;
+    progress.dispatched = users;
+    phase('users');
+  });
   const connector = getExternalWorkflowHandle(workflowIds.connector(input.connectorId));
   try {
     phase('reading');
