@@ -357,7 +357,8 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     const attempt = activityInfo().attempt;
     if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
     const { cancellationSignal } = Context.current();
-    await deps.announceHandOver?.(work.length);
+    // Nothing to hand over (a quiet hour's reconciliation): nothing to tell, no history event.
+    if (work.length > 0) await deps.announceHandOver?.(work.length);
     const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = activityInfo();
     const window = settleWindow({
       size: deps.dispatchWindow ?? DISPATCH_WINDOW,

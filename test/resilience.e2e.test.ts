@@ -19,7 +19,7 @@ import { createDemoOrganization } from '../harness/emulators/seed/demo';
 import { BULK_PAGE_ATTEMPTS } from '../activities/clients';
 import { reconcileScheduleId } from '../activities/schedule';
 import { statusQuery } from '../contracts/connector';
-import type { ReconcileSummary } from '../contracts/reconcile';
+import { handOverStartedSignal, type ReconcileSummary } from '../contracts/reconcile';
 import { workflowIds } from '../temporal/ids';
 import { EntityGateway } from '../temporal/entities';
 import { runCli } from './support/cli';
@@ -260,7 +260,7 @@ test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: 
   await eventually('the twelve deactivated', () => people.every((p) => !active().includes(p.email)), 120_000);
 });
 
-test('issue 18 (C5): a reconciliation hands its users over a window at a time: never more than the window waiting to settle, and every user converges', async () => {
+test('issue 18 (C5): a reconciliation hands its users over a window at a time: never more than the window waiting to settle, `sync` shows their progress meanwhile, and every user converges', async () => {
   const WINDOW = 4;
   const people = Array.from({ length: 24 }, (_, i) => ({
     username: `window${i}`,
@@ -294,6 +294,7 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   // over, and the members created at least those the window counted as settled.
   let most = 0;
   let sampling = true;
+  let first = '';
   const sampler = (async () => {
     while (sampling) {
       const started = await gateway.count({ connectorId: stack.connectorId, kind: 'user' });
@@ -303,6 +304,7 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   })();
   try {
     const sync = await cli(stack, 'sync', '--timeout', '300');
+    first = sync.stderr;
     expect(sync.stdout).toMatch(/failed\s+0/);
     // The hand-over lasts as long as the sync: `sync` shows the users' progress during it, not
     // only once the last user was handed over, when all but the last window are done (a line
@@ -316,6 +318,21 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   }
   expect(most).toBeGreaterThan(0);
   expect(most).toBeLessThanOrEqual(WINDOW);
+
+  // The count is told once per reconciliation that hands users over, and not by one with nothing
+  // to hand over (a quiet hour's): no event for nothing.
+  const handOverSignals = async (stderr: string) => {
+    const workflowId = /Reconciling: (\S+)/.exec(stderr)?.[1];
+    expect(workflowId).toBeDefined();
+    const { events } = await temporal.client.workflow.getHandle(workflowId!).fetchHistory();
+    return (events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === handOverStartedSignal.name,
+    ).length;
+  };
+  const idle = await cli(stack, 'sync', '--timeout', '120');
+  expect(idle.stdout).toMatch(/users planned\s+0/);
+  expect(await handOverSignals(idle.stderr)).toBe(0);
+  expect(await handOverSignals(first)).toBe(1);
 });
 
 test('issue 15 (C5): a reconciliation whose listing kept failing on one page is retried by Temporal and resumes from that page: no page of either service is read twice', async () => {
