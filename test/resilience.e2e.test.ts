@@ -294,7 +294,7 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   // over, and the members created at least those the window counted as settled.
   let most = 0;
   let sampling = true;
-  let first = '';
+  let first: string | undefined;
   const sampler = (async () => {
     while (sampling) {
       const started = await gateway.count({ connectorId: stack.connectorId, kind: 'user' });
@@ -332,7 +332,7 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   const idle = await cli(stack, 'sync', '--timeout', '120');
   expect(idle.stdout).toMatch(/users planned\s+0/);
   expect(await handOverSignals(idle.stderr)).toBe(0);
-  expect(await handOverSignals(first)).toBe(1);
+  expect(await handOverSignals(first ?? '')).toBe(1);
 });
 
 test('issue 15 (C5): a reconciliation whose listing kept failing on one page is retried by Temporal and resumes from that page: no page of either service is read twice', async () => {
