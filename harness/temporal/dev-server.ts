@@ -54,6 +54,13 @@ export interface DevServer {
 
 export class DevServerError extends Error {
   override name = 'DevServerError';
+  constructor(
+    message: string,
+    /** It crashed (a Go panic) before it ever answered: nothing was started, so it may start again. */
+    readonly crashedAtStart = false,
+  ) {
+    super(message);
+  }
 }
 
 /** A port that was free a moment ago on `ip`. */
@@ -76,11 +83,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     try {
       return await startOnce(options);
     } catch (error) {
+      // The CLI (1.5.1) can also panic while it reports a start-up error (temporalio/cli#605,
+      // #667: a port of its own services taken in between), which hides the error: the same case.
       if (!(
         autoPorts &&
         attempt < 3 &&
         error instanceof DevServerError &&
-        /address already in use/i.test(error.message)
+        (/address already in use/i.test(error.message) || error.crashedAtStart)
       )) {
         throw error;
       }
@@ -118,11 +127,13 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   const tail: string[] = [];
-  // A Go panic's stack fills the tail; its first line says what went wrong.
+  // A Go panic's stack fills the tail; its first lines say what went wrong and where.
   let crash: string | undefined;
+  const crashLines: string[] = [];
   const onLine = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       if (!crash && /^(panic|fatal error)\b/.test(line)) crash = line;
+      else if (crash && crashLines.length < 8) crashLines.push(line.trim());
       tail.push(line);
       if (tail.length > 20) tail.shift();
       options.onOutput?.(line);
@@ -150,7 +161,8 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
   while (Date.now() < deadline) {
     if (gone) {
       throw new DevServerError(
-        `the Temporal dev server exited with code ${child.exitCode}: ${[crash, ...tail.slice(-5)].filter(Boolean).join(' | ')}`,
+        `the Temporal dev server exited with code ${child.exitCode}: ${(crash ? [crash, ...crashLines] : tail.slice(-5)).join(' | ')}`,
+        crash !== undefined,
       );
     }
     try {
