@@ -24,7 +24,7 @@ import type { ReconcileSummary } from '../contracts/reconcile';
 import { EntityGateway } from '../temporal/entities';
 import { checkpointDetailsSchema, type ListingCheckpoints } from './listing-checkpoints';
 import { handOverAll, settleWindow } from './dispatch';
-import { abortableCall } from '../common/abort';
+import { countSettled } from './settle';
 import { reportProgress } from './progress';
 
 export interface ReconcileInput {
@@ -363,13 +363,11 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     const window = settleWindow({
       size: deps.dispatchWindow ?? DISPATCH_WINDOW,
       settled: () =>
-        abortableCall(deps.client, cancellationSignal, () =>
-          gateway.count({
-            connectorId: input.connectorId,
-            kind: 'user',
-            reconcileId: summary.settleId ?? input.reconcileId,
-          }),
-        ),
+        countSettled(deps.client, cancellationSignal, {
+          connectorId: input.connectorId,
+          kind: 'user',
+          reconcileId: summary.settleId ?? input.reconcileId,
+        }),
       signal: cancellationSignal,
       pollMs: 1_000,
       stallMs: WINDOW_STALL_MS,

@@ -16,6 +16,24 @@ export interface AwaitReconciledInput {
   waitMs: number;
 }
 
+/** Which entities to count: those of one kind that settled one reconciliation's request. */
+export interface SettledFilter {
+  connectorId: string;
+  kind: 'user' | 'group';
+  reconcileId: string;
+  /** Only those in this sync state (`error`: settled in error). */
+  syncState?: string;
+}
+
+/**
+ * How many entities settled a reconciliation's request, through visibility. `signal` (the
+ * activity's cancellation) ends the call in flight: none outlives the activity and its client.
+ */
+export function countSettled(client: Client, signal: AbortSignal, filter: SettledFilter): Promise<number> {
+  const gateway = new EntityGateway(client);
+  return abortableCall(client, signal, () => gateway.count(filter));
+}
+
 /**
  * Waits (up to `waitMs`, heartbeating) until `target` entities of this kind have settled the
  * reconciliation's request; answers how many have, and how many of them in error. The activity's
@@ -27,16 +45,14 @@ export async function awaitReconciled(
   input: AwaitReconciledInput,
 ): Promise<{ settled: number; failed: number }> {
   const context = Context.current();
-  const gateway = new EntityGateway(client);
+  const { connectorId, kind, reconcileId } = input;
   const count = (syncState?: string) =>
-    abortableCall(client, context.cancellationSignal, () =>
-      gateway.count({
-        connectorId: input.connectorId,
-        kind: input.kind,
-        reconcileId: input.reconcileId,
-        ...(syncState ? { syncState } : {}),
-      }),
-    );
+    countSettled(client, context.cancellationSignal, {
+      connectorId,
+      kind,
+      reconcileId,
+      ...(syncState ? { syncState } : {}),
+    });
   const deadline = Date.now() + input.waitMs;
   let settled = await count();
   while (settled < input.target && Date.now() < deadline) {

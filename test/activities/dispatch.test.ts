@@ -93,19 +93,30 @@ function windowOf(size: number, counter: { settled: number }, options: Partial<S
   });
 }
 
-test('issue 18 (C5): the window hands an item over only while fewer than its size handed over before it have not settled', async () => {
-  const counter = { settled: 0 };
+/** Hands items 0..count-1 over through `window`, recording each hand-over in `started`. */
+function handOverRecorded(
+  count: number,
+  concurrency: number,
+  window: ReturnType<typeof settleWindow>,
+  signal = new AbortController().signal,
+) {
   const started: number[] = [];
-  const done = handOverAll(
-    [...Array(10).keys()],
-    4,
-    new AbortController().signal,
+  const outcome = handOverAll(
+    [...Array(count).keys()],
+    concurrency,
+    signal,
     (item) => {
       started.push(item);
       return Promise.resolve();
     },
-    windowOf(3, counter),
+    window,
   );
+  return { started, outcome };
+}
+
+test('issue 18 (C5): the window hands an item over only while fewer than its size handed over before it have not settled', async () => {
+  const counter = { settled: 0 };
+  const { started, outcome: done } = handOverRecorded(10, 4, windowOf(3, counter));
   await eventually(() => started.length === 3);
   await new Promise((resolve) => setTimeout(resolve, 30));
   expect(started).toEqual([0, 1, 2]);
@@ -120,16 +131,10 @@ test('issue 18 (C5): the window hands an item over only while fewer than its siz
 
 test('issue 18 (C5): users that never settle (waiting on credentials or a hold) widen the window once nothing settled for a while; they never stop the others', async () => {
   const limits: number[] = [];
-  const started: number[] = [];
   let clock = 0;
-  await handOverAll(
-    [...Array(9).keys()],
+  const { started, outcome } = handOverRecorded(
+    9,
     2,
-    new AbortController().signal,
-    (item) => {
-      started.push(item);
-      return Promise.resolve();
-    },
     windowOf(
       3,
       { settled: 0 },
@@ -145,6 +150,7 @@ test('issue 18 (C5): users that never settle (waiting on credentials or a hold) 
       },
     ),
   );
+  await outcome;
   expect(started).toEqual([...Array(9).keys()]);
   // It widened by its size at a time: 3, then 6, then 9.
   expect([...new Set(limits)]).toEqual([3, 6, 9]);
@@ -152,33 +158,23 @@ test('issue 18 (C5): users that never settle (waiting on credentials or a hold) 
 
 test("issue 18 (C5): the window is open once its time is up (before the activity's own), and reads nothing then", async () => {
   const settled = jest.fn(() => Promise.resolve(0));
-  const started: number[] = [];
-  await handOverAll(
-    [...Array(20).keys()],
+  const { started, outcome } = handOverRecorded(
+    20,
     4,
-    new AbortController().signal,
-    (item) => {
-      started.push(item);
-      return Promise.resolve();
-    },
     windowOf(2, { settled: 0 }, { settled, openAt: Date.now() }),
   );
+  await outcome;
   expect(started).toHaveLength(20);
   expect(settled).not.toHaveBeenCalled();
 });
 
 test('issue 18 (C5): a cancelled activity stops waiting on its window at once, and hands nothing more over', async () => {
   const cancel = new AbortController();
-  const started: number[] = [];
-  const outcome = handOverAll(
-    [...Array(10).keys()],
+  const { started, outcome } = handOverRecorded(
+    10,
     4,
-    cancel.signal,
-    (item) => {
-      started.push(item);
-      return Promise.resolve();
-    },
     windowOf(2, { settled: 0 }, { signal: cancel.signal, pollMs: 60_000 }),
+    cancel.signal,
   );
   await eventually(() => started.length === 2);
   cancel.abort(new Error('activity cancelled'));
@@ -187,16 +183,10 @@ test('issue 18 (C5): a cancelled activity stops waiting on its window at once, a
 });
 
 test('issue 18 (C5): a failed count read fails the hand-over like a failed hand-over, and nothing more is handed over', async () => {
-  const started: number[] = [];
   let reads = 0;
-  const outcome = handOverAll(
-    [...Array(10).keys()],
+  const { started, outcome } = handOverRecorded(
+    10,
     4,
-    new AbortController().signal,
-    (item) => {
-      started.push(item);
-      return Promise.resolve();
-    },
     windowOf(
       2,
       { settled: 0 },
