@@ -1,6 +1,13 @@
 /** Connections to the Temporal service, from the configuration (plain, mTLS or API key). */
 import fs from 'node:fs';
-import { Client, Connection, type ConnectionLike, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionLike,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { ConfigError, type Config } from '../config/config';
 import { dataConverterFor } from './data-converter';
@@ -41,11 +48,47 @@ export class TemporalUnreachableError extends Error {
   }
 }
 
+/**
+ * A client connection whose `close()` no retry outlives. The SDK retries a failed call (the
+ * server unavailable or busy) on a timer; a timer that fires once the connection is closed throws
+ * "Channel has been shut down" out of the timer, which ends the process: a worker stopping while
+ * one of its activities' calls waited to be retried, a command interrupted mid-call. Once closing,
+ * no retry is scheduled (the call fails with the error it got), and `close()` first waits for
+ * those already scheduled (at most the SDK's longest back-off, about 6 s).
+ */
+export async function connectClosable(settings: ConnectionOptions): Promise<Connection> {
+  const retry = defaultGrpcRetryOptions();
+  let closing = false;
+  let lastRetryDue = 0;
+  const connection = await Connection.connect({
+    ...settings,
+    interceptors: [
+      makeGrpcRetryInterceptor({
+        retryableDecider: (attempt, status) => !closing && retry.retryableDecider(attempt, status),
+        delayFunction: (attempt, status) => {
+          const ms = retry.delayFunction(attempt, status);
+          lastRetryDue = Math.max(lastRetryDue, Date.now() + ms);
+          return ms;
+        },
+      }),
+    ],
+  });
+  const close = connection.close.bind(connection);
+  connection.close = async () => {
+    closing = true;
+    // Timers fire in the order they are due: once this one has, every retry has been made.
+    const wait = lastRetryDue - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10));
+    await close();
+  };
+  return connection;
+}
+
 /** A client connection (workflow, operator and health services). */
 export async function connect(config: Config): Promise<Connection> {
   const settings = options(config);
   try {
-    return await Connection.connect({ ...settings, connectTimeout: '10s' });
+    return await connectClosable({ ...settings, connectTimeout: '10s' });
   } catch (error) {
     throw new TemporalUnreachableError(config, error);
   }

@@ -3,12 +3,13 @@
  * attributes registered. Start it in `beforeAll`, stop it in `afterAll`; run independent
  * scenarios on separate task queues (`uniqueTaskQueue`).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
 import { obtainTemporalCli } from '../../harness/temporal/cli-binary';
 import { startDevServer, type DevServer } from '../../harness/temporal/dev-server';
 import { bundleWorkflows, installRuntime } from '../../worker/worker';
+import { connectClosable } from '../../temporal/connection';
 
 export interface TestTemporal {
   server: DevServer;
@@ -45,7 +46,7 @@ export async function startTestTemporal(
     dynamicConfig: options.dynamicConfig,
   });
   try {
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await connectClosable({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const bundles = new Map<boolean, Promise<WorkflowBundle>>();
     const bundleFor = (encrypted: boolean) => {
