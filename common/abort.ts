@@ -19,8 +19,8 @@ export function abortReason(signal: AbortSignal): Error {
 
 /**
  * One Temporal client call that `signal` aborts, retries included, and that is not made at all
- * once `signal` has aborted. A call left running would outlive its activity, then its client
- * (whose retry timer then throws "Channel has been shut down").
+ * once `signal` has aborted: a call left running would outlive its activity and hold its worker's
+ * shutdown (until `close()` of a `connectClosable` connection, which no retry outlives).
  *
  * The call gets a signal of its own, tied to `signal` for as long as the call runs: the client's
  * `withAbortSignal` adds a listener to the signal it is given for every request and never removes
