@@ -18,7 +18,7 @@ import { createNotionEmulator, type NotionEmulator } from '../harness/emulators/
 import { createDemoOrganization } from '../harness/emulators/seed/demo';
 import { BULK_PAGE_ATTEMPTS } from '../activities/clients';
 import { reconcileScheduleId } from '../activities/schedule';
-import { statusQuery } from '../contracts/connector';
+import { startSyncUpdate, statusQuery } from '../contracts/connector';
 import { handOverStartedSignal, type ReconcileSummary } from '../contracts/reconcile';
 import { workflowIds } from '../temporal/ids';
 import { EntityGateway } from '../temporal/entities';
@@ -260,16 +260,23 @@ test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: 
   await eventually('the twelve deactivated', () => people.every((p) => !active().includes(p.email)), 120_000);
 });
 
-test('issue 18 (C5): a reconciliation hands its users over a window at a time: never more than the window waiting to settle, `sync` shows their progress meanwhile, and every user converges', async () => {
-  const WINDOW = 4;
-  const people = Array.from({ length: 24 }, (_, i) => ({
-    username: `window${i}`,
-    email: `window${i}@example.com`,
-    firstname: 'Window',
+/**
+ * A connector whose application binds `users` people through one group, its workers handing
+ * users over `window` at a time, Notion's creations slowed to `creationMs`; activated, creations
+ * approved. `created()` counts those people active in Notion.
+ */
+async function startWindowedStack(
+  connectorId: string,
+  options: { users: number; window: number; creationMs: number },
+) {
+  const people = Array.from({ length: options.users }, (_, i) => ({
+    username: `${connectorId}-${i}`,
+    email: `${connectorId}-${i}@example.com`,
+    firstname: 'Windowed',
     lastname: String(i),
   }));
   const stack = await startStack(
-    'dispatch-window-e2e',
+    connectorId,
     (jumpcloud) => {
       jumpcloud.seed({
         users: people,
@@ -278,17 +285,27 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
       });
     },
     {},
-    { dispatchWindow: WINDOW },
+    { dispatchWindow: options.window },
   );
-  // Slow creations keep the users handed over unsettled for a while: without the window, all 24
-  // are handed over while the first creations are still under way.
   stack.notion.control.setFaults({
-    rules: [{ route: 'POST /scim/v2/Users', action: { type: 'latency', ms: 2_000 } }],
+    rules: [{ route: 'POST /scim/v2/Users', action: { type: 'latency', ms: options.creationMs } }],
   });
   await cli(stack, 'activate', '--approve-creations');
   const emails = new Set(people.map((p) => p.email));
   const created = () =>
     (stack.notion.state() as NotionState).users.filter((u) => u.active && emails.has(u.userName)).length;
+  return { stack, people, created };
+}
+
+test('issue 18 (C5): a reconciliation hands its users over a window at a time: never more than the window waiting to settle, `sync` shows their progress meanwhile, and every user converges', async () => {
+  const WINDOW = 4;
+  // Slow creations keep the users handed over unsettled for a while: without the window, all 24
+  // are handed over while the first creations are still under way.
+  const { stack, people, created } = await startWindowedStack('dispatch-window-e2e', {
+    users: 24,
+    window: WINDOW,
+    creationMs: 2_000,
+  });
   const gateway = new EntityGateway(temporal.client);
   // Sampled in this order, the user workflows Temporal shows as started are at most those handed
   // over, and the members created at least those the window counted as settled.
@@ -333,6 +350,75 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   expect(idle.stdout).toMatch(/users planned\s+0/);
   expect(await handOverSignals(idle.stderr)).toBe(0);
   expect(await handOverSignals(first ?? '')).toBe(1);
+});
+
+/**
+ * A reconciliation stopped while it hands its users over (a window of 4, Notion's creations slowed
+ * to 4 s: 48 users take about 48 s to hand over). Its activity learns that it is no longer wanted
+ * only from a heartbeat's answer, and the SDK sends one at most every 60 s by default: the hand-over
+ * went on for up to a minute after `deactivate` (C2) or a termination. The workers now send them at
+ * least every few seconds (`HEARTBEAT_THROTTLE`, worker/worker.ts), so the hand-over stops within
+ * seconds, long before it would have handed over everyone. Returns the stack, its sync stopped.
+ */
+async function stopMidHandOver(
+  connectorId: string,
+  stop: (stack: Stack, reconcileWorkflowId: string) => Promise<void>,
+): Promise<{ stack: Stack; people: number; handedOver: number; created: () => number }> {
+  const WINDOW = 4;
+  const { stack, people, created } = await startWindowedStack(connectorId, {
+    users: 48,
+    window: WINDOW,
+    creationMs: 4_000,
+  });
+  const gateway = new EntityGateway(temporal.client);
+  const handedOver = () => gateway.count({ connectorId, kind: 'user' });
+  const { workflowId } = await temporal.client.workflow
+    .getHandle(workflowIds.connector(connectorId))
+    .executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  await eventually('the first window handed over', async () => (await handedOver()) >= WINDOW);
+  await stop(stack, workflowId);
+  // Stopped: nothing more is handed over for 10 s on end (one every second or so while it ran).
+  let last = await handedOver();
+  let since = Date.now();
+  await eventually('the hand-over to stop', async () => {
+    const now = await handedOver();
+    if (now !== last) [last, since] = [now, Date.now()];
+    return Date.now() - since >= 10_000;
+  });
+  expect(last).toBeLessThan(people.length);
+  return { stack, people: people.length, handedOver: last, created };
+}
+
+test("C2: deactivate during a reconciliation's hand-over stops it within seconds, and what reached Notion stays; activate and sync converge everyone", async () => {
+  const { stack, people, handedOver, created } = await stopMidHandOver('halt-deactivate', (stack) =>
+    cli(stack, 'deactivate').then(() => undefined),
+  );
+  // The users handed over finish what they started, at most; nobody else is created.
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  expect(created()).toBeLessThanOrEqual(handedOver);
+  expect((await cli(stack, 'status')).stdout).toMatch(/not activated/);
+
+  stack.notion.control.setFaults({ rules: [] });
+  await cli(stack, 'activate');
+  const sync = await cli(stack, 'sync', '--timeout', '300');
+  expect(sync.stdout).toMatch(/failed\s+0/);
+  await eventually('every user in Notion', () => created() === people);
+});
+
+test('C5: a reconciliation terminated during its hand-over stops handing over within seconds; the next one converges everyone', async () => {
+  const { stack, people, created } = await stopMidHandOver('halt-terminate', async (_stack, reconcile) => {
+    await temporal.client.workflow.getHandle(reconcile).terminate('test: an admin stops it');
+  });
+  stack.notion.control.setFaults({ rules: [] });
+  // The connector finds it gone (it never reported back) and starts the next one.
+  const sync = await cli(stack, 'sync', '--timeout', '300');
+  expect(sync.stdout).toMatch(/failed\s+0/);
+  await eventually('every user in Notion', () => created() === people);
+  const status = await temporal.client.workflow
+    .getHandle(workflowIds.connector(stack.connectorId))
+    .query(statusQuery);
+  expect(status.runningReconcile).toBeUndefined();
+  expect(status.lastReconcile?.error).toBeUndefined();
 });
 
 test('issue 15 (C5): a reconciliation whose listing kept failing on one page is retried by Temporal and resumes from that page: no page of either service is read twice', async () => {

@@ -158,6 +158,15 @@ export interface WorkerSet {
   runUntil<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The longest a long activity (a reconciliation's hand-over, an import, the feed's poll) goes
+ * without telling Temporal it is alive, while it reports. A cancellation (`deactivate`, C2) or the
+ * end of its workflow (terminated) reaches an activity only in a heartbeat's answer, and the SDK's
+ * default (60 s, or 0.8 of the heartbeat timeout) let a stopped reconciliation hand users over for
+ * up to a minute. One heartbeat every few seconds per running activity costs nothing.
+ */
+export const HEARTBEAT_THROTTLE = '3 seconds';
+
 export async function createWorkers(options: CreateWorkersOptions): Promise<WorkerSet> {
   const { config, connection } = options;
   const encrypted = isEncrypted(config);
@@ -225,6 +234,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     interceptors,
     // In-flight activities get this long to finish when the worker stops.
     shutdownGraceTime: '10 seconds',
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   } as const;
   // Bundled once for the two workers that run workflows.
   const workflowCode = {
