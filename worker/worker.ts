@@ -165,7 +165,7 @@ export interface WorkerSet {
  * default (60 s, or 0.8 of the heartbeat timeout) let a stopped reconciliation hand users over for
  * up to a minute. One heartbeat every few seconds per running activity costs nothing.
  */
-export const HEARTBEAT_THROTTLE = '3 seconds';
+const HEARTBEAT_THROTTLE = '3 seconds';
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<WorkerSet> {
   const { config, connection } = options;
