@@ -228,7 +228,9 @@ export async function untilReady(worker: ClusterWorker, timeoutMs = 180_000): Pr
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (worker.child.exitCode !== null || worker.child.signalCode !== null)
-      throw new Error(`the worker on port ${worker.port} exited: see ${worker.log}`);
+      throw new Error(
+        `the worker on port ${worker.port} exited (${worker.child.signalCode ?? `exit code ${worker.child.exitCode}`}): see ${worker.log}; its last lines:\n${logTail(worker.log)}`,
+      );
     try {
       const response = await fetch(`http://127.0.0.1:${worker.port}/readyz`, {
         signal: AbortSignal.timeout(5_000),
@@ -241,4 +243,16 @@ export async function untilReady(worker: ClusterWorker, timeoutMs = 180_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`the worker on port ${worker.port} is not ready (${last}): see ${worker.log}`);
+}
+
+/**
+ * The last lines of a worker's log, for an error that outlives the log (a test's directory is
+ * removed after it, unless CLUSTER_KEEP_LOGS=1): why a worker exited is otherwise lost.
+ */
+function logTail(file: string, lines = 15): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (error) {
+    return `(unreadable: ${error instanceof Error ? error.message : String(error)})`;
+  }
 }
