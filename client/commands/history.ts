@@ -213,6 +213,28 @@ export class PayloadReader {
 }
 
 /** What a `sync` request carries besides its reason: its reconciliation, a guard's or admin's decision. */
+/** The sync requests a run starts with: a new user's first (issue 18), or a continued run's unsettled ones. */
+const startedWithView = z.object({ pending: z.array(syncRequestView).optional() });
+
+/** A sync request as one step, whether it came in a signal or with the run's start. */
+function syncRequestStep(
+  base: { at: string; runId: string; eventId: number },
+  request: z.infer<typeof syncRequestView>,
+): HistoryStep {
+  const detail = syncDetail(request);
+  return {
+    ...base,
+    type: 'signal',
+    signal: 'sync',
+    // The reason is what; its reconciliation's id goes with the outcome, to keep lines aligned.
+    what: `sync request: ${request.reason}`,
+    outcome: 'received',
+    ...(detail ? { detail } : {}),
+    reason: request.reason,
+    ...(request.reconcileId ? { reconcileId: request.reconcileId } : {}),
+  };
+}
+
 function syncDetail(request: z.infer<typeof syncRequestView>): string | undefined {
   const parts = [
     ...(request.reconcileId ? [`reconciliation ${request.reconcileId}`] : []),
@@ -252,7 +274,7 @@ export async function runSteps(
   for (const event of events) {
     const base = { at: iso(event), runId, eventId: num(event.eventId) };
     if (event.workflowExecutionStartedEventAttributes) {
-      const previous = event.workflowExecutionStartedEventAttributes.continuedExecutionRunId;
+      const { continuedExecutionRunId: previous, input } = event.workflowExecutionStartedEventAttributes;
       const summary = await reader.value(event.userMetadata?.summary);
       if (typeof summary === 'string' && summary) run.summary = summary;
       steps.push({
@@ -262,23 +284,15 @@ export async function runSteps(
         outcome: 'started',
         detail: `run ${runId}`,
       });
+      const startedWith = startedWithView.safeParse(await reader.first(input));
+      for (const request of startedWith.success ? (startedWith.data.pending ?? []) : [])
+        steps.push(syncRequestStep(base, request));
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const { signalName, input } = event.workflowExecutionSignaledEventAttributes;
       const name = signalName ?? 'signal';
       const parsed = name === 'sync' ? syncRequestView.safeParse(await reader.first(input)) : undefined;
-      const request = parsed?.success ? parsed.data : undefined;
-      const detail = request && syncDetail(request);
-      steps.push({
-        ...base,
-        type: 'signal',
-        signal: name,
-        // The reason is what; its reconciliation's id goes with the outcome, to keep lines aligned.
-        what: request ? `sync request: ${request.reason}` : `signal ${name}`,
-        outcome: 'received',
-        ...(detail ? { detail } : {}),
-        ...(request ? { reason: request.reason } : {}),
-        ...(request?.reconcileId ? { reconcileId: request.reconcileId } : {}),
-      });
+      if (parsed?.success) steps.push(syncRequestStep(base, parsed.data));
+      else steps.push({ ...base, type: 'signal', signal: name, what: `signal ${name}`, outcome: 'received' });
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
       const name =
         event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name ?? 'update';

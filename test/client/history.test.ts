@@ -275,6 +275,42 @@ const entity = (over: Partial<FoundEntity> = {}): FoundEntity => ({
   ...over,
 });
 
+test("issue 18: the requests a run starts with (a new user's first, a continued run's carried over) follow its start, as a signal's would", async () => {
+  const history = events(
+    {
+      workflowExecutionStartedEventAttributes: {
+        input: await payloads({
+          connectorId: 'c',
+          jumpcloudUserId: 'abc',
+          pending: [
+            {
+              reason: 'reconcile',
+              reconcileId: 'r-1',
+              creation: 'granted',
+              observed: { jumpcloud: { email: 'k@x.io' } },
+            },
+            { reason: 'user_update' },
+          ],
+        }),
+      },
+    },
+    {
+      activityTaskScheduledEventAttributes: { activityId: '1', activityType: { name: 'notionCreateUser' } },
+      userMetadata: await summary('create kate@example.com in Notion'),
+    },
+  );
+  const { steps } = await runSteps('run-1', history, reader());
+  expect(steps.map((step) => [step.eventId, step.type, step.what, step.detail])).toEqual([
+    [1, 'run-started', 'workflow started', 'run run-1'],
+    [1, 'signal', 'sync request: reconcile', 'reconciliation r-1, creation granted'],
+    [1, 'signal', 'sync request: user_update', undefined],
+    [2, 'activity', 'create kate@example.com in Notion', undefined],
+  ]);
+  expect(steps[1]).toMatchObject({ reason: 'reconcile', reconcileId: 'r-1', outcome: 'received' });
+  // Nothing personal from the request is shown: only its reason and the decisions behind it.
+  expect(JSON.stringify(steps)).not.toContain('k@x.io');
+});
+
 test('issue 19: the printed log: the entity as `find` shows it, then one aligned line per step', () => {
   const step = (
     what: string,
