@@ -212,7 +212,6 @@ export class PayloadReader {
   }
 }
 
-/** What a `sync` request carries besides its reason: its reconciliation, a guard's or admin's decision. */
 /** The sync requests a run starts with: a new user's first (issue 18), or a continued run's unsettled ones. */
 const startedWithView = z.object({ pending: z.array(syncRequestView).optional() });
 
@@ -235,6 +234,7 @@ function syncRequestStep(
   };
 }
 
+/** What a `sync` request carries besides its reason: its reconciliation, a guard's or admin's decision. */
 function syncDetail(request: z.infer<typeof syncRequestView>): string | undefined {
   const parts = [
     ...(request.reconcileId ? [`reconciliation ${request.reconcileId}`] : []),
