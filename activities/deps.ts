@@ -11,12 +11,6 @@ export interface ActivityDeps {
   clients: ApiClients;
   /** For visibility queries and starting/signalling entity workflows. */
   temporal: Client;
-  /**
-   * Issue 18: a client on the workers' own connection. A new user's workflow started through it may
-   * run its first task in this process at once, without a trip through the task queue (eager
-   * start). Absent, every workflow starts through the task queue.
-   */
-  starter?: Client;
   /** Issue 15: paces every request beyond the one an activity's dispatch paid for (the clients' hook). */
   budget?: RequestBudget;
   /** Issue 18: a reconciliation's users handed over and not yet settled, at most. */

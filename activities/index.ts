@@ -82,7 +82,6 @@ export function createActivities(deps: ActivityDeps) {
             jumpcloud: paced.jumpcloud,
             notion: paced.notion,
             client: deps.temporal,
-            starter: deps.starter,
             appId: deps.config.jumpcloud.appId,
             taskQueue: deps.config.temporal.taskQueue,
             policy,

@@ -51,8 +51,6 @@ export interface ReconcileDeps {
   jumpcloud: JumpCloudClient;
   notion: NotionScimClient;
   client: Client;
-  /** Issue 18: starts new users' workflows eagerly (ActivityDeps.starter). */
-  starter?: Client;
   appId: string;
   taskQueue: string;
   policy: UserPolicy;
@@ -189,7 +187,7 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
 
     report('reading links');
     const links = new Map<string, Link>();
-    const gateway = new EntityGateway(deps.client, deps.taskQueue, deps.starter);
+    const gateway = new EntityGateway(deps.client, deps.taskQueue);
     for await (const user of gateway.find({ connectorId: input.connectorId, kind: 'user' })) {
       if (user.jumpcloudId)
         links.set(user.jumpcloudId, { notionId: user.notionId, syncState: user.syncState });
@@ -381,23 +379,16 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       DISPATCH_CONCURRENCY,
       cancellationSignal,
       async (item) => {
-        await gateway.syncUser(
-          input.connectorId,
-          item.id,
-          deps.policy,
-          {
-            reason: 'reconcile',
-            reconcileId: input.reconcileId,
-            ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
-            ...(item.observed ? { observed: item.observed } : {}),
-            ...(item.conflict ? { conflict: item.conflict } : {}),
-            policy: deps.policy,
-            ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
-            ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
-          },
-          // No workflow on record: start it with its request (a race with another start falls back).
-          { new: !links.has(item.id) },
-        );
+        await gateway.syncUser(input.connectorId, item.id, deps.policy, {
+          reason: 'reconcile',
+          reconcileId: input.reconcileId,
+          ...(summary.settleId ? { reconcileIds: [input.reconcileId, summary.settleId] } : {}),
+          ...(item.observed ? { observed: item.observed } : {}),
+          ...(item.conflict ? { conflict: item.conflict } : {}),
+          policy: deps.policy,
+          ...(item.operations.some((o) => o.kind === 'deactivate') && deactivation ? { deactivation } : {}),
+          ...(item.operations.some((o) => o.kind === 'create') && creation ? { creation } : {}),
+        });
         summary.dispatched += 1;
         if (summary.dispatched % 100 === 0) report('dispatching', { dispatched: summary.dispatched });
       },

@@ -5,7 +5,7 @@
  * by type name with their contracts' types, so nothing here imports workflow code but the pure
  * wording of their summaries (workflows/summaries.ts).
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { GroupSyncRequest, GroupWorkflowInput } from '../contracts/group';
 import { syncGroupSignal } from '../contracts/group';
 import type { SyncRequest, UserPolicy, UserWorkflowInput } from '../contracts/user';
@@ -121,12 +121,6 @@ export class EntityGateway {
     readonly client: Client,
     /** The workers' main task queue (TEMPORAL_TASK_QUEUE), where entity workflows start. */
     private readonly taskQueue?: string,
-    /**
-     * Issue 18: a client on a worker's own connection (a `NativeConnection`), for eager starts: the
-     * server hands a new workflow's first task back in the start's answer, to this process's worker
-     * when it has a free slot, instead of through the task queue.
-     */
-    private readonly starter?: Client,
   ) {}
 
   private startQueue(): string {
@@ -134,45 +128,18 @@ export class EntityGateway {
     return this.taskQueue;
   }
 
-  /**
-   * Signal-with-start of a user's workflow: it converges now, started (and tagged) if it was not
-   * running. A user known to have no workflow yet (`new`) is started instead with the request in
-   * its input, eagerly when there is a starter (issue 18, ADR 0022): the request is the same, it
-   * only arrives with the start. Started meanwhile by someone else, it is signalled as usual.
-   */
-  async syncUser(
-    connectorId: string,
-    jumpcloudUserId: string,
-    policy: UserPolicy,
-    request: SyncRequest,
-    options: { new?: boolean } = {},
-  ): Promise<'started eagerly' | 'started' | 'signalled'> {
+  /** Signal-with-start of a user's workflow: it converges now, started (and tagged) if it was not running. */
+  async syncUser(connectorId: string, jumpcloudUserId: string, policy: UserPolicy, request: SyncRequest) {
     const input: UserWorkflowInput = { connectorId, jumpcloudUserId, policy };
-    const common = {
+    await this.client.workflow.signalWithStart('userWorkflow', {
       workflowId: workflowIds.user(connectorId, jumpcloudUserId),
       taskQueue: this.startQueue(),
       typedSearchAttributes: entityTags('user', connectorId, jumpcloudUserId),
       ...userMetadata(connectorId, jumpcloudUserId, policy, request),
-    };
-    if (options.new && this.starter) {
-      try {
-        const handle = await this.starter.workflow.start('userWorkflow', {
-          ...common,
-          args: [{ ...input, pending: [request] }],
-          requestEagerStart: true,
-        });
-        return handle.eagerlyStarted ? 'started eagerly' : 'started';
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-    }
-    await this.client.workflow.signalWithStart('userWorkflow', {
-      ...common,
       args: [input],
       signal: syncUserSignal,
       signalArgs: [request],
     });
-    return 'signalled';
   }
 
   /** Signal-with-start of a group's workflow. */

@@ -192,20 +192,6 @@ test("issue 18: a new user workflow's first task records one patch marker (its b
   expect(after.every((names) => names.includes(SEARCH_ATTRIBUTES.syncState.name))).toBe(true);
 });
 
-test("issue 18: the first sync starts each new user's workflow with its reconciliation's request, no signal; `history` shows the request", async () => {
-  const { events } = await temporal.client.workflow
-    .getHandle(workflowIds.user('users-e2e', jcUser('person1')._id))
-    .fetchHistory();
-  expect(events!.filter((event) => event.workflowExecutionSignaledEventAttributes)).toEqual([]);
-  const input = events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-  const started = JSON.parse(Buffer.from(input.data!).toString('utf8')) as { pending?: { reason: string }[] };
-  expect(started.pending?.map((request) => request.reason)).toEqual(['reconcile']);
-  const printed = await cli('history', 'person1@example.com');
-  expect(printed.stdout).toMatch(
-    /workflow started[\s\S]*sync request: reconcile[\s\S]*create person1@example\.com/,
-  );
-});
-
 test("issue 19: a user's workflow says who it is and what each step does, in the Temporal UI's words", async () => {
   const person = jcUser('person3');
   const handle = temporal.client.workflow.getHandle(workflowIds.user('users-e2e', person._id));

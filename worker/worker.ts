@@ -202,11 +202,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     notion: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
     jumpcloud: new ParkingSlots(options.apiActivitySlots ?? API_ACTIVITY_SLOTS),
   };
-  // Issue 18: new users' workflows started on the workers' own connection may run their first
-  // task here at once (eager start, ADR 0022).
-  const starter = clientOn(connection, config);
   const activities = createActivitiesByQueue(
-    { config, identity, clients, temporal: client, starter, budget, dispatchWindow: options.dispatchWindow },
+    { config, identity, clients, temporal: client, budget, dispatchWindow: options.dispatchWindow },
     slots,
   );
   // Issue 16: every activity is this connector's, for this worker's application, and no

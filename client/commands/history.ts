@@ -212,7 +212,7 @@ export class PayloadReader {
   }
 }
 
-/** The sync requests a run starts with: a new user's first (issue 18), or a continued run's unsettled ones. */
+/** The sync requests a run starts with: those a continued run carried over, unsettled (continue-as-new). */
 const startedWithView = z.object({ pending: z.array(syncRequestView).optional() });
 
 /** A sync request as one step, whether it came in a signal or with the run's start. */

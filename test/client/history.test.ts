@@ -275,10 +275,11 @@ const entity = (over: Partial<FoundEntity> = {}): FoundEntity => ({
   ...over,
 });
 
-test("issue 18: the requests a run starts with (a new user's first, a continued run's carried over) follow its start, as a signal's would", async () => {
+test("issue 19: the requests a run starts with (a continued run's, carried over unsettled) follow its start, as a signal's would", async () => {
   const history = events(
     {
       workflowExecutionStartedEventAttributes: {
+        continuedExecutionRunId: 'run-0',
         input: await payloads({
           connectorId: 'c',
           jumpcloudUserId: 'abc',
@@ -301,7 +302,7 @@ test("issue 18: the requests a run starts with (a new user's first, a continued 
   );
   const { steps } = await runSteps('run-1', history, reader());
   expect(steps.map((step) => [step.eventId, step.type, step.what, step.detail])).toEqual([
-    [1, 'run-started', 'workflow started', 'run run-1'],
+    [1, 'run-started', 'run continued from run-0', 'run run-1'],
     [1, 'signal', 'sync request: reconcile', 'reconciliation r-1, creation granted'],
     [1, 'signal', 'sync request: user_update', undefined],
     [2, 'activity', 'create kate@example.com in Notion', undefined],
