@@ -284,8 +284,9 @@ export async function runSteps(
         outcome: 'started',
         detail: `run ${runId}`,
       });
-      const startedWith = startedWithView.safeParse(await reader.first(input));
-      for (const request of startedWith.success ? (startedWith.data.pending ?? []) : [])
+      // Only a continued run starts with requests: a first run's input is not read (nor decrypted).
+      const startedWith = previous ? startedWithView.safeParse(await reader.first(input)) : undefined;
+      for (const request of startedWith?.success ? (startedWith.data.pending ?? []) : [])
         steps.push(syncRequestStep(base, request));
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const { signalName, input } = event.workflowExecutionSignaledEventAttributes;
