@@ -355,10 +355,24 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
     // A retried attempt plans again from what it reads now: users an earlier attempt signalled
     // settle the reconcileId as well, so its own are told apart (the workflow waits for those).
     const attempt = activityInfo().attempt;
-    if (attempt > 1) summary.settleId = `${input.reconcileId}#${attempt}`;
+    if (attempt > 1) {
+      summary.settleId = `${input.reconcileId}#${attempt}`;
+      // …and the users an earlier attempt already brought to a settled state, not handed over
+      // again (in sync now), are this reconciliation's too: counted, so that its report (and
+      // `sync`'s progress, which counts every attempt's) covers the whole run, not this attempt.
+      const again = new Set(work.map((item) => item.id));
+      let earlier = 0;
+      for await (const user of gateway.find({
+        connectorId: input.connectorId,
+        kind: 'user',
+        reconcileId: input.reconcileId,
+      }))
+        if (user.jumpcloudId !== undefined && !again.has(user.jumpcloudId)) earlier += 1;
+      if (earlier > 0) summary.settledEarlier = summary.dispatched = earlier;
+    }
     const { cancellationSignal } = Context.current();
     // Nothing to hand over (a quiet hour's reconciliation): nothing to tell, no history event.
-    if (work.length > 0) await deps.announceHandOver?.(work.length);
+    if (work.length > 0) await deps.announceHandOver?.(summary.dispatched + work.length);
     const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = activityInfo();
     const window = settleWindow({
       size: deps.dispatchWindow ?? DISPATCH_WINDOW,

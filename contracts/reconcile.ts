@@ -80,14 +80,22 @@ export interface ReconcileSummary {
   /** Dry run: user groups bound to the application, directly or nested (the activation preview). */
   jumpcloudGroupsInScope?: number;
   planned: Record<UserOperation['kind'] | 'retry', number>;
-  /** User workflows signalled. */
+  /**
+   * User workflows signalled: by the attempt that completed, plus `settledEarlier` (the users an
+   * earlier attempt of a retried reconciliation had already brought to a settled state).
+   */
   dispatched: number;
   /**
    * What the users signalled by this attempt of the activity publish in `JcnReconcileIds` once
    * settled: the reconcileId, or `<reconcileId>#<attempt>` for a retried attempt (users an earlier
-   * attempt signalled settle the reconcileId too, and must not count toward `dispatched`).
+   * attempt signalled settle the reconcileId too: the workflow waits for this attempt's own).
    */
   settleId?: string;
+  /**
+   * Issue 15: a retried attempt: users that had settled this reconciliation's request in an earlier
+   * attempt and were not handed over again (counted in `dispatched`, not waited for).
+   */
+  settledEarlier?: number;
   /** C6: deactivations held for approval (above DEACTIVATION_THRESHOLD). */
   held?: number;
   /** C6 (issue 14): creations held for approval (a first bulk creation above the threshold). */

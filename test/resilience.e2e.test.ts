@@ -36,7 +36,9 @@ interface Stack {
   connectorId: string;
   jumpcloud: JumpCloudEmulator;
   notion: NotionEmulator;
+  /** Replaced when the workers are restarted (`restartWorkers`). */
   product: ProductWorkers;
+  restartWorkers(): Promise<void>;
   env: NodeJS.ProcessEnv;
   origins: { jumpcloud: string; notion: string };
 }
@@ -61,7 +63,18 @@ async function startStack(
     ...extra,
   });
   const product = await startProductWorkers(temporal, settings, workerOptions);
-  const stack = { connectorId, jumpcloud, notion, product, env: product.env, origins };
+  const stack: Stack = {
+    connectorId,
+    jumpcloud,
+    notion,
+    product,
+    env: product.env,
+    origins,
+    restartWorkers: async () => {
+      await stack.product.stop();
+      stack.product = await startProductWorkers(temporal, settings, workerOptions);
+    },
+  };
   stacks.push(stack);
   return stack;
 }
@@ -350,6 +363,36 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   expect(idle.stdout).toMatch(/users planned\s+0/);
   expect(await handOverSignals(idle.stderr)).toBe(0);
   expect(await handOverSignals(first ?? '')).toBe(1);
+});
+
+test("issue 15 (C5): a reconciliation whose hand-over is retried (its workers restarted part-way) reports every user it brought to Notion, the earlier attempt's too", async () => {
+  // Creations slowed to 4 s, a window of 4: 24 users take about 24 s to hand over, so the workers'
+  // restart (a graceful stop lets activities run 10 s more) fails the hand-over's first attempt.
+  const { stack, people, created } = await startWindowedStack('retried-hand-over', {
+    users: 24,
+    window: 4,
+    creationMs: 4_000,
+  });
+  const sync = runCli(['sync', '--json', '--timeout', '600'], stack.env, undefined, 600_000);
+  await eventually('the first users in Notion', () => created() >= 4);
+  await stack.restartWorkers();
+  const { stdout, stderr, code } = await sync;
+  expect([code, stderr]).toEqual([0, expect.any(String)]);
+  const result = JSON.parse(stdout) as ReconcileSummary & { progress: { done: number; failed: number } };
+  // The attempt that completed is not the first.
+  expect(result.settleId).toMatch(/#[2-9]$/);
+  // Before, the report counted the last attempt's users only ("users planned 10, done 10"), and
+  // the progress lines, which count every attempt's, went past it ("users: 20/10 done").
+  expect(result.dispatched).toBe(people.length);
+  expect(result.settled).toMatchObject({ users: people.length, failed: 0, complete: true });
+  expect(result.progress).toMatchObject({ done: people.length, failed: 0 });
+  // …users the first attempt had settled, not handed over again.
+  expect(result.settledEarlier).toBeGreaterThan(0);
+  const shown = [...stderr.matchAll(/users: (\d+)\/(\d+) done/g)];
+  expect(shown.length).toBeGreaterThan(0);
+  for (const [line, done, planned] of shown)
+    expect([line, Number(done) <= Number(planned)]).toEqual([line, true]);
+  expect(created()).toBe(people.length);
 });
 
 /**

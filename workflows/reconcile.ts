@@ -141,7 +141,9 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
       // Issue 15: the reconciliation reports once what it handed over has settled, so that
       // `jc-notion sync` asks it, not visibility tags a later reconciliation overwrites.
       phase('users');
-      const users = await awaitSettled(input, 'user', summary.dispatched, summary.settleId);
+      // A retried attempt waits for its own users, not those an earlier one settled.
+      const handedOver = summary.dispatched - (summary.settledEarlier ?? 0);
+      const own = await awaitSettled(input, 'user', handedOver, summary.settleId);
       if (input.groupManagement) {
         phase('groups');
         summary.groupsDispatched = await dispatchGroups.executeWithOptions(
@@ -152,11 +154,27 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
         setCurrentDetails(reconcileDetails(input, progress));
       }
       const groups = await awaitSettled(input, 'group', summary.groupsDispatched ?? 0);
+      // Issue 15: a retried hand-over reports every attempt's users (they settle the
+      // reconcileId too), not only those its last attempt handed over.
+      let users = own;
+      if (summary.settleId !== undefined && patched('reconcile-reports-every-attempt')) {
+        users = await awaitReconciled.executeWithOptions({ summary: STEPS.reconcile.countEveryAttempt() }, [
+          {
+            connectorId: input.connectorId,
+            reconcileId: input.reconcileId,
+            kind: 'user',
+            target: 0,
+            waitMs: 0,
+          },
+        ]);
+        // Users an earlier attempt handed over that settled only after this attempt planned.
+        summary.dispatched = Math.max(summary.dispatched, users.settled);
+      }
       summary.settled = {
         users: users.settled,
         failed: users.failed,
         ...(summary.groupsDispatched !== undefined ? { groups: groups.settled } : {}),
-        complete: users.settled >= summary.dispatched && groups.settled >= (summary.groupsDispatched ?? 0),
+        complete: own.settled >= handedOver && groups.settled >= (summary.groupsDispatched ?? 0),
       };
     } else if (input.groupManagement && !input.dryRun) {
       // G9: users are provisioned before they are added to groups.

@@ -242,6 +242,8 @@ export const STEPS = {
     dispatchGroups: () => 'hand each bound or linked group that differs to its workflow',
     awaitSettled: (kind: 'user' | 'group', target: number, settled: number) =>
       `wait for the ${target} ${kind}(s) handed over to settle (${settled} so far)`,
+    /** A retried hand-over: what its earlier attempts' users have settled too. */
+    countEveryAttempt: () => "count the users every attempt's hand-over brought to a settled state",
   },
   /** No personal data in import summaries: a member is named by its place in the import. */
   import: {

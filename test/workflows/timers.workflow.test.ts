@@ -507,12 +507,14 @@ test('C6 (issue 14): a group deletion the guard holds waits, deleting nothing, u
   await handle.terminate('test over');
 });
 
-test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users it signalled itself, not for those an earlier attempt signalled', async () => {
+test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users it signalled itself, not for those an earlier attempt signalled; its report counts both (issue 15)', async () => {
   // The activity's contract (activities/reconcile.ts): a retried attempt tags the users it signals
   // `<reconcileId>#<attempt>` and says so in `settleId`. Before, the workflow counted every user
   // that settled the reconcileId, earlier attempts' included, and handed the groups over while
   // the retried attempt's new users were still being created: they stayed out of their groups.
-  const waitedFor: string[] = [];
+  // Its report (issue 15) counts the users the earlier attempt had settled too: two here, which
+  // the retried attempt found in sync and did not hand over again.
+  const waitedFor: [string, number][] = [];
   const queue = await mockedWorkers({
     main: {
       reconcileUsers: (input: { reconcileId: string }) => {
@@ -520,17 +522,19 @@ test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users i
         return Promise.resolve({
           reconcileId: input.reconcileId,
           dryRun: false,
-          jumpcloudInScope: 3,
-          notionMembers: 0,
+          jumpcloudInScope: 5,
+          notionMembers: 2,
           notionListingComplete: true,
           planned: { create: 3, update: 0, deactivate: 0, reactivate: 0, invalid: 0, protected: 0, retry: 0 },
-          dispatched: 3,
+          dispatched: 5,
+          settledEarlier: 2,
           settleId: `${input.reconcileId}#${activityInfo().attempt}`,
         });
       },
+      // Visibility: the 3 users of the second attempt settled both ids; the earlier 2, the first.
       awaitReconciled: (input: { reconcileId: string; target: number }) => {
-        waitedFor.push(input.reconcileId);
-        return Promise.resolve({ settled: input.target, failed: 0 });
+        waitedFor.push([input.reconcileId, input.target]);
+        return Promise.resolve({ settled: input.reconcileId.includes('#') ? 3 : 5, failed: 0 });
       },
       dispatchGroups: () => Promise.resolve(0),
     },
@@ -546,9 +550,12 @@ test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users i
     taskQueue: queue,
     workflowId: `timers/reconcile/${queue}`,
     args: [{ connectorId, reconcileId: 'r-1', dryRun: false, groupManagement: true }],
-  })) as { settled?: { users: number; complete: boolean } };
-  expect(waitedFor).toEqual(['r-1#2']);
-  expect(summary.settled).toMatchObject({ users: 3, complete: true });
+  })) as { dispatched: number; settled?: { users: number; complete: boolean } };
+  expect(waitedFor).toEqual([
+    ['r-1#2', 3],
+    ['r-1', 0],
+  ]);
+  expect(summary).toMatchObject({ dispatched: 5, settled: { users: 5, failed: 0, complete: true } });
   await temporal.client.workflow.getHandle(workflowIds.connector(connectorId)).terminate('test over');
 });
 
