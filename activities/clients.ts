@@ -3,7 +3,7 @@ import { keepAlive } from './progress';
 import type { Client } from '@temporalio/client';
 import { CredentialGuard, type CredentialGuardOptions } from '../api/credential-guard';
 import type { ApiService } from '../api/errors';
-import type { ResponseObserver } from '../api/http';
+import type { ResponseObserver, WriteGate } from '../api/http';
 import { JumpCloudClient } from '../api/jumpcloud';
 import { NotionScimClient } from '../api/notion';
 import type { WorkerConfig } from '../config/config';
@@ -20,6 +20,8 @@ export interface ApiClients {
   guards: CredentialGuards;
   /** Issue 17: the metrics' observer, passed on to the clients of bulk reads. */
   onResponse?: ResponseObserver;
+  /** C2: the process's check before a Notion write (refused once the connector is deactivated). */
+  notionWrites?: WriteGate;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export function createApiClients(
   config: WorkerConfig,
   pacing: Pacing = {},
   guards: CredentialGuards = createCredentialGuards(config),
+  notionWrites?: WriteGate,
 ): ApiClients {
   const notion = new NotionScimClient({
     baseUrl: config.notion.scimBaseUrl,
@@ -64,6 +67,7 @@ export function createApiClients(
     beforeRequest: pacing.notion,
     pageRetry: pacing.pageRetry,
     guard: guards.notion,
+    writeGate: notionWrites,
     onResponse: pacing.onResponse,
   });
   const jumpcloud = new JumpCloudClient({
@@ -81,6 +85,7 @@ export function createApiClients(
     jumpcloud,
     guards,
     onResponse: pacing.onResponse,
+    notionWrites,
     close: async () => {
       await Promise.all([notion.close(), jumpcloud.close()]);
     },
@@ -110,6 +115,7 @@ export async function withPacedClients<T>(
       onResponse: deps.clients.onResponse,
     },
     deps.clients.guards,
+    deps.clients.notionWrites,
   );
   try {
     return await fn(paced);

@@ -4,8 +4,9 @@
  * - `retryable`: network failures, timeouts, 5xx, 429/529/503 (with `Retry-After` as the minimum
  *   wait), listings that do not add up (api/listing.ts). Temporal retries the activity.
  * - `permanent`: this entity cannot be processed as it is (400, final 404, unresolvable 409,
- *   unverified domain, the token owner, a refused deletion). Recorded on the entity, never retried
- *   in a loop, never blocking other entities.
+ *   unverified domain, the token owner, a refused deletion; a write the worker refused because
+ *   the connector was deactivated, C2). Recorded on the entity, never retried in a loop, never
+ *   blocking other entities.
  * - `credentials`: 401/403 — the credentials were rejected; the whole flow stops (SPEC C3).
  *
  * Messages name the service, the operation and the entity, keep the service's `detail`, and never
@@ -34,7 +35,9 @@ export type ApiErrorCode =
   /** A 404 while the Notion application is not found either: a wrong org, a proxy (issue 14). */
   | 'ApplicationNotFound'
   /** A paged listing that did not add up to its total (issue 14): retried, never trusted. */
-  | 'IncompleteListing';
+  | 'IncompleteListing'
+  /** C2: a write refused by the worker itself: the connector was deactivated (nothing was sent). */
+  | 'ConnectorDeactivated';
 
 export interface ApiErrorInfo {
   service: ApiService;

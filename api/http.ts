@@ -40,6 +40,11 @@ export interface HttpServiceOptions {
   beforeRequest?: () => Promise<void>;
   /** C3: the circuit breaker on this service's credentials (shared by a process's clients). */
   guard?: CredentialGuard;
+  /**
+   * C2: asked before every request that changes something (any method but GET): why it may not
+   * be sent now (the connector was deactivated), or undefined when it may.
+   */
+  writeGate?: WriteGate;
   contentType?: string;
   connections?: number;
   /** How pages of listings (`HttpRequest.page`) are retried inside the client; default: not. */
@@ -47,6 +52,9 @@ export interface HttpServiceOptions {
   /** Issue 17: told every request's outcome (its status, or `network`), for the worker's metrics. */
   onResponse?: ResponseObserver;
 }
+
+/** C2: why a write may not be sent now, or undefined when it may. */
+export type WriteGate = () => Promise<string | undefined>;
 
 export type ResponseObserver = (service: ApiService, status: number | 'network') => void;
 
@@ -131,6 +139,19 @@ export class HttpService {
       throw new ApiError(refined);
     };
     this.options.guard?.admit(request);
+    if (request.method !== 'GET' && this.options.writeGate) {
+      // Refused before the network: this says nothing about the credentials (not observed).
+      const refusal = await this.options.writeGate();
+      if (refusal !== undefined)
+        throw new ApiError({
+          service: this.options.service,
+          operation: request.operation,
+          entity: request.entity,
+          class: 'permanent',
+          code: 'ConnectorDeactivated',
+          detail: refusal,
+        });
+    }
     await this.options.beforeRequest?.();
 
     let response: Dispatcher.ResponseData;

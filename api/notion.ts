@@ -124,6 +124,8 @@ export interface NotionClientOptions {
   pageRetry?: HttpServiceOptions['retry'];
   /** C3: the process's circuit breaker on the Notion token. */
   guard?: HttpServiceOptions['guard'];
+  /** C2: writes (POST, PATCH, DELETE) are refused once the connector is deactivated. */
+  writeGate?: HttpServiceOptions['writeGate'];
   /** Issue 17: each request's outcome, for the worker's metrics. */
   onResponse?: HttpServiceOptions['onResponse'];
 }
@@ -169,6 +171,7 @@ export class NotionScimClient {
       retry: options.pageRetry,
       timeouts: options.timeouts,
       guard: options.guard,
+      writeGate: options.writeGate,
       onResponse: options.onResponse,
     });
   }

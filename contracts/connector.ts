@@ -77,6 +77,11 @@ export type DeactivationDecision = 'granted' | 'held';
 export interface ConnectorStatus {
   connectorId: string;
   activated: boolean;
+  /**
+   * C2: when `deactivate` ran, until the next activation. The workers refuse Notion writes
+   * meanwhile, those of users handed over before it too (worker/worker.ts, `deactivationGate`).
+   */
+  deactivatedAt?: string;
   groupManagement: boolean;
   groupManagementChangedAt?: string;
   lastVerification?: Verification;

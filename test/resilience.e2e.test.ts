@@ -280,7 +280,7 @@ test('issue 15 (U10, C6): activities waiting for a permit hand their slot back: 
  */
 async function startWindowedStack(
   connectorId: string,
-  options: { users: number; window: number; creationMs: number },
+  options: { users: number; window: number; creationMs: number; settings?: Record<string, string> },
 ) {
   const people = Array.from({ length: options.users }, (_, i) => ({
     username: `${connectorId}-${i}`,
@@ -297,7 +297,7 @@ async function startWindowedStack(
         bindings: [{ groups: ['Windowed'] }],
       });
     },
-    {},
+    options.settings ?? {},
     { dispatchWindow: options.window },
   );
   stack.notion.control.setFaults({
@@ -446,6 +446,48 @@ test("C2: deactivate during a reconciliation's hand-over stops it within seconds
   const sync = await cli(stack, 'sync', '--timeout', '300');
   expect(sync.stdout).toMatch(/failed\s+0/);
   await eventually('every user in Notion', () => created() === people);
+});
+
+test('C2: deactivate stops the Notion writes of the users already handed over within seconds, not only the hand-over; activate and sync converge everyone, each created once', async () => {
+  // All 40 users are handed over at once (a window of 40), and Notion's rate (2 requests/s) keeps
+  // their creations queued for about 20 s: without the workers' check, they went on writing after
+  // `deactivate` until every one was created.
+  const { stack, people, created } = await startWindowedStack('halt-writes', {
+    users: 40,
+    window: 40,
+    creationMs: 100,
+    settings: { NOTION_MAX_RPS: '2' },
+  });
+  await temporal.client.workflow
+    .getHandle(workflowIds.connector(stack.connectorId))
+    .executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  await eventually('the first creations', () => created() >= 2);
+  await cli(stack, 'deactivate');
+  // The workers learn of it within DEACTIVATION_CHECK_MS (2 s); writes under way end.
+  await new Promise((resolve) => setTimeout(resolve, 8_000));
+  const stopped = created();
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  expect(created()).toBe(stopped);
+  expect(stopped).toBeLessThan(people.length);
+  // The users refused say why, and what brings them back.
+  const errors = await new EntityGateway(temporal.client).count({
+    connectorId: stack.connectorId,
+    kind: 'user',
+    syncState: 'error',
+  });
+  expect(errors).toBeGreaterThan(0);
+  const status = (await cli(stack, 'status')).stdout;
+  expect(status).toMatch(/Connector halt-writes: not activated \(deactivated at \S+: no Notion write until/);
+  expect(status).toMatch(/deactivated at .*\(C2\): nothing is written to Notion until `jc-notion activate`/);
+
+  await cli(stack, 'activate');
+  const sync = await runCli(['sync', '--timeout', '300'], stack.env, undefined, 360_000);
+  expect([sync.code, sync.stdout]).toEqual([0, expect.stringMatching(/failed\s+0/)]);
+  await eventually('every user in Notion', () => created() === people.length);
+  const posts = (await timeline(stack.origins.notion)).filter(
+    (r) => r.route === 'POST /scim/v2/Users' && r.status === 201,
+  );
+  expect(posts).toHaveLength(people.length);
 });
 
 test('C5: a reconciliation terminated during its hand-over stops handing over within seconds; the next one converges everyone', async () => {

@@ -19,11 +19,12 @@ import {
   type CredentialGuards,
 } from '../activities/clients';
 import { workflowIds } from '../temporal/ids';
-import { credentialsRejectedSignal, statusQuery } from '../contracts/connector';
+import { credentialsRejectedSignal, statusQuery, type ConnectorStatus } from '../contracts/connector';
 import type { WorkerInterceptors } from '@temporalio/worker';
 import { secretValues, type WorkerConfig } from '../config/config';
 import { currentSecretValues } from '../config/secrets';
 import { activityGuard, cachedFor } from './activity-guard';
+import type { WriteGate } from '../api/http';
 import { temporalLogger, type Logger } from '../common/logger';
 import type { Client } from '@temporalio/client';
 import { clientOn, connect, connectClient, connectWorker } from '../temporal/connection';
@@ -127,6 +128,61 @@ export function credentialGuards(config: WorkerConfig, client: Client): Credenti
   });
 }
 
+/** C2: how stale a worker's knowledge that the connector is active may be, at most. */
+export const DEACTIVATION_CHECK_MS = 2_000;
+
+/**
+ * C2: a Notion write is refused once the connector is deactivated, also the writes of the users a
+ * reconciliation or the change feed had handed over before (up to a reconciliation's window of
+ * them, which would otherwise go on writing for minutes). `readStatus` asks the connector.
+ *
+ * - Allowed: writes go on while the state is read again in the background, at most every `ttlMs`.
+ * - Refused: only on a read that started after the write asked, so that the writes just after
+ *   `activate` are never refused on what was true before it.
+ * - A read that fails keeps what was known: a Temporal hiccup never becomes an error on every user.
+ */
+export function deactivationGate(
+  readStatus: () => Promise<Pick<ConnectorStatus, 'deactivatedAt'>>,
+  ttlMs = DEACTIVATION_CHECK_MS,
+  now: () => number = Date.now,
+): WriteGate {
+  let known: { refusal?: string; at: number } | undefined;
+  let reading: { startedAt: number; done: Promise<void> } | undefined;
+  /** A read that started at `since` or later: the one under way if it did, else a new one. */
+  const read = (since: number): Promise<void> => {
+    if (reading && reading.startedAt >= since) return reading.done;
+    const startedAt = now();
+    const done = readStatus().then(
+      ({ deactivatedAt }) => {
+        if (known && known.at > startedAt) return; // a later read answered first
+        known = {
+          at: startedAt,
+          ...(deactivatedAt === undefined
+            ? {}
+            : {
+                refusal: `the connector was deactivated at ${deactivatedAt} (C2): nothing is written to Notion until \`jc-notion activate\`, then the next reconciliation (or \`jc-notion sync\`) takes this up again`,
+              }),
+        };
+      },
+      () => {
+        // What was known stands; knowing nothing yet (no connector), writes are not held up.
+        known ??= { at: startedAt };
+      },
+    );
+    reading = { startedAt, done };
+    void done.then(() => {
+      if (reading?.done === done) reading = undefined;
+    });
+    return done;
+  };
+  return async () => {
+    const asked = now();
+    if (!known || known.refusal !== undefined) await read(asked);
+    else if (asked - known.at > ttlMs) void read(asked - ttlMs);
+    return known?.refusal;
+  };
+}
+
 export interface CreateWorkersOptions {
   config: WorkerConfig;
   connection: NativeConnection;
@@ -195,6 +251,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         onResponse: options.metrics?.observeResponse,
       },
       credentialGuards(config, client),
+      deactivationGate(() =>
+        client.workflow.getHandle(workflowIds.connector(config.connectorId)).query(statusQuery),
+      ),
     );
   // An API queue's activity waiting for a permit hands its slot back: the permit is an activity
   // of the same queue, which needs a slot to run (worker/slots.ts).

@@ -103,6 +103,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     state.lastVerification = verification;
     if (verification.verified) {
       state.activated = true;
+      delete state.deactivatedAt;
       if (options?.approveCreations) state.creationsTrusted = true;
       state.credentials = afterVerification(state.credentials, at); // C1 just proved both work
       if (patched('c4-c5-feed-and-schedule')) {
@@ -128,6 +129,7 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(deactivateUpdate, async () => {
     state.activated = false;
+    state.deactivatedAt = new Date().toISOString();
     // C2: every sync stops at once; what reached Notion stays as it is.
     if (state.runningReconcile) {
       await getExternalWorkflowHandle(state.runningReconcile)

@@ -187,7 +187,7 @@ export async function statusCommand(options: OutputOptions): Promise<void> {
     const last = connector.lastReconcile;
     const name = (u: UserEntry) => u.username ?? u.email ?? u.jumpcloudId;
     printLines([
-      `Connector ${connector.connectorId}: ${connector.activated ? 'activated' : 'not activated'}`,
+      `Connector ${connector.connectorId}: ${connector.activated ? 'activated' : connector.deactivatedAt ? `not activated (deactivated at ${connector.deactivatedAt}: no Notion write until \`jc-notion activate\`)` : 'not activated'}`,
       ...(connector.lastVerification && !connector.lastVerification.verified
         ? [`  last verification failed: ${connector.lastVerification.reasons.join('; ')}`]
         : []),

@@ -185,6 +185,52 @@ describe('users', () => {
     const error = await failure(client.deactivateUser(owner!.id, 'owner@example.com'));
     expectClass(error, 'permanent', 'TokenOwner');
   });
+
+  test('C2: once the write gate refuses (the connector was deactivated), no write reaches Notion: a permanent ConnectorDeactivated error; reads go on', async () => {
+    let refusal: string | undefined = 'the connector was deactivated';
+    const guard = new CredentialGuard('notion');
+    const gated = new NotionScimClient({
+      baseUrl: scimUrl,
+      token: () => token,
+      guard,
+      writeGate: () => Promise.resolve(refusal),
+    });
+    try {
+      const user = {
+        userName: 'gated@example.com',
+        email: 'gated@example.com',
+        givenName: 'Gated',
+        familyName: 'User',
+        formatted: 'Gated User',
+      };
+      const created = await failure(gated.createUser(user));
+      expectClass(created, 'permanent', 'ConnectorDeactivated');
+      expect(created.message).toMatch(/deactivated/);
+      const seeded = await client.createUser({
+        ...user,
+        userName: 'open@example.com',
+        email: 'open@example.com',
+      });
+      expectClass(await failure(gated.deactivateUser(seeded.id)), 'permanent', 'ConnectorDeactivated');
+      expectClass(await failure(gated.createGroup('Gated')), 'permanent', 'ConnectorDeactivated');
+      // Nothing was sent but the reads; the refusal says nothing about the credentials.
+      expect(await gated.getUser(seeded.id)).toMatchObject({ active: true });
+      expect(guard.rejected).toBeUndefined();
+      const routes = Object.keys(
+        (
+          (await (await fetch(`${scimUrl.replace(/\/scim\/v2$/, '')}/_emulator/requests`)).json()) as {
+            byRoute: Record<string, number>;
+          }
+        ).byRoute,
+      );
+      expect(routes.filter((route) => !route.startsWith('GET'))).toEqual(['POST /scim/v2/Users']); // the ungated client's
+      // Activated again: writes go through.
+      refusal = undefined;
+      expect(await gated.createUser(user)).toMatchObject({ userName: 'gated@example.com' });
+    } finally {
+      await gated.close();
+    }
+  });
 });
 
 describe('groups', () => {
