@@ -187,10 +187,13 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
 
     report('reading links');
     const links = new Map<string, Link>();
+    /** A retried attempt's: the users an earlier attempt of this reconciliation brought to a settled state. */
+    const settledEarlier = new Set<string>();
     const gateway = new EntityGateway(deps.client, deps.taskQueue);
     for await (const user of gateway.find({ connectorId: input.connectorId, kind: 'user' })) {
-      if (user.jumpcloudId)
-        links.set(user.jumpcloudId, { notionId: user.notionId, syncState: user.syncState });
+      if (!user.jumpcloudId) continue;
+      links.set(user.jumpcloudId, { notionId: user.notionId, syncState: user.syncState });
+      if (user.reconcileIds?.includes(input.reconcileId)) settledEarlier.add(user.jumpcloudId);
     }
 
     const planned: ReconcileSummary['planned'] = {
@@ -360,15 +363,8 @@ export async function reconcileUsers(deps: ReconcileDeps, input: ReconcileInput)
       // …and the users an earlier attempt already brought to a settled state, not handed over
       // again (in sync now), are this reconciliation's too: counted, so that its report (and
       // `sync`'s progress, which counts every attempt's) covers the whole run, not this attempt.
-      const again = new Set(work.map((item) => item.id));
-      let earlier = 0;
-      for await (const user of gateway.find({
-        connectorId: input.connectorId,
-        kind: 'user',
-        reconcileId: input.reconcileId,
-      }))
-        if (user.jumpcloudId !== undefined && !again.has(user.jumpcloudId)) earlier += 1;
-      if (earlier > 0) summary.settledEarlier = summary.dispatched = earlier;
+      for (const item of work) settledEarlier.delete(item.id);
+      if (settledEarlier.size > 0) summary.settledEarlier = summary.dispatched = settledEarlier.size;
     }
     const { cancellationSignal } = Context.current();
     // Nothing to hand over (a quiet hour's reconciliation): nothing to tell, no history event.

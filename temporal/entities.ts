@@ -90,6 +90,8 @@ export interface EntityRecord {
   email?: string;
   notionId?: string;
   groupName?: string;
+  /** The latest reconciliations whose requests it settled (`JcnReconcileIds`). */
+  reconcileIds?: string[];
   running: boolean;
 }
 
@@ -241,6 +243,7 @@ export class EntityGateway {
         email: get.get(SEARCH_ATTRIBUTES.email),
         notionId: get.get(SEARCH_ATTRIBUTES.notionId),
         groupName: get.get(SEARCH_ATTRIBUTES.groupName),
+        reconcileIds: get.get(SEARCH_ATTRIBUTES.reconcileIds),
         running: execution.status.name === 'RUNNING',
       };
     }
