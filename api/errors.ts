@@ -36,8 +36,8 @@ export type ApiErrorCode =
   | 'ApplicationNotFound'
   /** A paged listing that did not add up to its total (issue 14): retried, never trusted. */
   | 'IncompleteListing'
-  /** C2: a write refused by the worker itself: the connector was deactivated (nothing was sent). */
-  | 'ConnectorDeactivated';
+  /** C1/C2: a write refused by the worker itself: the connector is not activated (nothing was sent). */
+  | 'ConnectorNotActivated';
 
 export interface ApiErrorInfo {
   service: ApiService;

@@ -148,7 +148,7 @@ export class HttpService {
           operation: request.operation,
           entity: request.entity,
           class: 'permanent',
-          code: 'ConnectorDeactivated',
+          code: 'ConnectorNotActivated',
           detail: refusal,
         });
     }

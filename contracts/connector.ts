@@ -78,8 +78,9 @@ export interface ConnectorStatus {
   connectorId: string;
   activated: boolean;
   /**
-   * C2: when `deactivate` ran, until the next activation. The workers refuse Notion writes
-   * meanwhile, those of users handed over before it too (worker/worker.ts, `deactivationGate`).
+   * C2: when `deactivate` ran, until the next activation. The workers refuse Notion writes while
+   * the connector is not activated, those of users handed over before it too (worker/worker.ts,
+   * `activationGate`).
    */
   deactivatedAt?: string;
   groupManagement: boolean;

@@ -463,7 +463,7 @@ test('C2: deactivate stops the Notion writes of the users already handed over wi
     .executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
   await eventually('the first creations', () => created() >= 2);
   await cli(stack, 'deactivate');
-  // The workers learn of it within DEACTIVATION_CHECK_MS (2 s); writes under way end.
+  // The workers learn of it within ACTIVATION_CHECK_MS (2 s); writes under way end.
   await new Promise((resolve) => setTimeout(resolve, 8_000));
   const stopped = created();
   await new Promise((resolve) => setTimeout(resolve, 10_000));

@@ -124,10 +124,13 @@ afterAll(async () => {
   await temporal?.stop();
 });
 
-test('C1: nothing syncs before activation; activate verifies both credentials', async () => {
+test('C1: nothing syncs before activation (neither `sync` nor `provision`); activate verifies both credentials', async () => {
   const early = await runCli(['sync'], env);
   expect(early.code).not.toBe(0);
   expect(early.stderr).toMatch(/not activated: run `jc-notion activate` first/);
+  const provisioned = await runCli(['provision', 'person0'], env);
+  expect(provisioned.code).not.toBe(0);
+  expect(provisioned.stderr).toMatch(/not activated: run `jc-notion activate` first/);
 
   notion.configure({ tokenValid: false });
   const refused = await runCli(['activate'], env);

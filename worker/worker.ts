@@ -128,22 +128,32 @@ export function credentialGuards(config: WorkerConfig, client: Client): Credenti
   });
 }
 
-/** C2: how stale a worker's knowledge that the connector is active may be, at most. */
-export const DEACTIVATION_CHECK_MS = 2_000;
+/** C1/C2: how stale a worker's knowledge that the connector is active may be, at most. */
+export const ACTIVATION_CHECK_MS = 2_000;
+
+/** Why a Notion write is refused, from the connector's state; undefined while it is activated. */
+function writeRefusal({ activated, deactivatedAt }: Pick<ConnectorStatus, 'activated' | 'deactivatedAt'>) {
+  if (activated) return undefined;
+  return deactivatedAt === undefined
+    ? 'the connector is not activated (C1): nothing is written to Notion before `jc-notion activate`'
+    : `the connector was deactivated at ${deactivatedAt} (C2): nothing is written to Notion until \`jc-notion activate\`, then the next reconciliation (or \`jc-notion sync\`) takes this up again`;
+}
 
 /**
- * C2: a Notion write is refused once the connector is deactivated, also the writes of the users a
- * reconciliation or the change feed had handed over before (up to a reconciliation's window of
- * them, which would otherwise go on writing for minutes). `readStatus` asks the connector.
+ * C1/C2: a Notion write is refused while the connector is not activated: before its first
+ * `activate`, and once deactivated, also for the users a reconciliation or the change feed had
+ * handed over before (up to a reconciliation's window of them, which would otherwise go on
+ * writing for minutes). `readStatus` asks the connector.
  *
  * - Allowed: writes go on while the state is read again in the background, at most every `ttlMs`.
  * - Refused: only on a read that started after the write asked, so that the writes just after
  *   `activate` are never refused on what was true before it.
  * - A read that fails keeps what was known: a Temporal hiccup never becomes an error on every user.
+ *   With no connector to ask (a worker started before anyone ran `jc-notion`), writes go on.
  */
-export function deactivationGate(
-  readStatus: () => Promise<Pick<ConnectorStatus, 'deactivatedAt'>>,
-  ttlMs = DEACTIVATION_CHECK_MS,
+export function activationGate(
+  readStatus: () => Promise<Pick<ConnectorStatus, 'activated' | 'deactivatedAt'>>,
+  ttlMs = ACTIVATION_CHECK_MS,
   now: () => number = Date.now,
 ): WriteGate {
   let known: { refusal?: string; at: number } | undefined;
@@ -153,16 +163,10 @@ export function deactivationGate(
     if (reading && reading.startedAt >= since) return reading.done;
     const startedAt = now();
     const done = readStatus().then(
-      ({ deactivatedAt }) => {
+      (status) => {
         if (known && known.at > startedAt) return; // a later read answered first
-        known = {
-          at: startedAt,
-          ...(deactivatedAt === undefined
-            ? {}
-            : {
-                refusal: `the connector was deactivated at ${deactivatedAt} (C2): nothing is written to Notion until \`jc-notion activate\`, then the next reconciliation (or \`jc-notion sync\`) takes this up again`,
-              }),
-        };
+        const refusal = writeRefusal(status);
+        known = { at: startedAt, ...(refusal === undefined ? {} : { refusal }) };
       },
       () => {
         // What was known stands; knowing nothing yet (no connector), writes are not held up.
@@ -251,7 +255,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         onResponse: options.metrics?.observeResponse,
       },
       credentialGuards(config, client),
-      deactivationGate(() =>
+      activationGate(() =>
         client.workflow.getHandle(workflowIds.connector(config.connectorId)).query(statusQuery),
       ),
     );

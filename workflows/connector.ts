@@ -72,6 +72,11 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
 
   setHandler(statusQuery, () => state);
 
+  /** C1: nothing syncs before activation (an Update refused here leaves no trace in history). */
+  const requireActivated = () => {
+    if (!state.activated) throw new Error('the connector is not activated: run `jc-notion activate` first');
+  };
+
   setHandler(checkWorkersUpdate, async () => {
     const health = await main.workerHealth.executeWithOptions(
       { summary: STEPS.connector.workerHealth() },
@@ -152,19 +157,21 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   });
 
   setHandler(startSyncUpdate, ({ dryRun }) => ctx.startReconcile(dryRun), {
-    validator: (_request: { dryRun: boolean }) => {
-      // C1: nothing syncs before activation.
-      if (!state.activated) throw new Error('the connector is not activated: run `jc-notion activate` first');
-    },
+    validator: (_request: { dryRun: boolean }) => requireActivated(),
   });
 
-  setHandler(resolveUserUpdate, async (ref) => {
-    const [user, policy] = await Promise.all([
-      jumpcloud.jumpcloudFindUser.executeWithOptions({ summary: STEPS.connector.findUser() }, [ref]),
-      main.userPolicy.executeWithOptions({ summary: STEPS.connector.userPolicy() }, []),
-    ]);
-    return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
-  });
+  setHandler(
+    resolveUserUpdate,
+    async (ref) => {
+      const [user, policy] = await Promise.all([
+        jumpcloud.jumpcloudFindUser.executeWithOptions({ summary: STEPS.connector.findUser() }, [ref]),
+        main.userPolicy.executeWithOptions({ summary: STEPS.connector.userPolicy() }, []),
+      ]);
+      return user ? { jumpcloudUserId: user.id, username: user.username, policy } : null;
+    },
+    // C1: `provision` (C8) asks here first: nothing syncs before activation, nor after `deactivate`.
+    { validator: (_ref: string) => requireActivated() },
+  );
 
   setHandler(reconcileStartedSignal, ({ workflowId }) => {
     if (state.activated) state.runningReconcile = workflowId;

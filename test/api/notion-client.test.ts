@@ -186,7 +186,7 @@ describe('users', () => {
     expectClass(error, 'permanent', 'TokenOwner');
   });
 
-  test('C2: once the write gate refuses (the connector was deactivated), no write reaches Notion: a permanent ConnectorDeactivated error; reads go on', async () => {
+  test('C1/C2: once the write gate refuses (the connector is not activated, or was deactivated), no write reaches Notion: a permanent ConnectorNotActivated error; reads go on', async () => {
     let refusal: string | undefined = 'the connector was deactivated';
     const guard = new CredentialGuard('notion');
     const gated = new NotionScimClient({
@@ -204,15 +204,15 @@ describe('users', () => {
         formatted: 'Gated User',
       };
       const created = await failure(gated.createUser(user));
-      expectClass(created, 'permanent', 'ConnectorDeactivated');
+      expectClass(created, 'permanent', 'ConnectorNotActivated');
       expect(created.message).toMatch(/deactivated/);
       const seeded = await client.createUser({
         ...user,
         userName: 'open@example.com',
         email: 'open@example.com',
       });
-      expectClass(await failure(gated.deactivateUser(seeded.id)), 'permanent', 'ConnectorDeactivated');
-      expectClass(await failure(gated.createGroup('Gated')), 'permanent', 'ConnectorDeactivated');
+      expectClass(await failure(gated.deactivateUser(seeded.id)), 'permanent', 'ConnectorNotActivated');
+      expectClass(await failure(gated.createGroup('Gated')), 'permanent', 'ConnectorNotActivated');
       // Nothing was sent but the reads; the refusal says nothing about the credentials.
       expect(await gated.getUser(seeded.id)).toMatchObject({ active: true });
       expect(guard.rejected).toBeUndefined();

@@ -1,18 +1,29 @@
 /**
- * C2: the workers' check before a Notion write (worker/worker.ts, `deactivationGate`): how often
+ * C1/C2: the workers' check before a Notion write (worker/worker.ts, `activationGate`): how often
  * it asks the connector, and that it never refuses on what was true before an `activate`.
  */
-import { deactivationGate } from '../../worker/worker';
+import { activationGate } from '../../worker/worker';
 
 /** A connector whose state the test sets, counting the reads (each answered when released). */
 function connector() {
+  let activated = true;
   let deactivatedAt: string | undefined;
   let failing = false;
   const reads: (() => void)[] = [];
   return {
     reads,
-    deactivate: () => (deactivatedAt = '2026-12-07T03:00:00.000Z'),
-    activate: () => (deactivatedAt = undefined),
+    deactivate: () => {
+      activated = false;
+      deactivatedAt = '2026-12-07T03:00:00.000Z';
+    },
+    activate: () => {
+      activated = true;
+      deactivatedAt = undefined;
+    },
+    neverActivated: () => {
+      activated = false;
+      deactivatedAt = undefined;
+    },
     fail: (value: boolean) => (failing = value),
     /** Answers every read under way, with the state as it is now. */
     answer: async () => {
@@ -20,8 +31,10 @@ function connector() {
       await new Promise((resolve) => setImmediate(resolve));
     },
     readStatus: () =>
-      new Promise<{ deactivatedAt?: string }>((resolve, reject) => {
-        reads.push(() => (failing ? reject(new Error('unreachable')) : resolve({ deactivatedAt })));
+      new Promise<{ activated: boolean; deactivatedAt?: string }>((resolve, reject) => {
+        reads.push(() =>
+          failing ? reject(new Error('unreachable')) : resolve({ activated, deactivatedAt }),
+        );
       }),
   };
 }
@@ -30,7 +43,7 @@ test('C2: while the connector is active, writes go on without waiting; its state
   const state = connector();
   let clock = 0;
   let readsMade = 0;
-  const gate = deactivationGate(
+  const gate = activationGate(
     () => {
       readsMade += 1;
       return state.readStatus();
@@ -64,7 +77,7 @@ test('C2: while the connector is active, writes go on without waiting; its state
 test('C2: a write is refused only on a read that started after it asked: the first write after `activate` goes through', async () => {
   const state = connector();
   let clock = 0;
-  const gate = deactivationGate(state.readStatus, 2_000, () => clock);
+  const gate = activationGate(state.readStatus, 2_000, () => clock);
   state.deactivate();
   const refused = gate();
   await state.answer();
@@ -80,7 +93,7 @@ test('C2: a write is refused only on a read that started after it asked: the fir
 test('C2: a read that fails keeps what was known: refused stays refused, and knowing nothing holds no write up', async () => {
   const state = connector();
   let clock = 0;
-  const gate = deactivationGate(state.readStatus, 2_000, () => clock);
+  const gate = activationGate(state.readStatus, 2_000, () => clock);
   state.fail(true);
   const unknown = gate();
   await state.answer();
@@ -99,4 +112,21 @@ test('C2: a read that fails keeps what was known: refused stays refused, and kno
   const stillRefused = gate();
   await state.answer();
   expect(await stillRefused).toBeDefined();
+});
+
+test('C1: a connector never activated refuses every Notion write until `activate`, then writes go on', async () => {
+  const state = connector();
+  let clock = 0;
+  const gate = activationGate(state.readStatus, 2_000, () => clock);
+  state.neverActivated();
+  const refused = gate();
+  await state.answer();
+  expect(await refused).toMatch(
+    /not activated \(C1\): nothing is written to Notion before `jc-notion activate`/,
+  );
+  state.activate();
+  clock = 50;
+  const allowed = gate();
+  await state.answer();
+  expect(await allowed).toBeUndefined();
 });
