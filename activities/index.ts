@@ -26,7 +26,7 @@ import { createImportActivities } from './import';
 import { pollFeed, type FeedPollInput, type FeedPollResult } from './feed';
 import { ensureReconcileSchedule, pauseReconcileSchedule, type ScheduleState } from './schedule';
 import { releaseHeldDeactivations } from './approval';
-import { workflowIds } from '../temporal/ids';
+import { reconcileIdOf, workflowIds } from '../temporal/ids';
 import {
   reconcileEndedUnreported,
   reconcileFinishedSignal,
@@ -172,7 +172,7 @@ export function createActivities(deps: ActivityDeps) {
         const outcome = await gateway.status(runningReconcile);
         if (outcome !== 'RUNNING') {
           await handle.signal(reconcileFinishedSignal, {
-            reconcileId: runningReconcile.slice(runningReconcile.lastIndexOf('/') + 1),
+            reconcileId: reconcileIdOf(runningReconcile),
             dryRun: false,
             error: reconcileEndedUnreported(outcome),
           });

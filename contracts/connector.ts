@@ -121,11 +121,15 @@ export const deactivateUpdate = defineUpdate<ConnectorStatus>('deactivate');
  * G1–G3 resume, with takeover by name.
  */
 export const setGroupManagementUpdate = defineUpdate<ConnectorStatus, [boolean]>('setGroupManagement');
+/** A reconciliation `sync` started, or the one already running that it follows (C5). */
+export interface StartedSync {
+  workflowId: string;
+  reconcileId: string;
+  /** C5: a reconciliation was already running; no second one was started. */
+  alreadyRunning?: boolean;
+}
 /** C5 on demand (C7 with `dryRun`): starts a reconciliation, answering its workflow id. */
-export const startSyncUpdate = defineUpdate<
-  { workflowId: string; reconcileId: string },
-  [{ dryRun: boolean }]
->('startSync');
+export const startSyncUpdate = defineUpdate<StartedSync, [{ dryRun: boolean }]>('startSync');
 /** C8: which JumpCloud user `ref` (id, username or email) is, and the workers' user policy. */
 export const resolveUserUpdate = defineUpdate<
   { jumpcloudUserId: string; username: string; policy: UserPolicy } | null,

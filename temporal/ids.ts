@@ -11,3 +11,8 @@ export const workflowIds = {
   group: (connectorId: string, jumpcloudGroupId: string) => `jcn/${connectorId}/group/${jumpcloudGroupId}`,
   import: (connectorId: string, importId: string) => `jcn/${connectorId}/import/${importId}`,
 };
+
+/** The reconciliation id at the end of a reconciliation's workflow id (on demand or scheduled). */
+export function reconcileIdOf(workflowId: string): string {
+  return workflowId.slice(workflowId.lastIndexOf('/') + 1);
+}

@@ -21,6 +21,7 @@ import { reconcileScheduleId } from '../activities/schedule';
 import { startSyncUpdate, statusQuery } from '../contracts/connector';
 import { handOverStartedSignal, type ReconcileSummary } from '../contracts/reconcile';
 import { workflowIds } from '../temporal/ids';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { EntityGateway } from '../temporal/entities';
 import { runCli } from './support/cli';
 import { TEST_SECRETS } from './support/config';
@@ -153,7 +154,8 @@ test('issue 15 (C5): under a fault storm the reconciliation started by `groups e
         const status = await connectorStatus(stack);
         return !status.runningReconcile && status.lastReconcile?.summary !== undefined;
       },
-      600_000,
+      // Under the test's own limit (jest's 300 s), so that a stuck run says what it waited for.
+      270_000,
     );
   } finally {
     stack.notion.control.setFaults({ rules: [] });
@@ -365,6 +367,52 @@ test('issue 18 (C5): a reconciliation hands its users over a window at a time: n
   expect(await handOverSignals(first ?? '')).toBe(1);
 });
 
+test('C5: never two reconciliations at once: `sync`s that arrive together share one, a `sync` while one runs follows it to its report, and every user is created once', async () => {
+  // Creations slowed to 2 s, a window of 4: the reconciliation runs for about 10 s.
+  const { stack, people, created } = await startWindowedStack('one-reconciliation', {
+    users: 12,
+    window: 4,
+    creationMs: 2_000,
+  });
+  // `activate` previews the first reconciliation with a dry run: count from here.
+  const reconciliations = async () =>
+    (
+      await temporal.client.workflow.count(
+        `${SEARCH_ATTRIBUTES.connectorId.name} = "${stack.connectorId}" AND ${SEARCH_ATTRIBUTES.kind.name} = "reconcile"`,
+      )
+    ).count;
+  const before = await reconciliations();
+  const connector = temporal.client.workflow.getHandle(workflowIds.connector(stack.connectorId));
+  const sync = () => connector.executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+  const together = await Promise.all([sync(), sync()]);
+  expect(together[1].workflowId).toBe(together[0].workflowId);
+  expect(together.filter((started) => started.alreadyRunning)).toHaveLength(1);
+  await eventually('the first users in Notion', () => created() >= 1);
+  expect(created()).toBeLessThan(people.length);
+
+  // Before, each `sync` started its own reconciliation: both planned every user and handed them over.
+  const during = await cli(stack, 'sync', '--json', '--timeout', '300');
+  const report = JSON.parse(during.stdout) as ReconcileSummary & {
+    alreadyRunning?: boolean;
+    progress: { done: number; failed: number };
+  };
+  expect(report.alreadyRunning).toBe(true);
+  expect(workflowIds.reconcile(stack.connectorId, report.reconcileId)).toBe(together[0].workflowId);
+  // The report is the whole reconciliation's, not only what happened while this `sync` watched.
+  expect(report.dispatched).toBe(people.length);
+  expect(report.progress).toMatchObject({ done: people.length, failed: 0 });
+  expect(created()).toBe(people.length);
+
+  expect(await reconciliations()).toBe(before + 1);
+  const posts = (await timeline(stack.origins.notion)).filter((r) => r.route === 'POST /scim/v2/Users');
+  expect(posts).toHaveLength(people.length);
+
+  // Once it has ended, the next `sync` starts a new one, as before.
+  const next = await cli(stack, 'sync', '--timeout', '120');
+  expect(next.stderr).not.toMatch(/already running/);
+  expect(next.stdout).toMatch(/users planned\s+0/);
+});
+
 test("issue 15 (C5): a reconciliation whose hand-over is retried (its workers restarted part-way) reports every user it brought to Notion, the earlier attempt's too", async () => {
   // Creations slowed to 4 s, a window of 4: 24 users take about 24 s to hand over, so the workers'
   // restart (a graceful stop lets activities run 10 s more) fails the hand-over's first attempt.
@@ -373,7 +421,8 @@ test("issue 15 (C5): a reconciliation whose hand-over is retried (its workers re
     window: 4,
     creationMs: 4_000,
   });
-  const sync = runCli(['sync', '--json', '--timeout', '600'], stack.env, undefined, 600_000);
+  // Limits under the test's own (jest's 300 s), so that a stuck run says what it waited for.
+  const sync = runCli(['sync', '--json', '--timeout', '240'], stack.env, undefined, 270_000);
   await eventually('the first users in Notion', () => created() >= 4);
   await stack.restartWorkers();
   const { stdout, stderr, code } = await sync;

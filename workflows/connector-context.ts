@@ -14,7 +14,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, JumpCloudActivities, NotionActivities } from '../activities';
 import { reconcileEndedUnreported, type ConnectorStatus, type ReconcileReport } from '../contracts/connector';
-import { workflowIds } from '../temporal/ids';
+import { reconcileIdOf, workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 import type { Alert } from './credentials-state';
 import { feedWorkflow } from './feed';
@@ -84,7 +84,7 @@ export function connectorContext(state: ConnectorStatus): ConnectorContext {
         [recorded],
       );
       if (status === 'RUNNING') return true;
-      const reconcileId = recorded.slice(recorded.lastIndexOf('/') + 1);
+      const reconcileId = reconcileIdOf(recorded);
       ctx.reconcileEnded({ reconcileId, dryRun: false, error: reconcileEndedUnreported(status) });
       return false;
     },

@@ -26,12 +26,13 @@ import {
   resolveUserUpdate,
   setGroupManagementUpdate,
   startSyncUpdate,
+  type StartedSync,
   statusQuery,
   type ConnectorStatus,
   type Verification,
 } from '../contracts/connector';
 import { connectorIdSchema } from '../contracts/shared';
-import { workflowIds } from '../temporal/ids';
+import { reconcileIdOf, workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { connectorContext } from './connector-context';
 import { handleCredentials } from './connector-credentials';
@@ -156,9 +157,28 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
     return state;
   });
 
-  setHandler(startSyncUpdate, ({ dryRun }) => ctx.startReconcile(dryRun), {
-    validator: (_request: { dryRun: boolean }) => requireActivated(),
-  });
+  // C5: never two reconciliations at once. A `sync` while one runs (on demand or scheduled) follows
+  // that one; `sync`s that arrive together share one start. A dry run writes nothing: it always
+  // runs on its own.
+  let syncStarting: Promise<StartedSync> | undefined;
+  setHandler(
+    startSyncUpdate,
+    ({ dryRun }) => {
+      if (dryRun || !patched('c5-one-reconciliation-at-a-time')) return ctx.startReconcile(dryRun);
+      if (syncStarting) return syncStarting.then((started) => ({ ...started, alreadyRunning: true }));
+      syncStarting = (async (): Promise<StartedSync> => {
+        try {
+          const running = (await ctx.reconcileInProgress()) ? state.runningReconcile : undefined;
+          if (!running) return await ctx.startReconcile(false);
+          return { workflowId: running, reconcileId: reconcileIdOf(running), alreadyRunning: true };
+        } finally {
+          syncStarting = undefined;
+        }
+      })();
+      return syncStarting;
+    },
+    { validator: (_request: { dryRun: boolean }) => requireActivated() },
+  );
 
   setHandler(
     resolveUserUpdate,

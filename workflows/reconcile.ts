@@ -24,7 +24,7 @@ import { failureMessage } from './entity';
 import { reconcileDetails, STEPS } from './summaries';
 import { handlePermitRequests } from './permits';
 import ms from 'ms';
-import { workflowIds } from '../temporal/ids';
+import { reconcileIdOf, workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { reconcileFinishedSignal, reconcileStartedSignal } from '../contracts/connector';
 import type { ReconcileWorkflowInput } from '../contracts/reconcile';
@@ -98,7 +98,7 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
   let input = rawInput;
   if (input.scheduled) {
     const { workflowId } = workflowInfo();
-    const reconcileId = workflowId.slice(workflowId.lastIndexOf('/') + 1);
+    const reconcileId = reconcileIdOf(workflowId);
     const status = await connectorStatus(input.connectorId);
     // C2: nothing runs while deactivated; C5: never two reconciliations at once.
     if (!status.activated || status.runningReconcile) return null;

@@ -37,7 +37,13 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       throw new CliError(causeMessage(error));
     });
     const tty = process.stderr.isTTY && !options.json;
-    if (!options.json) printError(`${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}`);
+    if (!options.json)
+      printError(
+        `${dryRun ? 'Planning (dry run)' : 'Reconciling'}: ${started.workflowId}${
+          // C5: one reconciliation at a time; this `sync` reports on the one under way.
+          started.alreadyRunning ? ' (already running: following it, no second one started)' : ''
+        }`,
+      );
     const handle = client.workflow.getHandle<typeof reconcileWorkflow>(started.workflowId);
     const outcome = handle.result().then(
       (summary) => ({ summary }),
@@ -60,10 +66,14 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       throw new CliError(`the reconciliation failed: ${causeMessage(followed.error)}`);
     const { summary, progress } = followed;
     if (summary === null) throw new CliError('the reconciliation was skipped');
-    if (options.json)
+    if (options.json) {
+      const joined = started.alreadyRunning ? { alreadyRunning: true } : {};
       return printJson(
-        summary ? { ...summary, progress } : { reconcileId: started.reconcileId, progress, inProgress: true },
+        summary
+          ? { ...summary, progress, ...joined }
+          : { reconcileId: started.reconcileId, progress, inProgress: true, ...joined },
       );
+    }
     if (!summary) {
       printLines([
         `Reconciliation ${started.reconcileId}: still running after ${options.timeout ?? 600} s`,
