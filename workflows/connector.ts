@@ -35,6 +35,7 @@ import { connectorIdSchema } from '../contracts/shared';
 import { reconcileIdOf, workflowIds } from '../temporal/ids';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { connectorContext } from './connector-context';
+import { SCHEDULED_RUN_YIELDS_PATCH } from './reconcile';
 import { handleCredentials } from './connector-credentials';
 import { handleDeactivationGuard } from './connector-guard';
 import { afterVerification } from './credentials-state';
@@ -194,7 +195,12 @@ export async function connectorWorkflow(rawInput: ConnectorInput): Promise<void>
   );
 
   setHandler(reconcileStartedSignal, ({ workflowId }) => {
-    if (state.activated) state.runningReconcile = workflowId;
+    if (!state.activated) return;
+    // C5: a scheduled run that looked just before a `sync` started one does not take its place:
+    // it looks again once it has told us, finds the other one, and skips.
+    const another = state.runningReconcile !== undefined && state.runningReconcile !== workflowId;
+    if (another && patched(SCHEDULED_RUN_YIELDS_PATCH)) return;
+    state.runningReconcile = workflowId;
   });
 
   setHandler(reconcileFinishedSignal, (report) => ctx.reconcileEnded(report));

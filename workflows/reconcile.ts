@@ -94,6 +94,13 @@ const { reconcileUsers } = proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', maximumInterval: '2 minutes' },
 });
 
+/**
+ * C5, asked under one name by both halves: a scheduled run looks at its connector, tells it that it
+ * started, and looks again; the connector keeps the record of a reconciliation already running
+ * rather than take the newcomer's.
+ */
+export const SCHEDULED_RUN_YIELDS_PATCH = 'c5-scheduled-run-yields';
+
 export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promise<ReconcileSummary | null> {
   let input = rawInput;
   if (input.scheduled) {
@@ -107,6 +114,12 @@ export async function reconcileWorkflow(rawInput: ReconcileWorkflowInput): Promi
       workflowId,
       reconcileId,
     });
+    // C5: a `sync` may have started one between the look and the signal; the connector then kept
+    // that one's record, not this run's.
+    if (patched(SCHEDULED_RUN_YIELDS_PATCH)) {
+      const recorded = await connectorStatus(input.connectorId);
+      if (recorded.runningReconcile !== workflowId) return null;
+    }
   }
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.connectorId, value: input.connectorId },

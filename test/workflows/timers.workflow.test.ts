@@ -14,12 +14,13 @@ import {
   credentialsRejectedSignal,
   requestDeactivationUpdate,
   reserveDeactivationsUpdate,
+  startSyncUpdate,
   statusQuery,
   type ConnectorStatus,
 } from '../../contracts/connector';
 import { groupStateQuery, syncGroupSignal } from '../../contracts/group';
 import { syncUserSignal, userStateQuery } from '../../contracts/user';
-import { workflowIds } from '../../temporal/ids';
+import { reconcileIdOf, workflowIds } from '../../temporal/ids';
 import { taskQueues } from '../../temporal/task-queues';
 import { startTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/temporal';
 
@@ -557,6 +558,68 @@ test('C5 / G9 (issue 17): a retried reconcileUsers attempt waits for the users i
   ]);
   expect(summary).toMatchObject({ dispatched: 5, settled: { users: 5, failed: 0, complete: true } });
   await temporal.client.workflow.getHandle(workflowIds.connector(connectorId)).terminate('test over');
+});
+
+test('C5: a scheduled reconciliation that looked just before a `sync` started one yields to it: the connector keeps the sync’s record, and the scheduled run skips', async () => {
+  // The race: the scheduled run reads the connector (nothing running), a `sync` starts one, then
+  // the scheduled run's signal arrives. Before, the signal replaced the sync's record and both
+  // reconciliations ran. Here the first read starts the sync before it answers.
+  const connectorId = `yield-${uniqueTaskQueue('c5')}`;
+  const connector = () => temporal.client.workflow.getHandle(workflowIds.connector(connectorId));
+  const reads: (string | undefined)[] = [];
+  const reconciled: string[] = [];
+  let sync: { workflowId: string } | undefined;
+  const scheduledId = workflowIds.reconcile(connectorId, 'scheduled-2026-12-07T09:00:00Z');
+  let endScheduled = () => undefined as void;
+  const scheduledOver = new Promise<void>((resolve) => (endScheduled = resolve));
+  const queue = await mockedWorkers({
+    main: {
+      connectorStatus: async () => {
+        if (!sync) {
+          sync = await connector().executeUpdate(startSyncUpdate, { args: [{ dryRun: false }] });
+          reads.push(undefined);
+          return { activated: true, groupManagement: false }; // what it read before the sync
+        }
+        const status = await connector().query(statusQuery);
+        reads.push(status.runningReconcile);
+        return status;
+      },
+      // The sync's reconciliation runs until the scheduled run is over.
+      reconcileUsers: async (input: { reconcileId: string }) => {
+        reconciled.push(input.reconcileId);
+        if (input.reconcileId !== reconcileIdOf(scheduledId)) await scheduledOver;
+        return {
+          reconcileId: input.reconcileId,
+          dryRun: false,
+          jumpcloudInScope: 0,
+          notionMembers: 0,
+          notionListingComplete: true,
+          planned: { create: 0, update: 0, deactivate: 0, reactivate: 0, invalid: 0, protected: 0, retry: 0 },
+          dispatched: 0,
+        };
+      },
+      awaitReconciled: () => Promise.resolve({ settled: 0, failed: 0 }),
+      dispatchGroups: () => Promise.resolve(0),
+    },
+  });
+  await temporal.client.workflow.start('connectorWorkflow', {
+    taskQueue: queue,
+    workflowId: workflowIds.connector(connectorId),
+    args: [{ connectorId, state: activatedConnector(connectorId) }],
+  });
+  const skipped = await temporal.client.workflow
+    .execute('reconcileWorkflow', {
+      taskQueue: queue,
+      workflowId: scheduledId,
+      args: [{ connectorId, reconcileId: 'scheduled', dryRun: false, scheduled: true }],
+    })
+    .finally(endScheduled);
+  expect(skipped).toBeNull();
+  expect(reads).toEqual([undefined, sync?.workflowId]);
+  // Only the sync's reconciliation reads the directories.
+  await waitFor('the sync’s reconciliation', () => Promise.resolve(reconciled.length > 0 ? true : undefined));
+  expect(reconciled).toEqual([reconcileIdOf(sync!.workflowId)]);
+  await connector().terminate('test over');
 });
 
 test('G3 (issue 17): a group the create step took over (its POST’s answer was lost) gets only the members it lacks, and loses those JumpCloud does not list', async () => {
