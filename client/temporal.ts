@@ -2,6 +2,7 @@
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
+import { updateWhenFree } from '../temporal/busy';
 import { workflowIds } from '../temporal/ids';
 import { taskQueues } from '../temporal/task-queues';
 import { connectorWorkflow } from '../workflows';
@@ -44,7 +45,11 @@ export function connectorStart(config: Config): WithStartWorkflowOperation<typeo
   });
 }
 
-/** Runs `fn` with a deadline, turning a timeout into a reason an admin can act on. */
+/**
+ * Runs `fn` with a deadline, turning a timeout into a reason an admin can act on. An Update that
+ * Temporal did not take in (the connector busy with others, or not answered by its task) is asked
+ * again until then: it never ran, so `fn` runs again from its start.
+ */
 export async function withWorkerDeadline<T>(
   client: Client,
   config: Config,
@@ -52,7 +57,9 @@ export async function withWorkerDeadline<T>(
   timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<T> {
   try {
-    return await client.withDeadline(Date.now() + timeoutMs, fn);
+    return await client.withDeadline(Date.now() + timeoutMs, () =>
+      updateWhenFree(fn, { maxWaitMs: timeoutMs }),
+    );
   } catch (error) {
     if (error instanceof Error && /deadline|DEADLINE_EXCEEDED/i.test(error.message)) {
       throw new CliError(

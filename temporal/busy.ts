@@ -1,9 +1,11 @@
 /**
  * Temporal turns an Update away while a workflow already has 10 in flight (the server's
- * `history.maxInFlightUpdates`, RESOURCE_EXHAUSTED), and aborts one whose run closed under it
- * (UNAVAILABLE, "workflow update was aborted"). Both mean "ask again shortly": left to an
- * activity's exponential backoff, a burst of hundreds (a group of 300 unbound at once asking the
- * connector about each deactivation) took minutes to drain (issue 15).
+ * `history.maxInFlightUpdates`, RESOURCE_EXHAUSTED), aborts one whose run closed under it
+ * (UNAVAILABLE, "workflow update was aborted"), and rejects one that a workflow task completed
+ * without answering (`UnprocessedUpdate`, seen under load). None of them was accepted, so the
+ * workflow never ran it: each means "ask again shortly". Left to an activity's exponential backoff,
+ * a burst of hundreds (a group of 300 unbound at once asking the connector about each deactivation)
+ * took minutes to drain (issue 15); left to an admin command, it failed the command.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { untilAborted } from '../common/abort';
@@ -21,10 +23,24 @@ function grpcCode(error: unknown): number | undefined {
   return undefined;
 }
 
-/** True for the answers that mean the workflow is busy with Updates, not that this one failed. */
+/** The server's failure type for an Update a completed workflow task did not answer. */
+const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
+
+function hasFailureType(error: unknown, type: string): boolean {
+  for (let cause = error; typeof cause === 'object' && cause !== null;) {
+    if ((cause as { type?: unknown }).type === type) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * True for the answers that mean the Update was not taken in (the workflow is busy with others,
+ * or its task did not get to it), not that it failed.
+ */
 export function isBusyWithUpdates(error: unknown): boolean {
   const code = grpcCode(error);
-  return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE;
+  return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE || hasFailureType(error, UNPROCESSED_UPDATE);
 }
 
 /**
