@@ -13,34 +13,31 @@ import { untilAborted } from '../common/abort';
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 
-function grpcCode(error: unknown): number | undefined {
-  for (let cause = error; cause instanceof Error || (typeof cause === 'object' && cause !== null);) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
+/** The error and its causes, outermost first (a cycle ends the walk). */
+function* causeChain(error: unknown): Generator<{ code?: unknown; type?: unknown }> {
+  const seen = new Set<object>();
+  for (let cause = error; typeof cause === 'object' && cause !== null && !seen.has(cause);) {
+    seen.add(cause);
+    yield cause;
     cause = (cause as { cause?: unknown }).cause;
-    if (cause === undefined) return undefined;
   }
-  return undefined;
 }
 
 /** The server's failure type for an Update a completed workflow task did not answer. */
 const UNPROCESSED_UPDATE = 'UnprocessedUpdate';
-
-function hasFailureType(error: unknown, type: string): boolean {
-  for (let cause = error; typeof cause === 'object' && cause !== null;) {
-    if ((cause as { type?: unknown }).type === type) return true;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 /**
  * True for the answers that mean the Update was not taken in (the workflow is busy with others,
  * or its task did not get to it), not that it failed.
  */
 export function isBusyWithUpdates(error: unknown): boolean {
-  const code = grpcCode(error);
-  return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE || hasFailureType(error, UNPROCESSED_UPDATE);
+  // The outermost gRPC status is the answer; the SDK's wrappers carry no code of their own.
+  let code: number | undefined;
+  for (const cause of causeChain(error)) {
+    if (code === undefined && typeof cause.code === 'number') code = cause.code;
+    if (cause.type === UNPROCESSED_UPDATE) return true;
+  }
+  return code === RESOURCE_EXHAUSTED || code === UNAVAILABLE;
 }
 
 /**

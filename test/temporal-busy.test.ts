@@ -18,6 +18,14 @@ test('issue 15 (C6): "too many in-flight updates" (RESOURCE_EXHAUSTED) and an ab
   ).toBe(true);
   expect(isBusyWithUpdates(grpcError(5, 'not found'))).toBe(false);
   expect(isBusyWithUpdates(new Error('validator refused'))).toBe(false);
+  // The outermost status is the answer: a NOT_FOUND that carries a busy cause is a NOT_FOUND.
+  expect(isBusyWithUpdates(Object.assign(grpcError(5, 'not found'), { cause: grpcError(8, 'busy') }))).toBe(
+    false,
+  );
+  // A cause chain that loops back ends the walk instead of spinning.
+  const looped = new Error('outer');
+  looped.cause = new Error('inner', { cause: looped });
+  expect(isBusyWithUpdates(looped)).toBe(false);
 
   let calls = 0;
   const answer = await updateWhenFree(() => {
