@@ -1,3 +1,5 @@
+import { causeChain } from '../common/errors';
+
 /** An error whose message is the one-line reason the command prints before exiting non-zero. */
 export class CliError extends Error {
   override name = 'CliError';
@@ -16,9 +18,9 @@ export function oneLine(error: unknown): string {
   return line || (error instanceof Error ? error.name : 'unknown error');
 }
 
-/** The root cause's message (Temporal wraps failures). */
+/** The root cause's message (Temporal wraps failures): the innermost Error of the chain. */
 export function causeMessage(error: unknown): string {
-  let current = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+  let root: unknown = error;
+  for (const cause of causeChain(error)) if (cause instanceof Error) root = cause;
+  return root instanceof Error ? root.message : String(root);
 }

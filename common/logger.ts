@@ -19,13 +19,18 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** What stands for a value nested deeper than the scrubber looks (its strings unchecked). */
+export const TOO_DEEP = '[nested too deep to check for secrets]';
+
 /** Replaces every secret in strings nested anywhere in `value`. */
 export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
   const active = secrets.filter((secret) => secret.length >= 4);
   if (active.length === 0) return value;
   const scrub = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return active.reduce((text, secret) => text.split(secret).join('[secret]'), v);
-    if (depth > 8 || v === null || typeof v !== 'object') return v;
+    if (v === null || typeof v !== 'object') return v;
+    // Fail safe: what is not looked at is dropped, not passed on (a cycle ends here too).
+    if (depth > 8) return TOO_DEEP;
     if (Array.isArray(v)) return v.map((item) => scrub(item, depth + 1));
     if (v instanceof Error) return scrub({ type: v.name, message: v.message, stack: v.stack }, depth + 1);
     return Object.fromEntries(Object.entries(v).map(([key, item]) => [key, scrub(item, depth + 1)]));

@@ -9,19 +9,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { untilAborted } from '../common/abort';
+import { causeChain } from '../common/errors';
 
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
-
-/** The error and its causes, outermost first (a cycle ends the walk). */
-function* causeChain(error: unknown): Generator<{ code?: unknown; type?: unknown }> {
-  const seen = new Set<object>();
-  for (let cause = error; typeof cause === 'object' && cause !== null && !seen.has(cause);) {
-    seen.add(cause);
-    yield cause;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-}
 
 /** The server's failure type for an Update a completed workflow task did not answer. */
 const UNPROCESSED_UPDATE = 'UnprocessedUpdate';

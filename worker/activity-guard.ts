@@ -19,6 +19,7 @@ import type {
   Next,
 } from '@temporalio/worker';
 import { scrubSecrets } from '../common/logger';
+import { causeChain } from '../common/errors';
 
 /** The failure type of an activity refused for belonging to another connector. */
 export const WRONG_CONNECTOR = 'WrongConnector';
@@ -114,15 +115,17 @@ export function activityGuard(options: ActivityGuardOptions): ActivityIntercepto
   return (context) => ({ inbound: new ActivityGuard(context, options) });
 }
 
-/** The same error with every secret replaced in its message, stack, details and causes. */
-export function scrubFailure(error: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (!(error instanceof Error) || depth > 5) return error;
+/** The same error with every secret replaced in its message, stack and details, and its causes'. */
+export function scrubFailure(error: unknown, secrets: readonly string[]): unknown {
   const scrub = (text: string) => scrubSecrets(text, secrets);
-  error.message = scrub(error.message);
-  if (error.stack) error.stack = scrub(error.stack);
-  if (error instanceof ApplicationFailure && error.details) {
-    (error as { details?: unknown[] }).details = scrubSecrets(error.details, secrets);
+  // Every cause, however deep: a depth limit would let a secret through below it.
+  for (const cause of causeChain(error)) {
+    if (!(cause instanceof Error)) continue;
+    cause.message = scrub(cause.message);
+    if (cause.stack) cause.stack = scrub(cause.stack);
+    if (cause instanceof ApplicationFailure && cause.details) {
+      (cause as { details?: unknown[] }).details = scrubSecrets(cause.details, secrets);
+    }
   }
-  if (error.cause !== undefined) scrubFailure(error.cause, secrets, depth + 1);
   return error;
 }

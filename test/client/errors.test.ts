@@ -22,3 +22,9 @@ test('a plain error prints its first line; a cause that repeats it is not printe
   expect(oneLine(new Error('same', { cause: new Error('same') }))).toBe('same');
   expect(oneLine('text')).toBe('text');
 });
+
+test('an error whose causes loop back prints its innermost message instead of spinning', () => {
+  const outer = new Error('Workflow Update failed');
+  outer.cause = new Error('connection reset', { cause: outer });
+  expect(oneLine(outer)).toBe('Workflow Update failed: connection reset');
+});

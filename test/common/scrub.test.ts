@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { createNotifier } from '../../activities/notify';
-import { createLogger } from '../../common/logger';
+import { createLogger, TOO_DEEP } from '../../common/logger';
 import { createMailSink } from '../../harness/emulators/mail';
 
 test('issue 16: a logger given a function scrubs a secret that appeared after it started (a rotated file)', () => {
@@ -31,6 +31,23 @@ test('issue 16: a logger given a function scrubs a secret that appeared after it
   } finally {
     jest.useRealTimers();
   }
+});
+
+test('issue 16 (§2): a log line nested deeper than the scrubber looks drops that part instead of passing a secret on', () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ secrets: ['deep-secret-5e0f'], destination });
+  let nested: Record<string, unknown> = { token_echo: 'deep-secret-5e0f' };
+  for (let level = 0; level < 12; level++) nested = { level, nested };
+  logger.warn({ response: nested }, 'upstream said something');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).not.toContain('deep-secret-5e0f');
+  expect(lines[0]).toContain(TOO_DEEP);
 });
 
 test('issue 16: an alert mail quoting a failure carries no secret', async () => {

@@ -104,6 +104,26 @@ test('issue 16 (§2): a failure leaves the activity without a secret in its mess
   expect(failure.type).toBe('ServerError');
 });
 
+test('issue 16 (§2): a secret in a cause however deep is scrubbed, and a cause chain that loops back ends the walk', async () => {
+  const failure = await failureOf(
+    environment('jcn/alpha/user/1').run(() => {
+      const innermost = new Error(`socket closed after sending ${SECRET}`);
+      let cause = innermost;
+      for (let layer = 0; layer < 10; layer++) cause = new Error(`layer ${layer}`, { cause });
+      const outer = ApplicationFailure.create({ type: 'ServerError', message: 'upstream failed', cause });
+      // Set after the fact, as some libraries do: the chain now loops.
+      innermost.cause = outer;
+      throw outer;
+    }),
+  );
+  const messages: string[] = [];
+  for (let e: unknown = failure; e instanceof Error && messages.length < 20; e = e.cause) {
+    messages.push(`${e.message}\n${e.stack ?? ''}`);
+  }
+  expect(messages.some((text) => text.includes('socket closed after sending [secret]'))).toBe(true);
+  expect(messages.join('\n')).not.toContain(SECRET);
+});
+
 test('issue 16: the connector record is asked once per time to live, and a slow refresh holds nobody up', async () => {
   let now = 0;
   let asked = 0;
