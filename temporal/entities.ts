@@ -97,24 +97,32 @@ export interface EntityRecord {
 
 /**
  * Issue 19: a user workflow's summary in the Temporal UI, set when it starts: who the user is
- * (when UI_SUMMARIES_PII allows, from what a reconciliation observed), fixed for the run; the
- * workflow's current details follow renames.
+ * (when UI_SUMMARIES_PII allows, from what a reconciliation observed or `provision` resolved),
+ * fixed for the run; the workflow's current details follow renames. Every start of a user
+ * workflow carries it (SPEC §7).
  */
-function userMetadata(
+export function userStartMetadata(
   connectorId: string,
   jumpcloudUserId: string,
   policy: UserPolicy,
-  request: SyncRequest,
+  known: { email?: string; username?: string; displayName?: string } = {},
 ) {
-  const user = request.observed?.jumpcloud;
-  const displayName = [user?.firstname, user?.lastname].filter(Boolean).join(' ') || undefined;
   return {
     staticSummary: userWorkflowSummary({ personal: policy.personalSummaries === true }, jumpcloudUserId, {
-      email: user?.email === undefined ? undefined : normalizeEmail(user.email),
-      username: user?.username,
-      displayName,
+      ...known,
+      email: known.email === undefined ? undefined : normalizeEmail(known.email),
     }),
     staticDetails: STARTS.user.details(connectorId, jumpcloudUserId),
+  };
+}
+
+/** What a reconciliation or the feed observed of the user, for its start's summary. */
+function observedFacts(request: SyncRequest) {
+  const user = request.observed?.jumpcloud;
+  return {
+    email: user?.email,
+    username: user?.username,
+    displayName: [user?.firstname, user?.lastname].filter(Boolean).join(' ') || undefined,
   };
 }
 
@@ -137,7 +145,7 @@ export class EntityGateway {
       workflowId: workflowIds.user(connectorId, jumpcloudUserId),
       taskQueue: this.startQueue(),
       typedSearchAttributes: entityTags('user', connectorId, jumpcloudUserId),
-      ...userMetadata(connectorId, jumpcloudUserId, policy, request),
+      ...userStartMetadata(connectorId, jumpcloudUserId, policy, observedFacts(request)),
       args: [input],
       signal: syncUserSignal,
       signalArgs: [request],

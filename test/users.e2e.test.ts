@@ -15,6 +15,7 @@ import { connectorTaskQueue } from '../temporal/task-queues';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { userWorkflow } from '../workflows/user';
 import { USER_BASELINE_PATCH } from '../workflows/user-context';
+import { STARTS, userWorkflowSummary } from '../workflows/summaries';
 import { syncUserSignal, userStateQuery } from '../contracts/user';
 import { createWorkers, type WorkerSet } from '../worker/worker';
 import { cleanEnv, runCli } from './support/cli';
@@ -29,6 +30,8 @@ let notion: NotionEmulator;
 let workers: WorkerSet;
 let running: Promise<void>;
 let env: NodeJS.ProcessEnv;
+/** Whether summaries may name users (UI_SUMMARIES_PII as the workers resolved it). */
+let plainSummaries: boolean;
 const children: ChildProcess[] = [];
 
 interface NotionState {
@@ -105,6 +108,7 @@ beforeAll(async () => {
     NOTION_PROTECTED_USERS: 'owner@example.com,keeper@example.com',
   };
   const config = testWorkerConfig(settings);
+  plainSummaries = config.privacy.summaries === 'plain';
   workers = await createWorkers({
     config,
     connection: temporal.nativeConnection,
@@ -335,6 +339,25 @@ test('C8: provision converges one user now and prints each step', async () => {
   expect(result.stdout).toMatch(/Result: in-sync/);
   expect(notionUser('person5@example.com')?.givenName).toBe('Renamed');
   expect(writes()).toEqual({ 'PATCH /scim/v2/Users/{id}': 1 });
+});
+
+test('§7 (C8): a user workflow that `provision` starts carries its summary and details, as one a reconciliation starts', async () => {
+  const user = jumpcloud.createUser({
+    username: 'fresh',
+    email: 'fresh@example.com',
+    firstname: 'Fre',
+    lastname: 'Sh',
+  });
+  jumpcloud.bind({ type: 'user', id: user._id });
+  const result = await cli('provision', 'fresh');
+  expect(result.stdout).toMatch(/Result: in-sync/);
+  const description = await temporal.client.workflow
+    .getHandle(workflowIds.user('users-e2e', user._id))
+    .describe();
+  expect(await description.staticSummary()).toBe(
+    userWorkflowSummary({ personal: plainSummaries }, user._id, { username: 'fresh' }),
+  );
+  expect(await description.staticDetails()).toBe(STARTS.user.details('users-e2e', user._id));
 });
 
 test('U3/U6: a member already in Notion exactly as JumpCloud maps it is linked by reconciliation without a write, and deactivated once out of scope', async () => {

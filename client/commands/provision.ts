@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/config';
 import { connectClient } from '../../temporal/connection';
 import { workflowIds } from '../../temporal/ids';
 import { entityTags } from '../../temporal/search-attributes';
+import { userStartMetadata } from '../../temporal/entities';
 import { resolveUserUpdate } from '../../contracts/connector';
 import { userWorkflow } from '../../workflows/user';
 import { provisionUserUpdate } from '../../contracts/user';
@@ -27,6 +28,9 @@ export async function provisionCommand(ref: string, options: OutputOptions): Pro
           workflowId: workflowIds.user(config.connectorId, user.jumpcloudUserId),
           taskQueue: config.temporal.taskQueue,
           typedSearchAttributes: entityTags('user', config.connectorId, user.jumpcloudUserId),
+          ...userStartMetadata(config.connectorId, user.jumpcloudUserId, user.policy, {
+            username: user.username,
+          }),
           args: [
             { connectorId: config.connectorId, jumpcloudUserId: user.jumpcloudUserId, policy: user.policy },
           ],
