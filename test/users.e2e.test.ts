@@ -46,6 +46,13 @@ const writes = () =>
     .filter(([route]) => !route.startsWith('GET '))
     .reduce<Record<string, number>>((all, [route, n]) => ({ ...all, [route]: n }), {});
 
+/** A new JumpCloud user (`<username>@example.com`) bound to the application directly. */
+function bindNewUser(username: string, firstname: string, lastname: string) {
+  const user = jumpcloud.createUser({ username, email: `${username}@example.com`, firstname, lastname });
+  jumpcloud.bind({ type: 'user', id: user._id });
+  return user;
+}
+
 async function cli(...args: string[]) {
   const result = await runCli(args, env);
   // `sync` exits non-zero while some user cannot be provisioned (here: the one with bad data).
@@ -342,13 +349,7 @@ test('C8: provision converges one user now and prints each step', async () => {
 });
 
 test('§7 (C8): a user workflow that `provision` starts carries its summary and details, as one a reconciliation starts', async () => {
-  const user = jumpcloud.createUser({
-    username: 'fresh',
-    email: 'fresh@example.com',
-    firstname: 'Fre',
-    lastname: 'Sh',
-  });
-  jumpcloud.bind({ type: 'user', id: user._id });
+  const user = bindNewUser('fresh', 'Fre', 'Sh');
   const result = await cli('provision', 'fresh');
   expect(result.stdout).toMatch(/Result: in-sync/);
   const description = await temporal.client.workflow
@@ -366,13 +367,7 @@ test('U3/U6: a member already in Notion exactly as JumpCloud maps it is linked b
   });
   const seeded = notionUser('already@example.com') as { id: string; lastModified?: number };
   expect(seeded.lastModified).toBeDefined();
-  const user = jumpcloud.createUser({
-    username: 'already',
-    email: 'already@example.com',
-    firstname: 'Al',
-    lastname: 'Ready',
-  });
-  jumpcloud.bind({ type: 'user', id: user._id });
+  const user = bindNewUser('already', 'Al', 'Ready');
   notion.control.clearRequests();
   await cli('sync');
   // No write for it (the users in error of U8 are retried by every reconciliation, as before).
@@ -391,13 +386,7 @@ test('U3/U6: a member already in Notion exactly as JumpCloud maps it is linked b
 });
 
 test('§7: a user workflow continues-as-new when its history grows, keeping its link and search attributes', async () => {
-  const user = jumpcloud.createUser({
-    username: 'rolling',
-    email: 'rolling@example.com',
-    firstname: 'Roll',
-    lastname: 'Ing',
-  });
-  jumpcloud.bind({ type: 'user', id: user._id });
+  const user = bindNewUser('rolling', 'Roll', 'Ing');
   const policy = { usernameSource: 'email' as const, protectedUsers: ['owner@example.com'] };
   const start = async (n: number) =>
     temporal.client.workflow.signalWithStart(userWorkflow, {
